@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { env, parseEnv } from '@fedshop/shared';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+const schema = z.object({
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.boolean(false),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: env.port(4000),
+  SUPERGRAPH_PATH: z.string().default(path.join(REPO_ROOT, 'supergraph.graphql')),
+  USERS_URL: env.url().optional(),
+  ORDERS_URL: env.url().optional(),
+  JWKS_URL: env.url().default('http://localhost:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().default('fedshop-users'),
+  JWT_AUDIENCE: z.string().default('fedshop-api'),
+  SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
+  CORS_ORIGINS: z.string().optional(),
+  INTROSPECTION: z.enum(['true', 'false']).optional(),
+  MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
+});
+
+export type GatewayConfig = ReturnType<typeof loadConfig>;
+
+/** Reads the gateway's configuration from the environment, once. */
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  const raw = parseEnv(schema, source);
+  const production = raw.NODE_ENV === 'production';
+  const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
+  return {
+    nodeEnv: raw.NODE_ENV,
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },
+    supergraphPath: path.resolve(raw.SUPERGRAPH_PATH),
+    /** Routing URLs that replace the ones in the supergraph, by subgraph name. */
+    subgraphUrlOverrides: Object.fromEntries(
+      Object.entries({ users: raw.USERS_URL, orders: raw.ORDERS_URL }).filter(([, url]) => url !== undefined),
+    ) as Record<string, string>,
+    jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+    corsOrigins: cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean),
+    /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
+    introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,
+  };
+}

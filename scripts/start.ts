@@ -1,0 +1,148 @@
+/**
+ * `npm start`: runs the whole platform locally, each service as its own process (the same
+ * entry points `npm start -w <service>` runs), prints where everything is, and stops them
+ * all on Ctrl-C. With no DATABASE_URLs set, each subgraph starts an embedded PostgreSQL of
+ * its own, kept under .data/ (git-ignored) so data survives restarts.
+ *
+ * Environment: USERS_DATABASE_URL / ORDERS_DATABASE_URL are handed to the subgraphs as their
+ * DATABASE_URL; every other variable (PORT excepted) is passed through to all three.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DEVELOPMENT_ADMIN } from '../subgraphs/users/src/config';
+import { REPO_ROOT } from './lib/subgraph-databases';
+
+interface ServiceSpec {
+  name: string;
+  entry: string;
+  env: Record<string, string | undefined>;
+  url: string;
+}
+
+const env = process.env;
+const usersPort = env.USERS_PORT ?? '4001';
+const ordersPort = env.ORDERS_PORT ?? '4002';
+const gatewayPort = env.GATEWAY_PORT ?? '4000';
+const usersGrpc = env.USERS_GRPC_PORT ?? '50051';
+const ordersGrpc = env.ORDERS_GRPC_PORT ?? '50052';
+const pretty = env.LOG_PRETTY ?? (process.stdout.isTTY ? 'true' : 'false');
+
+const services: ServiceSpec[] = [
+  {
+    name: 'users',
+    entry: 'subgraphs/users/src/index.ts',
+    url: `http://localhost:${usersPort}/graphql`,
+    env: { PORT: usersPort, GRPC_PORT: usersGrpc, DATABASE_URL: env.USERS_DATABASE_URL, ORDER_SERVICE_ADDR: `localhost:${ordersGrpc}` },
+  },
+  {
+    name: 'orders',
+    entry: 'subgraphs/orders/src/index.ts',
+    url: `http://localhost:${ordersPort}/graphql`,
+    env: {
+      PORT: ordersPort,
+      GRPC_PORT: ordersGrpc,
+      DATABASE_URL: env.ORDERS_DATABASE_URL,
+      USER_SERVICE_ADDR: `localhost:${usersGrpc}`,
+      JWKS_URL: `http://localhost:${usersPort}/.well-known/jwks.json`,
+    },
+  },
+  {
+    name: 'gateway',
+    entry: 'gateway/src/index.ts',
+    url: `http://localhost:${gatewayPort}/graphql`,
+    env: {
+      PORT: gatewayPort,
+      USERS_URL: env.USERS_URL ?? `http://localhost:${usersPort}/graphql`,
+      ORDERS_URL: env.ORDERS_URL ?? `http://localhost:${ordersPort}/graphql`,
+      JWKS_URL: `http://localhost:${usersPort}/.well-known/jwks.json`,
+    },
+  },
+];
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function launch(spec: ServiceSpec): ChildProcess {
+  const { DATABASE_URL: _ignored, PORT: _port, ...inherited } = env;
+  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    cwd: REPO_ROOT,
+    env: { ...inherited, LOG_PRETTY: pretty, ...spec.env },
+    // Own process group: Ctrl-C reaches only this script, which stops each service exactly
+    // once. The IPC channel lets a service notice if this script dies and stop by itself.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const label = `[${spec.name}]`.padEnd(10);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream! }).on('line', (line) => process.stdout.write(`${label}${line}\n`));
+  }
+  child.on('close', (code, signal) => {
+    children.delete(spec.name);
+    if (!stopping) {
+      console.error(`${label}exited (${signal ?? `code ${code}`}); stopping the platform`);
+      void stopAll(1);
+    } else if (children.size === 0) {
+      process.exit(exitCode);
+    }
+  });
+  return child;
+}
+
+let exitCode = 0;
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  exitCode = code;
+  if (children.size === 0) process.exit(code);
+  for (const child of children.values()) child.kill('SIGTERM');
+  // Services drain for up to 10 s; after that, nothing is worth waiting for.
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    process.exit(code || 1);
+  }, 15_000).unref();
+}
+
+async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  for (const spec of services) children.set(spec.name, launch(spec));
+  const ready = await waitUntilReady(`http://localhost:${gatewayPort}/readyz`, 120_000);
+  if (stopping) return;
+  if (!ready) {
+    console.error('the platform did not become ready within 2 minutes; stopping');
+    return stopAll(1);
+  }
+  const admin = env.ADMIN_EMAIL
+    ? `  admin:    ${env.ADMIN_EMAIL} (password from ADMIN_PASSWORD)`
+    : `  admin:    ${DEVELOPMENT_ADMIN.email} / ${DEVELOPMENT_ADMIN.password}  (development default; set ADMIN_EMAIL and ADMIN_PASSWORD)`;
+  console.log(
+    [
+      '',
+      'fedshop is up:',
+      `  gateway:  http://localhost:${gatewayPort}/graphql   (open it in a browser for Apollo Sandbox)`,
+      ...services.filter((s) => s.name !== 'gateway').map((s) => `  ${`${s.name}:`.padEnd(9)} ${s.url}`),
+      `  gRPC:     users localhost:${usersGrpc}, orders localhost:${ordersGrpc}`,
+      admin,
+      `  data:     ${path.join(REPO_ROOT, '.data')} (embedded PostgreSQL per subgraph unless *_DATABASE_URL is set)`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+void main();

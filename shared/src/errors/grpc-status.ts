@@ -1,0 +1,53 @@
+import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { AppError, type ErrorCode, isErrorCode, serviceUnavailable } from './app-error';
+
+const STATUS_BY_CODE: Record<ErrorCode, status> = {
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  FORBIDDEN: status.PERMISSION_DENIED,
+  NOT_FOUND: status.NOT_FOUND,
+  BAD_USER_INPUT: status.INVALID_ARGUMENT,
+  CONFLICT: status.FAILED_PRECONDITION,
+  SERVICE_UNAVAILABLE: status.UNAVAILABLE,
+  INTERNAL_SERVER_ERROR: status.INTERNAL,
+};
+
+/** Metadata key carrying our error code next to the gRPC status, so no meaning is lost on the wire. */
+const ERROR_CODE_METADATA_KEY = 'x-error-code';
+
+/**
+ * The one place gRPC servers map errors to statuses. AppErrors keep their code (in metadata)
+ * and message; anything else becomes INTERNAL with a fixed message: internals never cross.
+ */
+export function toGrpcStatus(error: unknown): Partial<StatusObject> {
+  const metadata = new Metadata();
+  if (error instanceof AppError && error.code !== 'INTERNAL_SERVER_ERROR') {
+    metadata.set(ERROR_CODE_METADATA_KEY, error.code);
+    return { code: STATUS_BY_CODE[error.code], details: error.message, metadata };
+  }
+  metadata.set(ERROR_CODE_METADATA_KEY, 'INTERNAL_SERVER_ERROR');
+  return { code: status.INTERNAL, details: 'Internal server error', metadata };
+}
+
+/**
+ * The one place gRPC clients map a failed call back to an AppError. Transport failures
+ * (unreachable, deadline, cancelled) become SERVICE_UNAVAILABLE with `retryable: true`.
+ */
+export function fromGrpcError(error: ServiceError, downstream: string): AppError {
+  if (
+    error.code === status.UNAVAILABLE ||
+    error.code === status.DEADLINE_EXCEEDED ||
+    error.code === status.CANCELLED ||
+    error.code === status.RESOURCE_EXHAUSTED
+  ) {
+    return serviceUnavailable(`The ${downstream} service is unavailable, try again shortly.`, { cause: error });
+  }
+  const code = error.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
+    return new AppError(code, error.details, {}, { cause: error });
+  }
+  const mapped = (Object.entries(STATUS_BY_CODE) as [ErrorCode, status][]).find(([, s]) => s === error.code);
+  if (mapped && mapped[0] !== 'INTERNAL_SERVER_ERROR' && mapped[0] !== 'SERVICE_UNAVAILABLE') {
+    return new AppError(mapped[0], error.details, {}, { cause: error });
+  }
+  return new AppError('INTERNAL_SERVER_ERROR', `The ${downstream} service failed.`, {}, { cause: error });
+}

@@ -1,0 +1,104 @@
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type handleUnaryCall,
+  type ServerUnaryCall,
+  type Metadata,
+} from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { AppError } from '../errors/app-error';
+import { toGrpcStatus } from '../errors/grpc-status';
+import { REQUEST_ID_METADATA_KEY } from './grpc-client';
+
+export interface GrpcServiceRegistration {
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface GrpcServerOptions {
+  /** Interface to bind; default `0.0.0.0`. */
+  host?: string;
+  /** Port; 0 picks a free one (tests). */
+  port: number;
+  services: GrpcServiceRegistration[];
+  logger: Logger;
+}
+
+export interface RunningGrpcServer {
+  /** The port actually bound. */
+  port: number;
+  /** Stops accepting calls, lets in-flight calls finish for up to `graceMs`, then cuts the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Server-side keepalive: answer client pings down to every 10 s so idle channels between
+ * services stay warm through proxies, and send our own pings to notice dead peers.
+ */
+const SERVER_OPTIONS = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 1024 * 1024,
+};
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new Server(SERVER_OPTIONS);
+  for (const { definition, implementation } of options.services) server.addService(definition, implementation);
+  const address = `${options.host ?? '0.0.0.0'}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
+  });
+  options.logger.debug({ port }, 'gRPC server listening');
+  return {
+    port,
+    stop: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+/** What a unary handler gets besides its request. */
+export interface GrpcCallContext {
+  metadata: Metadata;
+  requestId: string | undefined;
+  logger: Logger;
+}
+
+/**
+ * Adapts an async use-case call to grpc-js's callback handler. Errors go through
+ * toGrpcStatus (the one mapping); unexpected ones are logged with the caller's request id.
+ */
+export function unaryHandler<Req, Res>(
+  logger: Logger,
+  method: string,
+  handle: (request: Req, context: GrpcCallContext) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback) => {
+    const requestId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString();
+    const callLogger = logger.child({ requestId, grpcMethod: method });
+    handle(call.request, { metadata: call.metadata, requestId, logger: callLogger }).then(
+      (response) => callback(null, response),
+      (error: unknown) => {
+        if (!(error instanceof AppError) || error.code === 'INTERNAL_SERVER_ERROR') {
+          callLogger.error({ err: error }, 'gRPC handler failed');
+        }
+        callback(toGrpcStatus(error));
+      },
+    );
+  };
+}

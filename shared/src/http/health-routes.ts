@@ -1,0 +1,52 @@
+import type { RouteHandler } from './http-server';
+import { sendJson } from './http-server';
+
+export interface ReadinessCheck {
+  /** Name shown in the /readyz body, e.g. `database`. */
+  name: string;
+  /** Resolves when healthy; rejects (with a short message) when not. */
+  check: () => Promise<void>;
+}
+
+export interface HealthRoutesOptions {
+  checks: ReadinessCheck[];
+  /** Once true, /readyz answers 503 at once so load balancers drain this instance. */
+  isShuttingDown: () => boolean;
+  /** Per-check timeout; default 2 s. */
+  timeoutMs?: number;
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `GET /healthz`: the process is alive (always 200 while it can answer).
+ * `GET /readyz`: 200 only when every check passes; the JSON body names each check's state.
+ */
+export function healthRoutes(options: HealthRoutesOptions): Record<string, RouteHandler> {
+  return {
+    'GET /healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    'GET /readyz': async (_req, res) => {
+      if (options.isShuttingDown()) {
+        return sendJson(res, 503, { status: 'unavailable', checks: { shutdown: 'shutting down' } });
+      }
+      const results = await Promise.all(
+        options.checks.map(async ({ name, check }) => {
+          try {
+            await withTimeout(check(), options.timeoutMs ?? 2_000);
+            return [name, 'ok'] as const;
+          } catch (error) {
+            return [name, `failing: ${(error as Error).message}`] as const;
+          }
+        }),
+      );
+      const healthy = results.every(([, state]) => state === 'ok');
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from 'pino';
+import { runInRequestScope } from '../context/request-scope';
+
+/** Header carrying a request's id; taken from the client when sane, else generated. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestInfo {
+  requestId: string;
+  url: URL;
+  logger: Logger;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, info: RequestInfo) => Promise<void> | void;
+
+export interface GraphQLEndpoint<TContext extends BaseContext> {
+  /** URL path, e.g. `/graphql`. */
+  path: string;
+  server: ApolloServer<TContext>;
+  /** Builds the per-request context; throwing an AppError/GraphQLError here answers with its HTTP status. */
+  context: (req: IncomingMessage, info: RequestInfo) => Promise<TContext>;
+}
+
+export interface HttpServerOptions<TContext extends BaseContext> {
+  /** Interface to bind; default `0.0.0.0`. */
+  host?: string;
+  /** Port; 0 picks a free one (tests). */
+  port: number;
+  logger: Logger;
+  /** Plain routes keyed `"METHOD /path"`, e.g. `"GET /healthz"`. */
+  routes?: Record<string, RouteHandler>;
+  graphql?: GraphQLEndpoint<TContext>;
+  /** Largest accepted request body; default 1 MiB. Larger bodies get 413 without being read. */
+  maxBodyBytes?: number;
+  /**
+   * How long an idle keep-alive connection stays open; default 65 s. Callers (the gateway)
+   * must use a shorter idle timeout so they never reuse a socket this side is closing.
+   */
+  keepAliveTimeoutMs?: number;
+  /** Origins allowed by CORS: `*` or a list; default none (same-origin only). */
+  corsOrigins?: '*' | string[];
+}
+
+export interface RunningHttpServer {
+  /** The port actually bound. */
+  port: number;
+  /** `http://127.0.0.1:<port>` (handy in tests and logs). */
+  url: string;
+  server: Server;
+  /** Stops accepting connections, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(payload);
+}
+
+/** A GraphQL-shaped error response for failures that happen before GraphQL runs. */
+export function sendGraphQLHttpError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function toHeaderMap(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+function applyCors(req: IncomingMessage, res: ServerResponse, origins: '*' | string[] | undefined): void {
+  const origin = req.headers.origin;
+  if (!origin || !origins) return;
+  if (origins === '*' || origins.includes(origin)) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'origin');
+    res.setHeader('access-control-allow-credentials', 'true');
+  }
+}
+
+async function serveGraphQL<TContext extends BaseContext>(
+  endpoint: GraphQLEndpoint<TContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: RequestInfo,
+  maxBodyBytes: number,
+): Promise<void> {
+  let body: unknown;
+  if (req.method === 'POST') {
+    let raw: string;
+    try {
+      raw = await readBody(req, maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        res.setHeader('connection', 'close');
+        return sendGraphQLHttpError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes.`);
+      }
+      throw error;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    if (contentType.includes('json')) {
+      try {
+        body = raw === '' ? undefined : JSON.parse(raw);
+      } catch {
+        return sendGraphQLHttpError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON.');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const result = await endpoint.server.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: info.url.search, body },
+    context: () => endpoint.context(req, info),
+  });
+  for (const [key, value] of result.headers) res.setHeader(key, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/**
+ * The services' one HTTP transport: plain routes (health, JWKS, metrics) plus an Apollo
+ * Server endpoint, request ids, body limits, CORS and one log line per request.
+ */
+export async function startHttpServer<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+): Promise<RunningHttpServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const routes = options.routes ?? {};
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const incomingId = req.headers[REQUEST_ID_HEADER];
+    const requestId = typeof incomingId === 'string' && SANE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return sendJson(res, 400, { error: 'Bad request URL' });
+    }
+    const logger = options.logger.child({ requestId });
+    const info: RequestInfo = { requestId, url, logger };
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { method: req.method, path: url.pathname, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+      if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    applyCors(req, res, options.corsOrigins);
+    if (req.method === 'OPTIONS' && options.corsOrigins) {
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader(
+        'access-control-allow-headers',
+        req.headers['access-control-request-headers'] ?? 'content-type, authorization, apollo-require-preflight',
+      );
+      res.setHeader('access-control-max-age', '600');
+      res.writeHead(204).end();
+      return;
+    }
+    const handle = async () => {
+      if (options.graphql && url.pathname === options.graphql.path) {
+        return serveGraphQL(options.graphql, req, res, info, maxBodyBytes);
+      }
+      const route = routes[`${req.method} ${url.pathname}`];
+      if (route) return route(req, res, info);
+      const pathKnown = Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
+      return sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'Method not allowed' : 'Not found' });
+    };
+    runInRequestScope({ requestId }, handle).catch((error: unknown) => {
+      logger.error({ err: error }, 'unhandled error in HTTP handler');
+      if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  // headersTimeout must exceed keepAliveTimeout or Node may cut a reused socket mid-request.
+  server.headersTimeout = server.keepAliveTimeout + 5_000;
+  server.requestTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

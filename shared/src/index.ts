@@ -1,0 +1,29 @@
+/**
+ * @fedshop/shared: what every service of the platform uses the same way.
+ * Config parsing, logging, the error vocabulary and its transport mappings, auth,
+ * gRPC and HTTP plumbing, database bootstrap and migrations, GraphQL helpers.
+ */
+export * from './errors/app-error';
+export * from './context/request-scope';
+export * from './errors/graphql-error-formatter';
+export * from './errors/grpc-status';
+export * from './config/parse-env';
+export * from './logging/logger';
+export * from './auth/viewer';
+export * from './auth/token-verifier';
+export * from './grpc/grpc-server';
+export * from './grpc/grpc-client';
+export * from './http/http-server';
+export * from './http/health-routes';
+export * from './database/embedded-postgres';
+export * from './database/migrations';
+export * from './database/database';
+export * from './graphql/pagination';
+export * from './graphql/date-time-scalar';
+export * from './graphql/shield-rules';
+export * from './graphql/request-viewer';
+export * from './metrics/metrics';
+export * from './lifecycle/run-service';
+export * from './service/serve-subgraph';
+export * as userV1 from './generated/proto/user/v1/user';
+export * as orderV1 from './generated/proto/order/v1/order';

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+
+export interface StoppableService {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a service as a process: starts it, stops it cleanly on SIGTERM/SIGINT (waiting for a
+ * start in progress first, so an embedded database is never orphaned), and exits non-zero
+ * with one clear line when it cannot start. A second signal forces the exit.
+ */
+export function runService(name: string, logger: Logger, start: () => Promise<StoppableService>): void {
+  let stoppingSince: number | undefined;
+  let started: Promise<StoppableService> | undefined;
+  const shutdown = (signal: string) => {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches a process both from the terminal and from npm: only a later, deliberate
+      // second signal forces the exit (which may leave an embedded database to be adopted next run).
+      if (Date.now() - stoppingSince < 3_000) return;
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    logger.info({ signal }, `${name} shutting down`);
+    (started ?? Promise.reject(new Error('not started')))
+      .then((service) => service.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, `${name} did not stop cleanly`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // Started by `npm start` with an IPC channel: if that parent dies, stop rather than linger.
+  if (process.send) process.on('disconnect', () => shutdown('parent exited'));
+  started = start();
+  started.catch((error: unknown) => {
+    logger.fatal({ err: error }, `${name} failed to start: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,42 @@
+import type { ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * A service's Prometheus registry. Each service owns one (no global registry), so tests can
+ * run several services in one process and read each one's numbers apart.
+ */
+export interface ServiceMetrics {
+  registry: Registry;
+  /** Every SQL statement sent to PostgreSQL (BEGIN/COMMIT included). */
+  dbStatements: Counter;
+  /** HTTP requests by route and status class. */
+  httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+export function createServiceMetrics(service: string): ServiceMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    dbStatements: new Counter({
+      name: 'db_client_statements_total',
+      help: 'SQL statements sent to the database.',
+      registers: [registry],
+    }),
+    httpRequestDuration: new Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'HTTP request duration by route and status.',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+/** The `GET /metrics` handler. */
+export async function serveMetrics(metrics: ServiceMetrics, res: ServerResponse): Promise<void> {
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(body);
+}

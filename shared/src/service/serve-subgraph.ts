@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { createGraphQLErrorFormatter } from '../errors/graphql-error-formatter';
+import type { Database } from '../database/database';
+import { startGrpcServer, type GrpcServiceRegistration } from '../grpc/grpc-server';
+import { healthRoutes } from '../http/health-routes';
+import { startHttpServer, type RequestInfo, type RouteHandler } from '../http/http-server';
+import { serveMetrics, type ServiceMetrics } from '../metrics/metrics';
+import { toContextError } from '../graphql/request-viewer';
+
+export interface ServeSubgraphOptions<TContext extends BaseContext> {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  database: Database;
+  schema: GraphQLSchema;
+  /** Builds a request's context; AppErrors thrown here answer with their HTTP status (401...). */
+  context: (req: IncomingMessage, info: RequestInfo) => Promise<TContext>;
+  http: { host: string; port: number };
+  grpc: { host: string; port: number; services: GrpcServiceRegistration[] };
+  /** Extra plain routes (e.g. the JWKS). */
+  routes?: Record<string, RouteHandler>;
+  /** Schema introspection (off in production: the gateway reads `_service`, not introspection). */
+  introspection: boolean;
+}
+
+export interface RunningSubgraph {
+  httpUrl: string;
+  httpPort: number;
+  grpcPort: number;
+  /** Readiness turns 503, then HTTP and gRPC drain together, then Apollo stops. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves one subgraph the way every subgraph is served: GraphQL at /graphql (Apollo Server,
+ * errors through the shared formatter), its gRPC services, /healthz and /readyz (database
+ * reachable, migrations applied) and /metrics.
+ */
+export async function serveSubgraph<TContext extends BaseContext>(
+  options: ServeSubgraphOptions<TContext>,
+): Promise<RunningSubgraph> {
+  const { logger, database } = options;
+  const apollo = new ApolloServer<TContext>({
+    schema: options.schema,
+    formatError: createGraphQLErrorFormatter({ logger }),
+    includeStacktraceInErrorResponses: false,
+    introspection: options.introspection,
+    // Shutdown is ours (lifecycle/run-service.ts): drain HTTP first, then stop Apollo.
+    stopOnTerminationSignals: false,
+    // No Apollo Studio here: federated traces would only cost bytes on every subgraph response.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  let shuttingDown = false;
+  const grpcServer = await startGrpcServer({ ...options.grpc, logger }).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
+  });
+  const http = await startHttpServer<TContext>({
+    host: options.http.host,
+    port: options.http.port,
+    logger,
+    routes: {
+      ...healthRoutes({
+        isShuttingDown: () => shuttingDown,
+        checks: [
+          { name: 'database', check: () => database.ping() },
+          {
+            name: 'migrations',
+            check: async () => {
+              const pending = await database.pendingMigrations();
+              if (pending.length > 0) throw new Error(`not applied: ${pending.join(', ')}`);
+            },
+          },
+        ],
+      }),
+      'GET /metrics': (_req, res) => serveMetrics(options.metrics, res),
+      ...options.routes,
+    },
+    graphql: {
+      path: '/graphql',
+      server: apollo,
+      context: async (req, info) => {
+        try {
+          return await options.context(req, info);
+        } catch (error) {
+          throw toContextError(error);
+        }
+      },
+    },
+  }).catch(async (error: unknown) => {
+    await grpcServer.stop(0);
+    await apollo.stop();
+    throw error;
+  });
+  return {
+    httpUrl: http.url,
+    httpPort: http.port,
+    grpcPort: grpcServer.port,
+    async stop() {
+      shuttingDown = true;
+      await Promise.all([http.close(), grpcServer.stop()]);
+      await apollo.stop();
+    },
+  };
+}

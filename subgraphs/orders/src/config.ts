@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, env, parseEnv } from '@fedshop/shared';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+const schema = z.object({
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.boolean(false),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: env.port(4002),
+  GRPC_PORT: env.port(50052),
+  DATABASE_URL: env.postgresUrl().optional(),
+  DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data', 'orders')),
+  EMBEDDED_POSTGRES_PORT: env.port(55432),
+  MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
+  DB_POOL_MAX: env.positiveInt(10),
+  SEED_CATALOG: env.boolean(true),
+  JWKS_URL: env.url().default('http://localhost:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().default('fedshop-users'),
+  JWT_AUDIENCE: z.string().default('fedshop-api'),
+  USER_SERVICE_ADDR: z.string().default('localhost:50051'),
+  GRPC_DEADLINE_MS: env.positiveInt(2000),
+});
+
+export type OrdersConfig = ReturnType<typeof loadConfig>;
+
+/** Reads the orders service's configuration from the environment, once. */
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  const raw = parseEnv(schema, source);
+  const production = raw.NODE_ENV === 'production';
+  if (production && !raw.DATABASE_URL) throw new ConfigError(['DATABASE_URL: required in production']);
+  return {
+    nodeEnv: raw.NODE_ENV,
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    http: { host: raw.HOST, port: raw.PORT },
+    grpc: { host: raw.HOST, port: raw.GRPC_PORT, deadlineMs: raw.GRPC_DEADLINE_MS },
+    database: {
+      url: raw.DATABASE_URL,
+      embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'orders' },
+      // Development applies migrations at start; deploys run `npm run migrate` first.
+      migrateOnStart: raw.MIGRATE_ON_START ? raw.MIGRATE_ON_START === 'true' : !production,
+      poolMax: raw.DB_POOL_MAX,
+    },
+    /** Seed the demo catalog into an empty products table at start. */
+    seedCatalog: raw.SEED_CATALOG,
+    jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    userServiceAddress: raw.USER_SERVICE_ADDR,
+  };
+}

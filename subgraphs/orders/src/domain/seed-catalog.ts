@@ -1,0 +1,35 @@
+import type { Product } from './order';
+
+/** The demo catalog seeded into an empty orders database at first start. */
+export const SEED_CATALOG: Product[] = [
+  ['KB-001', 'Mechanical keyboard', 8900, 40],
+  ['KB-002', 'Low-profile keyboard', 6900, 35],
+  ['MS-001', 'Wireless mouse', 2900, 120],
+  ['MS-002', 'Trackball', 4900, 30],
+  ['MN-001', '27-inch monitor', 27900, 15],
+  ['MN-002', '34-inch ultrawide monitor', 44900, 8],
+  ['HS-001', 'Noise-cancelling headset', 15900, 25],
+  ['HS-002', 'USB microphone', 9900, 20],
+  ['CB-001', 'USB-C cable, 1 m', 900, 500],
+  ['CB-002', 'HDMI cable, 2 m', 1200, 300],
+  ['DK-001', 'USB-C dock', 18900, 18],
+  ['DK-002', 'Laptop stand', 3900, 60],
+  ['CH-001', 'Ergonomic chair', 39900, 6],
+  ['DS-001', 'Standing desk', 59900, 4],
+  ['LT-001', 'Desk lamp', 3400, 45],
+  ['WC-001', '4K webcam', 12900, 22],
+  ['SP-001', 'Desktop speakers', 7900, 28],
+  ['SS-001', '1 TB portable SSD', 10900, 50],
+  ['SS-002', '2 TB NVMe SSD', 14900, 32],
+  ['RT-001', 'Wi-Fi 7 router', 24900, 12],
+  ['PD-001', 'Mouse pad, XL', 1900, 150],
+  ['CH-002', 'Fast charger, 100 W', 4500, 70],
+  ['BG-001', 'Laptop backpack', 6500, 40],
+  ['TB-001', 'Drawing tablet', 8500, 14],
+].map(([sku, name, priceCents, stock]) => ({
+  sku: sku as string,
+  name: name as string,
+  priceCents: priceCents as number,
+  currency: 'USD',
+  stock: stock as number,
+}));

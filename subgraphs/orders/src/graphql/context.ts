@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { Viewer } from '@fedshop/shared';
+import type { OrdersDependencies } from '../use-cases/dependencies';
+import type { OrdersLoaders } from './loaders';
+
+/** Per-request state handed to every resolver and permission rule. */
+export interface OrdersContext {
+  requestId: string;
+  logger: Logger;
+  /** The verified caller, or null when anonymous. */
+  viewer: Viewer | null;
+  deps: OrdersDependencies;
+  /** Fresh per request: batching without caching across users. */
+  loaders: OrdersLoaders;
+}

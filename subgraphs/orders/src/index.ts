@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  createLogger,
+  createServiceMetrics,
+  createTokenVerifier,
+  openDatabase,
+  orderV1,
+  runService,
+  serveSubgraph,
+  viewerFromRequest,
+  type Logger,
+} from '@fedshop/shared';
+import { createUserServiceClient } from './clients/user-service-client';
+import { loadConfig, type OrdersConfig } from './config';
+import { SEED_CATALOG } from './domain/seed-catalog';
+import { PrismaClient } from './generated/prisma/client';
+import type { OrdersContext } from './graphql/context';
+import { createOrdersLoaders } from './graphql/loaders';
+import { buildOrdersSchema } from './graphql/schema';
+import { createOrderServiceHandlers } from './grpc/order-service';
+import { createOrderRepository } from './repositories/order-repository';
+import { createProductRepository } from './repositories/product-repository';
+import type { OrdersDependencies } from './use-cases/dependencies';
+
+export { loadConfig, type OrdersConfig } from './config';
+
+const SERVICE = 'orders';
+const VERSION: string = require('../package.json').version;
+export const ORDERS_MIGRATIONS_DIR = path.resolve(__dirname, '../../../prisma/orders/migrations');
+
+export interface RunningOrdersService {
+  /** Base URL of the HTTP server (GraphQL at /graphql). */
+  httpUrl: string;
+  grpcPort: number;
+  /** Stops taking requests, drains in-flight ones, closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The orders subgraph: the product catalog, orders and stock. Serves GraphQL (for the
+ * gateway) and gRPC order.v1.OrderService (for other services); asks the users service over
+ * gRPC before accepting an order.
+ */
+export async function startOrdersService(
+  config: OrdersConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningOrdersService> {
+  const logger =
+    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const metrics = createServiceMetrics(SERVICE);
+  const database = await openDatabase({
+    databaseUrl: config.database.url,
+    embedded: config.database.embedded,
+    migrationsDir: ORDERS_MIGRATIONS_DIR,
+    migrateOnStart: config.database.migrateOnStart,
+    poolMax: config.database.poolMax,
+    applicationName: SERVICE,
+    logger,
+    onStatement: () => metrics.dbStatements.inc(),
+  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
+  const users = createUserServiceClient(config.userServiceAddress, config.grpc.deadlineMs);
+  const cleanup = async () => {
+    users.close();
+    await prisma.$disconnect().catch(() => undefined);
+    await database.close();
+  };
+  try {
+    const orders = createOrderRepository(prisma);
+    const products = createProductRepository(prisma);
+    if (config.seedCatalog) {
+      const seeded = await products.seedIfEmpty(SEED_CATALOG);
+      if (seeded > 0) logger.info({ products: seeded }, 'seeded the demo catalog');
+    }
+    const verifier = createTokenVerifier(config.jwt);
+    const deps: OrdersDependencies = { orders, products, users, logger };
+
+    const subgraph = await serveSubgraph<OrdersContext>({
+      logger,
+      metrics,
+      database,
+      schema: buildOrdersSchema(),
+      introspection: config.nodeEnv !== 'production',
+      http: config.http,
+      grpc: {
+        ...config.grpc,
+        services: [{ definition: orderV1.OrderServiceService, implementation: createOrderServiceHandlers(deps, logger) }],
+      },
+      context: async (req, info) => ({
+        requestId: info.requestId,
+        logger: info.logger,
+        viewer: await viewerFromRequest(req, verifier),
+        deps,
+        loaders: createOrdersLoaders(orders, products),
+      }),
+    });
+    logger.info({ http: subgraph.httpPort, grpc: subgraph.grpcPort }, 'orders service ready');
+
+    return {
+      httpUrl: subgraph.httpUrl,
+      grpcPort: subgraph.grpcPort,
+      async stop() {
+        await subgraph.stop();
+        await cleanup();
+        logger.info('orders service stopped');
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  let config: OrdersConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`orders: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  runService(SERVICE, logger, () => startOrdersService(config, { logger }));
+}

@@ -1,0 +1,48 @@
+import { AppError, conflict, forbidden, type Viewer } from '@fedshop/shared';
+import type { OrderWithItems } from '../domain/order';
+import { checkPlaceOrderInput, type PlaceOrderInput } from '../domain/order-input';
+import { priceOrder } from '../domain/pricing';
+import { InsufficientStockError } from '../repositories/order-repository';
+import type { OrdersDependencies } from './dependencies';
+
+/**
+ * Places an order for the signed-in user:
+ * 1. the input is checked (nothing written on a bad one);
+ * 2. the users service confirms over gRPC that the account exists and is ACTIVE;
+ * 3. one transaction prices the items from the catalog, takes the stock with a guard and
+ *    writes the order; the same idempotency key returns the first order instead.
+ */
+export async function placeOrder(
+  deps: OrdersDependencies,
+  viewer: Viewer,
+  input: PlaceOrderInput,
+  requestId?: string,
+): Promise<OrderWithItems> {
+  const checked = checkPlaceOrderInput(input);
+  await ensureAccountMayOrder(deps, viewer, requestId);
+  try {
+    const { order, created } = await deps.orders.placeOrder(
+      { userId: viewer.id, idempotencyKey: checked.idempotencyKey, items: checked.items },
+      (catalog) => priceOrder(checked.items, catalog),
+    );
+    if (created) deps.logger.info({ orderId: order.id, totalCents: order.totalCents }, 'order placed');
+    return order;
+  } catch (error) {
+    if (error instanceof InsufficientStockError) {
+      throw conflict(`Not enough stock for "${error.sku}".`, { sku: error.sku });
+    }
+    throw error;
+  }
+}
+
+async function ensureAccountMayOrder(deps: OrdersDependencies, viewer: Viewer, requestId?: string): Promise<void> {
+  let status: string;
+  try {
+    status = (await deps.users.getUser(viewer.id, requestId)).status;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') throw forbidden('This account cannot place orders.');
+    throw error;
+  }
+  if (status === 'SUSPENDED') throw forbidden('This account is suspended and cannot place orders.');
+  if (status !== 'ACTIVE') throw forbidden('This account cannot place orders.');
+}

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, env, parseEnv } from '@fedshop/shared';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+/** Development-only admin account, created at start when ADMIN_EMAIL/ADMIN_PASSWORD are unset. */
+export const DEVELOPMENT_ADMIN = { email: 'admin@fedshop.local', password: 'admin-password' } as const;
+
+const schema = z.object({
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.boolean(false),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: env.port(4001),
+  GRPC_PORT: env.port(50051),
+  DATABASE_URL: env.postgresUrl().optional(),
+  DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data', 'users')),
+  EMBEDDED_POSTGRES_PORT: env.port(55431),
+  MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
+  DB_POOL_MAX: env.positiveInt(10),
+  JWT_ISSUER: z.string().default('fedshop-users'),
+  JWT_AUDIENCE: z.string().default('fedshop-api'),
+  JWT_TTL_SECONDS: env.positiveInt(900),
+  JWT_PRIVATE_KEY: z.string().optional(),
+  ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
+  GRPC_DEADLINE_MS: env.positiveInt(2000),
+  ADMIN_EMAIL: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
+});
+
+export type UsersConfig = ReturnType<typeof loadConfig>;
+
+/**
+ * Reads the users service's configuration from the environment, once. In production the
+ * signing key must be given (JWT_PRIVATE_KEY) and no development default is used.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  const raw = parseEnv(schema, source);
+  const production = raw.NODE_ENV === 'production';
+  const problems: string[] = [];
+  if (production && !raw.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production');
+  if (production && !raw.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+  if (Boolean(raw.ADMIN_EMAIL) !== Boolean(raw.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const admin =
+    raw.ADMIN_EMAIL && raw.ADMIN_PASSWORD
+      ? { email: raw.ADMIN_EMAIL, password: raw.ADMIN_PASSWORD, isDevelopmentDefault: false }
+      : production
+        ? null
+        : { ...DEVELOPMENT_ADMIN, isDevelopmentDefault: true };
+  return {
+    nodeEnv: raw.NODE_ENV,
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    http: { host: raw.HOST, port: raw.PORT },
+    grpc: { host: raw.HOST, port: raw.GRPC_PORT, deadlineMs: raw.GRPC_DEADLINE_MS },
+    database: {
+      url: raw.DATABASE_URL,
+      embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'users' },
+      // Development applies migrations at start; deploys run `npm run migrate` first.
+      migrateOnStart: raw.MIGRATE_ON_START ? raw.MIGRATE_ON_START === 'true' : !production,
+      poolMax: raw.DB_POOL_MAX,
+    },
+    jwt: {
+      issuer: raw.JWT_ISSUER,
+      audience: raw.JWT_AUDIENCE,
+      ttlSeconds: raw.JWT_TTL_SECONDS,
+      privateKeyPem: raw.JWT_PRIVATE_KEY,
+      /** Where a development signing key is kept so tokens survive restarts. */
+      keyFile: path.join(raw.DATA_DIR, 'jwt-signing-key.json'),
+    },
+    orderServiceAddress: raw.ORDER_SERVICE_ADDR,
+    admin,
+    scryptCost: raw.SCRYPT_COST,
+  };
+}

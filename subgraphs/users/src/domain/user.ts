@@ -1,0 +1,18 @@
+import type { Role } from '@fedshop/shared';
+
+export type UserStatus = 'ACTIVE' | 'SUSPENDED';
+
+/** An account as the rest of the service sees it: never carries the password hash. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: UserStatus;
+  createdAt: Date;
+}
+
+/** An account plus its credential, only for signing in. */
+export interface UserWithCredentials extends User {
+  passwordHash: string;
+}

@@ -1,0 +1,21 @@
+import type DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { Viewer } from '@fedshop/shared';
+import type { User } from '../domain/user';
+import type { UsersDependencies } from '../use-cases/dependencies';
+
+/** Per-request state handed to every resolver and permission rule. */
+export interface UsersContext {
+  requestId: string;
+  logger: Logger;
+  /** The verified caller, or null when anonymous. */
+  viewer: Viewer | null;
+  deps: UsersDependencies;
+  /** One loader per request: entity fetches of many users cost one query. */
+  userById: DataLoader<string, User | null>;
+  /**
+   * Accounts that proved their password in this very request (signUp/signIn), so the
+   * returned AuthPayload.user may show its own email to a still-anonymous caller.
+   */
+  signedInUserIds: Set<string>;
+}

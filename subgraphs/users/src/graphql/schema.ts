@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { usersPermissions } from './permissions';
+import { usersResolvers } from './resolvers';
+
+/** The committed SDL is the subgraph's contract: the running schema is built from it. */
+export const USERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
+
+export function buildUsersSchema(): GraphQLSchema {
+  const typeDefs = parse(readFileSync(USERS_SDL_PATH, 'utf8'));
+  // Resolver maps are structurally typed by @apollo/subgraph; ours are checked where they are written.
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: usersResolvers as never });
+  return applyMiddleware(schema, usersPermissions);
+}

@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  createLogger,
+  createServiceMetrics,
+  createTokenVerifier,
+  openDatabase,
+  runService,
+  sendJson,
+  serveSubgraph,
+  userV1,
+  viewerFromRequest,
+  type Logger,
+} from '@fedshop/shared';
+import { createOrderServiceClient } from './clients/order-service-client';
+import { loadConfig, type UsersConfig } from './config';
+import { PrismaClient } from './generated/prisma/client';
+import type { UsersContext } from './graphql/context';
+import { createUserByIdLoader } from './graphql/loaders';
+import { buildUsersSchema } from './graphql/schema';
+import { createUserServiceHandlers } from './grpc/user-service';
+import { createUserRepository } from './repositories/user-repository';
+import { createPasswordHasher } from './security/password-hasher';
+import { createTokenIssuer } from './security/token-issuer';
+import type { UsersDependencies } from './use-cases/dependencies';
+import { ensureAdmin } from './use-cases/manage-accounts';
+
+export { loadConfig, type UsersConfig } from './config';
+
+const SERVICE = 'users';
+const VERSION: string = require('../package.json').version;
+export const USERS_MIGRATIONS_DIR = path.resolve(__dirname, '../../../prisma/users/migrations');
+
+export interface RunningUsersService {
+  /** Base URL of the HTTP server (GraphQL at /graphql). */
+  httpUrl: string;
+  grpcPort: number;
+  /** Stops taking requests, drains in-flight ones, closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The users subgraph: accounts, sign-up/sign-in and the token signing key. Serves GraphQL
+ * (for the gateway), gRPC user.v1.UserService (for other services) and the JWKS.
+ */
+export async function startUsersService(
+  config: UsersConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningUsersService> {
+  const logger =
+    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const metrics = createServiceMetrics(SERVICE);
+  const database = await openDatabase({
+    databaseUrl: config.database.url,
+    embedded: config.database.embedded,
+    migrationsDir: USERS_MIGRATIONS_DIR,
+    migrateOnStart: config.database.migrateOnStart,
+    poolMax: config.database.poolMax,
+    applicationName: SERVICE,
+    logger,
+    onStatement: () => metrics.dbStatements.inc(),
+  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
+  const orders = createOrderServiceClient(config.orderServiceAddress, config.grpc.deadlineMs);
+  const cleanup = async () => {
+    orders.close();
+    await prisma.$disconnect().catch(() => undefined);
+    await database.close();
+  };
+  try {
+    const users = createUserRepository(prisma);
+    const tokens = await createTokenIssuer({ ...config.jwt, keyFile: config.jwt.privateKeyPem ? undefined : config.jwt.keyFile, logger });
+    const verifier = createTokenVerifier({ jwks: tokens.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
+    const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, logger };
+    if (config.admin) {
+      await ensureAdmin(deps, config.admin);
+      if (config.admin.isDevelopmentDefault) logger.warn('development admin account in use (see README); set ADMIN_EMAIL and ADMIN_PASSWORD');
+    }
+
+    const subgraph = await serveSubgraph<UsersContext>({
+      logger,
+      metrics,
+      database,
+      schema: buildUsersSchema(),
+      introspection: config.nodeEnv !== 'production',
+      http: config.http,
+      grpc: {
+        ...config.grpc,
+        services: [{ definition: userV1.UserServiceService, implementation: createUserServiceHandlers(users, logger) }],
+      },
+      routes: {
+        'GET /.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'public, max-age=300' }),
+      },
+      context: async (req, info) => ({
+        requestId: info.requestId,
+        logger: info.logger,
+        viewer: await viewerFromRequest(req, verifier),
+        deps,
+        userById: createUserByIdLoader(users),
+        signedInUserIds: new Set<string>(),
+      }),
+    });
+    logger.info({ http: subgraph.httpPort, grpc: subgraph.grpcPort }, 'users service ready');
+
+    return {
+      httpUrl: subgraph.httpUrl,
+      grpcPort: subgraph.grpcPort,
+      async stop() {
+        await subgraph.stop();
+        await cleanup();
+        logger.info('users service stopped');
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  let config: UsersConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`users: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  runService(SERVICE, logger, () => startUsersService(config, { logger }));
+}

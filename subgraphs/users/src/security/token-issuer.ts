@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+} from 'jose';
+import { TOKEN_ALGORITHM, type Role } from '@fedshop/shared';
+import type { Logger } from 'pino';
+
+export interface TokenIssuer {
+  /** Signs an access token for the account. */
+  issue(subject: { id: string; role: Role }): Promise<string>;
+  /** The public keys tokens are verified with, served at /.well-known/jwks.json. */
+  jwks: JSONWebKeySet;
+}
+
+export interface TokenIssuerOptions {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  /** PKCS#8 PEM of a P-256 private key (required in production). */
+  privateKeyPem?: string;
+  /** Without a PEM: a development key is kept in this file, created on first start. */
+  keyFile?: string;
+  logger: Logger;
+}
+
+interface SigningKey {
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+async function fromPem(pem: string): Promise<SigningKey> {
+  const privateKey = await importPKCS8(pem.replace(/\\n/g, '\n'), TOKEN_ALGORITHM, { extractable: true });
+  const { d: _d, ...publicJwk } = await exportJWK(privateKey);
+  return { privateKey, publicJwk };
+}
+
+async function fromKeyFile(file: string, logger: Logger): Promise<SigningKey> {
+  if (existsSync(file)) {
+    const privateJwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+    const privateKey = (await importJWK(privateJwk, TOKEN_ALGORITHM)) as CryptoKey;
+    const { d: _d, ...publicJwk } = privateJwk;
+    return { privateKey, publicJwk };
+  }
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
+  logger.warn({ file }, 'generated a development JWT signing key; set JWT_PRIVATE_KEY in production');
+  return { privateKey, publicJwk: await exportJWK(publicKey) };
+}
+
+async function ephemeral(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM);
+  return { privateKey, publicJwk: await exportJWK(publicKey) };
+}
+
+/**
+ * Signs ES256 access tokens (asymmetric, so verifiers only ever hold the public key).
+ * The key id is the key's JWK thumbprint, so a rotated key gets a new kid automatically.
+ */
+export async function createTokenIssuer(options: TokenIssuerOptions): Promise<TokenIssuer> {
+  const key = options.privateKeyPem
+    ? await fromPem(options.privateKeyPem)
+    : options.keyFile
+      ? await fromKeyFile(options.keyFile, options.logger)
+      : await ephemeral();
+  const kid = await calculateJwkThumbprint(key.publicJwk);
+  const publicJwk: JWK = { ...key.publicJwk, kid, alg: TOKEN_ALGORITHM, use: 'sig' };
+  return {
+    jwks: { keys: [publicJwk] },
+    issue: ({ id, role }) =>
+      new SignJWT({ role })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: 'JWT' })
+        .setSubject(id)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt()
+        .setExpirationTime(`${options.ttlSeconds}s`)
+        .setJti(randomUUID())
+        .sign(key.privateKey),
+  };
+}

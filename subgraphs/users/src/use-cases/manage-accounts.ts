@@ -1,0 +1,82 @@
+import {
+  conflict,
+  forbidden,
+  isAdmin,
+  notFound,
+  parsePageRequest,
+  toConnection,
+  type Connection,
+  type Viewer,
+} from '@fedshop/shared';
+import type { User } from '../domain/user';
+import { isUserId, normalizeName } from '../domain/user-input';
+import type { UsersDependencies } from './dependencies';
+
+/** Renames the signed-in account. */
+export async function updateProfile(deps: UsersDependencies, viewer: Viewer, input: { name: string }): Promise<User> {
+  const name = normalizeName('input.name', input.name);
+  const user = await deps.users.update(viewer.id, { name });
+  if (!user) throw notFound('Your account no longer exists.');
+  return user;
+}
+
+/** An admin suspends an account: it can still sign in to read, but can no longer order. */
+export async function suspendUser(deps: UsersDependencies, viewer: Viewer, id: string): Promise<User> {
+  if (!isUserId(id)) throw notFound('No such user.');
+  if (id === viewer.id) throw conflict('You cannot suspend your own account.');
+  const user = await deps.users.update(id, { status: 'SUSPENDED' });
+  if (!user) throw notFound('No such user.');
+  return user;
+}
+
+/**
+ * Deletes an account (its owner or an admin). Asks the orders service first: an account
+ * with CONFIRMED orders is a CONFLICT and nothing is deleted.
+ */
+export async function deleteAccount(
+  deps: UsersDependencies,
+  viewer: Viewer,
+  id: string,
+  requestId: string,
+): Promise<boolean> {
+  if (id !== viewer.id && !isAdmin(viewer)) throw forbidden('You can only delete your own account.');
+  if (!isUserId(id) || !(await deps.users.findById(id))) throw notFound('No such user.');
+  const open = await deps.orders.countOpenOrders(id, requestId);
+  if (open > 0) {
+    throw conflict(`The account has ${open} open order(s); they must be shipped or cancelled first.`, {
+      openOrders: open,
+    });
+  }
+  if (!(await deps.users.delete(id))) throw notFound('No such user.');
+  return true;
+}
+
+/** Admin listing of every account, oldest first. */
+export async function listUsers(
+  deps: UsersDependencies,
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<User>> {
+  const page = parsePageRequest(args, isUserId);
+  const rows = await deps.users.listPage(page.limit, page.afterKey);
+  return toConnection(rows, page.limit, (user) => user.id, () => deps.users.count());
+}
+
+/**
+ * Creates the configured admin account if missing (and makes sure it is an ADMIN). The
+ * password of an existing account is left alone: rotating it is the admin's business.
+ */
+export async function ensureAdmin(deps: UsersDependencies, admin: { email: string; password: string }): Promise<User> {
+  const email = admin.email.trim().toLowerCase();
+  const existing = await deps.users.findByEmailWithCredentials(email);
+  if (existing) {
+    if (existing.role === 'ADMIN') return existing;
+    const promoted = await deps.users.update(existing.id, { role: 'ADMIN' });
+    return promoted ?? existing;
+  }
+  return deps.users.create({
+    email,
+    name: 'Administrator',
+    passwordHash: await deps.passwords.hash(admin.password),
+    role: 'ADMIN',
+  });
+}
