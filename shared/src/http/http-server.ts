@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { runInRequestScope } from '../context/request-scope';
+import type { ServiceMetrics } from '../metrics/metrics';
 
 /** Header carrying a request's id; taken from the client when sane, else generated. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -43,6 +44,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   keepAliveTimeoutMs?: number;
   /** Origins allowed by CORS: `*` or a list; default none (same-origin only). */
   corsOrigins?: '*' | string[];
+  /** Where request durations and accepted connections are counted. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningHttpServer {
@@ -174,6 +177,11 @@ export async function startHttpServer<TContext extends BaseContext>(
     const info: RequestInfo = { requestId, url, logger };
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const known = url.pathname === options.graphql?.path || Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
+      options.metrics?.httpRequestDuration.observe(
+        { method: req.method ?? 'OTHER', route: known ? url.pathname : 'unknown', status: String(res.statusCode) },
+        durationMs / 1000,
+      );
       const line = { method: req.method, path: url.pathname, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
       else logger.info(line, 'request');
@@ -204,6 +212,7 @@ export async function startHttpServer<TContext extends BaseContext>(
       else res.destroy();
     });
   });
+  server.on('connection', () => options.metrics?.httpConnections.inc());
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
   // headersTimeout must exceed keepAliveTimeout or Node may cut a reused socket mid-request.
   server.headersTimeout = server.keepAliveTimeout + 5_000;

@@ -9,8 +9,10 @@ export interface ServiceMetrics {
   registry: Registry;
   /** Every SQL statement sent to PostgreSQL (BEGIN/COMMIT included). */
   dbStatements: Counter;
-  /** HTTP requests by route and status class. */
+  /** HTTP requests by route and status. */
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** TCP connections accepted by the HTTP server (low numbers under load mean keep-alive works). */
+  httpConnections: Counter;
 }
 
 export function createServiceMetrics(service: string): ServiceMetrics {
@@ -29,6 +31,11 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       help: 'HTTP request duration by route and status.',
       labelNames: ['method', 'route', 'status'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    httpConnections: new Counter({
+      name: 'http_server_connections_total',
+      help: 'TCP connections accepted by the HTTP server.',
       registers: [registry],
     }),
   };

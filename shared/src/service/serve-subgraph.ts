@@ -63,6 +63,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     host: options.http.host,
     port: options.http.port,
     logger,
+    metrics: options.metrics,
     routes: {
       ...healthRoutes({
         isShuttingDown: () => shuttingDown,
