@@ -17,6 +17,8 @@ export interface TestPlatform {
   ordersGrpcPort: number;
   usersDatabase: TestDatabase;
   ordersDatabase: TestDatabase;
+  /** The users service's DATA_DIR (its JWT signing key lives here). */
+  dataDir: string;
   /** GraphQL through the gateway. */
   gql: GraphQLSend;
   logs: { users: CapturedLogger; orders: CapturedLogger; gateway: CapturedLogger };
@@ -91,6 +93,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     ordersGrpcPort: orders.grpcPort,
     usersDatabase,
     ordersDatabase,
+    dataDir,
     gql: graphqlClient(`${gateway.url}/graphql`),
     logs,
     users,
@@ -105,11 +108,13 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   };
 }
 
-/** Reads one counter or gauge value (summed over labels) from a service's /metrics. */
-export async function readMetric(baseUrl: string, name: string): Promise<number> {
+/** Reads one counter or gauge (summed over the series whose labels include `labels`) from a service's /metrics. */
+export async function readMetric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
   return text
     .split('\n')
     .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => wanted.every((label) => line.includes(label)))
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
