@@ -42,6 +42,21 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgresClass {
   return module.default;
 }
 
+/**
+ * As root the cluster runs as the `postgres` system user, which must be able to traverse
+ * every directory above its data: grant search (x) permission where it is missing, never read.
+ */
+function makeReachableByPostgresUser(dataDir: string, logger: Logger): void {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      logger.debug({ dir }, 'granted directory traversal to the postgres user');
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+}
+
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -75,11 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = process.getuid?.() === 0;
-  if (isRoot) {
-    // As root the cluster runs as the `postgres` system user, which must be able to reach its directory.
-    const parent = path.dirname(dataDir);
-    chmodSync(parent, statSync(parent).mode | 0o711);
-  }
+  if (isRoot) makeReachableByPostgresUser(dataDir, options.logger);
   const EmbeddedPostgres = loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
