@@ -10,6 +10,7 @@
  * passes through to all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEVELOPMENT_ADMIN } from '../subgraphs/users/src/config';
@@ -22,6 +23,9 @@ interface ServiceSpec {
   url: string;
 }
 
+// A .env file at the repo root (see .env.example) is read first; real environment variables win.
+const dotenv = path.join(REPO_ROOT, '.env');
+if (existsSync(dotenv)) process.loadEnvFile(dotenv);
 const env = process.env;
 const usersPort = env.USERS_PORT ?? '4001';
 const ordersPort = env.ORDERS_PORT ?? '4002';
