@@ -74,7 +74,10 @@ export async function startUsersService(
     const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, logger };
     if (config.admin) {
       await ensureAdmin(deps, config.admin);
-      if (config.admin.isDevelopmentDefault) logger.warn('development admin account in use (see README); set ADMIN_EMAIL and ADMIN_PASSWORD');
+      if (config.admin.isDevelopmentDefault) {
+        // A published development credential, not a secret: say it so a newcomer can sign in.
+        logger.warn(`development admin account ${config.admin.email} / ${config.admin.password}; set ADMIN_EMAIL and ADMIN_PASSWORD`);
+      }
     }
 
     const subgraph = await serveSubgraph<UsersContext>({
