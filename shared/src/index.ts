@@ -4,6 +4,7 @@
  * gRPC and HTTP plumbing, database bootstrap and migrations, GraphQL helpers.
  */
 export * from './errors/app-error';
+export * from './domain/ids';
 export * from './context/request-scope';
 export * from './errors/graphql-error-formatter';
 export * from './errors/grpc-status';

@@ -76,8 +76,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 function isFetchFailure(error: unknown): boolean {
-  // jose surfaces network failures of the JWKS fetch as plain TypeErrors from fetch().
-  return error instanceof TypeError && /fetch/i.test(error.message);
+  // jose surfaces network failures of the JWKS fetch as fetch()'s TypeError. Checked by name:
+  // the error may come from another realm (fetch is Node's own), where instanceof fails.
+  return error instanceof Error && error.name === 'TypeError' && /fetch/i.test(error.message);
 }
 
 /**
@@ -86,7 +87,8 @@ function isFetchFailure(error: unknown): boolean {
  */
 export function parseBearerToken(header: string | undefined | null): string | null {
   if (header === undefined || header === null || header === '') return null;
-  const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/.exec(header.trim());
+  // The auth scheme is case-insensitive (RFC 9110 §11.1); the token is base64url segments.
+  const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i.exec(header.trim());
   if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <token>".');
   return match[1];
 }

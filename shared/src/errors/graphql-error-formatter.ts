@@ -72,10 +72,18 @@ export function createGraphQLErrorFormatter(options: GraphQLErrorFormatterOption
   };
 }
 
-/** A BAD_USER_INPUT from Apollo whose cause is a thrown non-GraphQL error is not the client's fault. */
+/**
+ * A BAD_USER_INPUT from Apollo whose cause is a thrown non-GraphQL error is not the client's fault.
+ * graphql-js wraps a scalar parser's plain Error twice (variable error → "Expected type" error →
+ * the Error), so the whole originalError chain is searched, not just its first link.
+ */
 function hasUnexpectedCause(error: unknown): boolean {
-  const original = (error as { originalError?: unknown })?.originalError;
-  return original instanceof Error && !(original instanceof GraphQLError) && !(original instanceof AppError);
+  let current = (error as { originalError?: unknown } | null | undefined)?.originalError;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof Error && !(current instanceof GraphQLError) && !(current instanceof AppError)) return true;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return false;
 }
 
 function mask(

@@ -18,7 +18,7 @@ export interface ProcessResult {
 export function runProcess(
   command: string,
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; input?: string },
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -28,13 +28,17 @@ export function runProcess(
         PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
         ...options.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
+    // A child that exits before reading its input surfaces as its exit code, not as EPIPE here.
+    child.stdin.on('error', () => undefined);
+    // Without input the child sees an immediately closed stdin, as with `< /dev/null`.
+    child.stdin.end(options.input);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -1,4 +1,4 @@
-import { badUserInput } from '@fedshop/shared';
+import { badUserInput, isCanonicalUuid } from '@fedshop/shared';
 
 /** Input rules for the catalog and orders; each failure is a BAD_USER_INPUT naming the field. */
 
@@ -10,11 +10,10 @@ const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 const INT32_MAX = 2_147_483_647;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Order and user ids are UUIDs; anything else cannot name a row (and must never reach SQL as one). */
+/** Order and user ids are canonical (lower-case) UUIDs; anything else cannot name a row. */
 export function isUuid(value: string): boolean {
-  return UUID_PATTERN.test(value);
+  return isCanonicalUuid(value);
 }
 
 export function isSku(value: string): boolean {

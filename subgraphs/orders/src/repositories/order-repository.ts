@@ -98,7 +98,10 @@ export function createOrderRepository(prisma: PrismaClient) {
           return { order: { ...order, items: lines.map((line) => ({ orderId: order.id, ...line })) }, created: true };
         }, TRANSACTION_OPTIONS);
       } catch (error) {
-        if (isIdempotencyKeyClash(error)) {
+        // A duplicate that raced the first request either hits the unique index or, having
+        // waited for the first one's stock lock, finds the stock it took gone: both answer
+        // with the first order.
+        if (isIdempotencyKeyClash(error) || error instanceof InsufficientStockError) {
           const first = await findByIdempotencyKey(request.userId, request.idempotencyKey);
           if (first) return { order: first, created: false };
         }

@@ -1,4 +1,4 @@
-import { badUserInput } from '@fedshop/shared';
+import { badUserInput, isCanonicalUuid } from '@fedshop/shared';
 
 /**
  * Input rules for accounts. Each failure is a BAD_USER_INPUT naming the field; they run
@@ -44,9 +44,7 @@ export function normalizeName(field: string, raw: string): string {
   return name;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are UUIDs; anything else cannot name an account (and must never reach SQL as one). */
+/** Ids are canonical (lower-case) UUIDs; anything else cannot name an account. */
 export function isUserId(value: string): boolean {
-  return UUID_PATTERN.test(value);
+  return isCanonicalUuid(value);
 }

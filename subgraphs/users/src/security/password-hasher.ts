@@ -35,8 +35,11 @@ export function createPasswordHasher(cost = 16384): PasswordHasher {
       const [scheme, n, r, p, salt, hash] = stored.split('$');
       if (scheme !== 'scrypt' || !salt || !hash) return false;
       const expected = Buffer.from(hash, 'base64url');
-      const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
-      return key.length === expected.length && timingSafeEqual(key, expected);
+      // Parameters scrypt refuses (a corrupt stored value) mean no password can match: false, not a crash.
+      const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) }).catch(
+        () => null,
+      );
+      return key !== null && key.length === expected.length && timingSafeEqual(key, expected);
     },
     async verifyAgainstNothing(password) {
       await derive(password, dummy.salt, params);
