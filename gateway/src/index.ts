@@ -10,7 +10,7 @@ import {
   createTokenVerifier,
   healthRoutes,
   parseBearerToken,
-  runService,
+  runServiceMain,
   serveMetrics,
   startHttpServer,
   toContextError,
@@ -124,13 +124,5 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
 }
 
 if (require.main === module) {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(`gateway: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
-  runService(SERVICE, logger, () => startGateway(config, { logger }));
+  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startGateway });
 }

@@ -4,16 +4,20 @@ import { serviceUnavailable } from '../errors/app-error';
 import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations, getMigrationStatus } from './migrations';
 
-export interface DatabaseOptions {
+/** How a service reaches its own database: the part of its config every subgraph shares. */
+export interface DatabaseConfig {
   /** A PostgreSQL URL. When unset, an embedded cluster is started (see `embedded`). */
-  databaseUrl?: string;
-  /** Used only when `databaseUrl` is unset. */
+  url?: string;
+  /** Used only when `url` is unset. */
   embedded: { dataDir: string; port: number; database: string };
-  migrationsDir: string;
   /** Apply pending migrations before serving (development default); deploys run `npm run migrate`. */
   migrateOnStart: boolean;
-  /** Pool size; default 10. */
-  poolMax?: number;
+  /** Pool size. */
+  poolMax: number;
+}
+
+export interface DatabaseOptions {
+  migrationsDir: string;
   /** `application_name` shown in pg_stat_activity. */
   applicationName: string;
   logger: Logger;
@@ -87,17 +91,17 @@ export function createPool(url: string, options: { max?: number; applicationName
  * Connects a service to its own database: the given URL, or an embedded cluster of its own
  * when none is given. Creates the database if missing and applies migrations when asked.
  */
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions): Promise<Database> {
   let embedded: RunningEmbeddedPostgres | undefined;
-  let url = options.databaseUrl;
+  let url = config.url;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ ...options.embedded, logger: options.logger });
-    url = embedded.urlFor(options.embedded.database);
+    embedded = await startEmbeddedPostgres({ ...config.embedded, logger: options.logger });
+    url = embedded.urlFor(config.embedded.database);
   }
   try {
     await ensureDatabaseExists(url);
-    const pool = createPool(url, { max: options.poolMax, applicationName: options.applicationName, onStatement: options.onStatement });
-    if (options.migrateOnStart) await applyMigrations(pool, options.migrationsDir, options.logger);
+    const pool = createPool(url, { max: config.poolMax, applicationName: options.applicationName, onStatement: options.onStatement });
+    if (config.migrateOnStart) await applyMigrations(pool, options.migrationsDir, options.logger);
     return {
       pool,
       url,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createLogger } from '../logging/logger';
 
 export interface StoppableService {
   stop(): Promise<void>;
@@ -41,4 +42,28 @@ export function runService(name: string, logger: Logger, start: () => Promise<St
     logger.fatal({ err: error }, `${name} failed to start: ${(error as Error).message}`);
     process.exit(1);
   });
+}
+
+export interface ServiceMainOptions<C extends { log: { level: string; pretty: boolean } }> {
+  name: string;
+  version: string;
+  /** Parses the environment; a ConfigError's lines are printed as they are. */
+  loadConfig: () => C;
+  start: (config: C, options: { logger: Logger }) => Promise<StoppableService>;
+}
+
+/**
+ * The `if (require.main === module)` body of every service: parse config once (exit 1 with
+ * one line per bad variable), build the root logger, run the service until a signal.
+ */
+export function runServiceMain<C extends { log: { level: string; pretty: boolean } }>(options: ServiceMainOptions<C>): void {
+  let config: C;
+  try {
+    config = options.loadConfig();
+  } catch (error) {
+    console.error(`${options.name}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const logger = createLogger({ service: options.name, version: options.version, level: config.log.level, pretty: config.log.pretty });
+  runService(options.name, logger, () => options.start(config, { logger }));
 }

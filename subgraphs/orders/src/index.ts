@@ -6,7 +6,7 @@ import {
   createTokenVerifier,
   openDatabase,
   orderV1,
-  runService,
+  runServiceMain,
   serveSubgraph,
   viewerFromRequest,
   type Logger,
@@ -49,12 +49,8 @@ export async function startOrdersService(
   const logger =
     options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
-  const database = await openDatabase({
-    databaseUrl: config.database.url,
-    embedded: config.database.embedded,
+  const database = await openDatabase(config.database, {
     migrationsDir: ORDERS_MIGRATIONS_DIR,
-    migrateOnStart: config.database.migrateOnStart,
-    poolMax: config.database.poolMax,
     applicationName: SERVICE,
     logger,
     onStatement: () => metrics.dbStatements.inc(),
@@ -113,13 +109,5 @@ export async function startOrdersService(
 }
 
 if (require.main === module) {
-  let config: OrdersConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(`orders: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
-  runService(SERVICE, logger, () => startOrdersService(config, { logger }));
+  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startOrdersService });
 }

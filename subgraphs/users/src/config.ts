@@ -58,7 +58,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     http: { host: raw.HOST, port: raw.PORT },
     grpc: { host: raw.HOST, port: raw.GRPC_PORT, deadlineMs: raw.GRPC_DEADLINE_MS },
     database: {
-      url: raw.DATABASE_URL,
+      url: raw.DATABASE_URL as string | undefined,
       embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'users' },
       // Development applies migrations at start; deploys run `npm run migrate` first.
       migrateOnStart: raw.MIGRATE_ON_START ? raw.MIGRATE_ON_START === 'true' : !production,

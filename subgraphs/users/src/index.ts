@@ -5,7 +5,7 @@ import {
   createServiceMetrics,
   createTokenVerifier,
   openDatabase,
-  runService,
+  runServiceMain,
   sendJson,
   serveSubgraph,
   userV1,
@@ -50,12 +50,8 @@ export async function startUsersService(
   const logger =
     options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
-  const database = await openDatabase({
-    databaseUrl: config.database.url,
-    embedded: config.database.embedded,
+  const database = await openDatabase(config.database, {
     migrationsDir: USERS_MIGRATIONS_DIR,
-    migrateOnStart: config.database.migrateOnStart,
-    poolMax: config.database.poolMax,
     applicationName: SERVICE,
     logger,
     onStatement: () => metrics.dbStatements.inc(),
@@ -121,13 +117,5 @@ export async function startUsersService(
 }
 
 if (require.main === module) {
-  let config: UsersConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(`users: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
-  runService(SERVICE, logger, () => startUsersService(config, { logger }));
+  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startUsersService });
 }
