@@ -20,7 +20,7 @@ module.exports = {
       },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|graphql-request|@graphql-typed-document-node)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|graphql-request|@graphql-typed-document-node|cockatiel)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

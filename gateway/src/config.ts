@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, parseEnv } from '@fedshop/shared';
+import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -11,6 +11,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: env.port(4000),
   SUPERGRAPH_PATH: z.string().default(path.join(REPO_ROOT, 'supergraph.graphql')),
+  SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(2_000),
   USERS_URL: env.url().optional(),
   ORDERS_URL: env.url().optional(),
   JWKS_URL: env.url().default('http://localhost:4001/.well-known/jwks.json'),
@@ -20,6 +21,7 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
+  ...shutdownEnvSchema,
 });
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -34,6 +36,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
     http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },
     supergraphPath: path.resolve(raw.SUPERGRAPH_PATH),
+    /** How often the supergraph file is checked for a new version (0: never). */
+    supergraphPollMs: raw.SUPERGRAPH_POLL_MS,
     /** Routing URLs that replace the ones in the supergraph, by subgraph name. */
     subgraphUrlOverrides: Object.fromEntries(
       Object.entries({ users: raw.USERS_URL, orders: raw.ORDERS_URL }).filter(([, url]) => url !== undefined),
@@ -43,5 +47,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     corsOrigins: cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean),
     /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
     introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
   };
 }

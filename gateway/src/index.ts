@@ -20,7 +20,8 @@ import { loadConfig, type GatewayConfig } from './config';
 import type { GatewayContext } from './gateway-context';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
-import { loadSupergraph } from './supergraph/load-supergraph';
+import { createSupergraphSource } from './supergraph/supergraph-source';
+import { Counter } from 'prom-client';
 
 export { loadConfig, type GatewayConfig } from './config';
 
@@ -44,10 +45,21 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const logger =
     options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
-  const supergraph = loadSupergraph(config.supergraphPath, config.subgraphUrlOverrides);
+  const supergraph = createSupergraphSource({
+    path: config.supergraphPath,
+    overrides: config.subgraphUrlOverrides,
+    pollIntervalMs: config.supergraphPollMs,
+    logger,
+    reloads: new Counter({
+      name: 'gateway_supergraph_reloads_total',
+      help: 'New supergraph versions seen, by result (applied / rejected).',
+      labelNames: ['result'] as const,
+      registers: [metrics.registry],
+    }),
+  });
   const agent = createSubgraphAgent();
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.sdl,
+    supergraphSdl: supergraph.hook,
     buildService: ({ name, url }) =>
       new SubgraphDataSource({ name, url: url ?? '', agent, timeoutMs: config.subgraphTimeoutMs }),
     logger,
@@ -82,9 +94,10 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     routes: {
       ...healthRoutes({
         isShuttingDown: () => shuttingDown,
-        checks: [
+        // The supergraph is loaded once Apollo Server has started (a failed load fails the start).
+        checks: () => [
           { name: 'supergraph', check: async () => undefined },
-          ...supergraph.subgraphs.map((subgraph) => ({
+          ...supergraph.subgraphs().map((subgraph) => ({
             name: subgraph.name,
             check: () => checkSubgraphReady(subgraph.url, agent),
           })),
@@ -109,13 +122,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     await apollo.stop();
     throw error;
   });
-  logger.info({ port: http.port, subgraphs: supergraph.subgraphs }, 'gateway ready');
+  logger.info({ port: http.port, subgraphs: supergraph.subgraphs() }, 'gateway ready');
   return {
     url: http.url,
     port: http.port,
     async stop() {
       shuttingDown = true;
-      await http.close();
+      await http.close(Math.max(1_000, config.shutdownTimeoutMs - 1_000));
       await apollo.stop();
       await agent.close();
       logger.info('gateway stopped');

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { currentRequestId } from '../context/request-scope';
 import { AppError, isErrorCode } from './app-error';
+import { translateInfrastructureError } from './infrastructure-errors';
 
 /**
  * Codes Apollo Server itself assigns to request-level problems (parse, validation, variable
@@ -47,7 +48,11 @@ export interface GraphQLErrorFormatterOptions {
 export function createGraphQLErrorFormatter(options: GraphQLErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const base = { path: formatted.path, locations: formatted.locations };
-    const appError = findAppError(error);
+    let appError = findAppError(error);
+    if (!appError) {
+      appError = translateInfrastructureError(error);
+      if (appError) options.logger.warn({ err: error, requestId: currentRequestId() }, appError.message);
+    }
     if (appError) {
       if (appError.code === 'INTERNAL_SERVER_ERROR') {
         return mask(base, error, options);

@@ -1,5 +1,6 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { AppError, type ErrorCode, isErrorCode, serviceUnavailable } from './app-error';
+import { translateInfrastructureError } from './infrastructure-errors';
 
 const STATUS_BY_CODE: Record<ErrorCode, status> = {
   UNAUTHENTICATED: status.UNAUTHENTICATED,
@@ -18,7 +19,8 @@ const ERROR_CODE_METADATA_KEY = 'x-error-code';
  * The one place gRPC servers map errors to statuses. AppErrors keep their code (in metadata)
  * and message; anything else becomes INTERNAL with a fixed message: internals never cross.
  */
-export function toGrpcStatus(error: unknown): Partial<StatusObject> {
+export function toGrpcStatus(raw: unknown): Partial<StatusObject> {
+  const error = translateInfrastructureError(raw) ?? raw;
   const metadata = new Metadata();
   if (error instanceof AppError && error.code !== 'INTERNAL_SERVER_ERROR') {
     metadata.set(ERROR_CODE_METADATA_KEY, error.code);

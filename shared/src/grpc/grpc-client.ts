@@ -35,8 +35,9 @@ type UnaryMethod<Req, Res> = (
 export interface UnaryCallOptions {
   /** Name of the called service, for error messages (e.g. `users`). */
   downstream: string;
-  /** Deadline for this call in milliseconds: every call has one. */
-  deadlineMs: number;
+  /** Deadline: milliseconds from now, or an absolute time shared by all attempts of one logical call. */
+  deadlineMs?: number;
+  deadlineAt?: number;
   /** Propagated as `x-request-id` metadata. */
   requestId?: string;
 }
@@ -49,7 +50,8 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req,
   const metadata = new Metadata();
   if (options.requestId) metadata.set(REQUEST_ID_METADATA_KEY, options.requestId);
   return new Promise<Res>((resolve, reject) => {
-    method(request, metadata, { deadline: Date.now() + options.deadlineMs }, (error, response) => {
+    const deadline = options.deadlineAt ?? Date.now() + (options.deadlineMs ?? 1_000);
+    method(request, metadata, { deadline }, (error, response) => {
       if (error) reject(fromGrpcError(error, options.downstream));
       else resolve(response);
     });

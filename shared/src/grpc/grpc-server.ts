@@ -7,14 +7,23 @@ import {
   type ServerUnaryCall,
   type Metadata,
 } from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error';
 import { toGrpcStatus } from '../errors/grpc-status';
+import { translateInfrastructureError } from '../errors/infrastructure-errors';
 import { REQUEST_ID_METADATA_KEY } from './grpc-client';
 
 export interface GrpcServiceRegistration {
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
+}
+
+export interface GrpcHealthOptions {
+  /** Resolves while the service can do its work (its database answers); rejects otherwise. */
+  check: () => Promise<void>;
+  /** How often the check runs, ms (2000). */
+  intervalMs?: number;
 }
 
 export interface GrpcServerOptions {
@@ -24,6 +33,11 @@ export interface GrpcServerOptions {
   port: number;
   services: GrpcServiceRegistration[];
   logger: Logger;
+  /**
+   * Serves the standard grpc.health.v1.Health service: SERVING while `check` passes,
+   * NOT_SERVING while it fails (e.g. the database is unreachable) and once stopping.
+   */
+  health?: GrpcHealthOptions;
 }
 
 export interface RunningGrpcServer {
@@ -45,9 +59,16 @@ const SERVER_OPTIONS = {
   'grpc.max_receive_message_length': 1024 * 1024,
 };
 
+/** `user.v1.UserService` from a definition whose methods have paths like `/user.v1.UserService/GetUser`. */
+function serviceNameOf(definition: ServiceDefinition): string {
+  const path = Object.values(definition)[0]?.path ?? '';
+  return path.split('/')[1] ?? '';
+}
+
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new Server(SERVER_OPTIONS);
   for (const { definition, implementation } of options.services) server.addService(definition, implementation);
+  const health = options.health ? watchHealth(server, options.services.map((s) => serviceNameOf(s.definition)), options.health, options.logger) : undefined;
   const address = `${options.host ?? '0.0.0.0'}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) =>
@@ -59,6 +80,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     port,
     stop: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        health?.stop();
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -94,11 +116,44 @@ export function unaryHandler<Req, Res>(
     handle(call.request, { metadata: call.metadata, requestId, logger: callLogger }).then(
       (response) => callback(null, response),
       (error: unknown) => {
-        if (!(error instanceof AppError) || error.code === 'INTERNAL_SERVER_ERROR') {
+        if (!(error instanceof AppError) && translateInfrastructureError(error)) {
+          callLogger.warn({ err: error }, 'gRPC handler failed: database unavailable');
+        } else if (!(error instanceof AppError) || error.code === 'INTERNAL_SERVER_ERROR') {
           callLogger.error({ err: error }, 'gRPC handler failed');
         }
         callback(toGrpcStatus(error));
       },
     );
+  };
+}
+
+/** Runs the health check on an interval and publishes the result through grpc.health.v1.Health. */
+function watchHealth(server: Server, serviceNames: string[], options: GrpcHealthOptions, logger: Logger) {
+  const names = ['', ...serviceNames];
+  const implementation = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'SERVING' as const])));
+  implementation.addToServer(server);
+  let current: ServingStatus = 'SERVING';
+  let stopped = false;
+  const publish = (status: ServingStatus) => {
+    if (status === current) return;
+    current = status;
+    for (const name of names) implementation.setStatus(name, status);
+    logger.warn({ grpcHealth: status }, `gRPC health is ${status}`);
+  };
+  const probe = () => {
+    options.check().then(
+      () => !stopped && publish('SERVING'),
+      () => !stopped && publish('NOT_SERVING'),
+    );
+  };
+  probe();
+  const timer = setInterval(probe, options.intervalMs ?? 2_000);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      publish('NOT_SERVING');
+    },
   };
 }

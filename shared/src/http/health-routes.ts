@@ -9,7 +9,8 @@ export interface ReadinessCheck {
 }
 
 export interface HealthRoutesOptions {
-  checks: ReadinessCheck[];
+  /** The checks, or a function giving them (when the set can change, e.g. a reloaded supergraph). */
+  checks: ReadinessCheck[] | (() => ReadinessCheck[]);
   /** Once true, /readyz answers 503 at once so load balancers drain this instance. */
   isShuttingDown: () => boolean;
   /** Per-check timeout; default 2 s. */
@@ -35,8 +36,9 @@ export function healthRoutes(options: HealthRoutesOptions): Record<string, Route
       if (options.isShuttingDown()) {
         return sendJson(res, 503, { status: 'unavailable', checks: { shutdown: 'shutting down' } });
       }
+      const checks = typeof options.checks === 'function' ? options.checks() : options.checks;
       const results = await Promise.all(
-        options.checks.map(async ({ name, check }) => {
+        checks.map(async ({ name, check }) => {
           try {
             await withTimeout(check(), options.timeoutMs ?? 2_000);
             return [name, 'ok'] as const;

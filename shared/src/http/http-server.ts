@@ -162,11 +162,16 @@ export async function startHttpServer<TContext extends BaseContext>(
 ): Promise<RunningHttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const routes = options.routes ?? {};
+  let closing = false;
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
+    // Draining: answer, then hang up, so keep-alive clients do not send more on this socket.
+    if (closing) res.setHeader('connection', 'close');
     const incomingId = req.headers[REQUEST_ID_HEADER];
     const requestId = typeof incomingId === 'string' && SANE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    options.metrics?.httpInFlight.inc();
+    res.on('close', () => options.metrics?.httpInFlight.dec());
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -232,6 +237,7 @@ export async function startHttpServer<TContext extends BaseContext>(
     server,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        closing = true;
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {

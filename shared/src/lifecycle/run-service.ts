@@ -10,7 +10,13 @@ export interface StoppableService {
  * start in progress first, so an embedded database is never orphaned), and exits non-zero
  * with one clear line when it cannot start. A second signal forces the exit.
  */
-export function runService(name: string, logger: Logger, start: () => Promise<StoppableService>): void {
+export function runService(
+  name: string,
+  logger: Logger,
+  start: () => Promise<StoppableService>,
+  /** Exit anyway this long after the first signal (10 s), whatever is still running. */
+  shutdownTimeoutMs = 10_000,
+): void {
   let stoppingSince: number | undefined;
   let started: Promise<StoppableService> | undefined;
   const shutdown = (signal: string) => {
@@ -23,6 +29,10 @@ export function runService(name: string, logger: Logger, start: () => Promise<St
     }
     stoppingSince = Date.now();
     logger.info({ signal }, `${name} shutting down`);
+    setTimeout(() => {
+      logger.error({ shutdownTimeoutMs }, `${name} did not stop within ${shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, shutdownTimeoutMs).unref();
     (started ?? Promise.reject(new Error('not started')))
       .then((service) => service.stop())
       .then(
@@ -44,7 +54,9 @@ export function runService(name: string, logger: Logger, start: () => Promise<St
   });
 }
 
-export interface ServiceMainOptions<C extends { log: { level: string; pretty: boolean } }> {
+type ServiceConfig = { log: { level: string; pretty: boolean }; shutdownTimeoutMs?: number };
+
+export interface ServiceMainOptions<C extends ServiceConfig> {
   name: string;
   version: string;
   /** Parses the environment; a ConfigError's lines are printed as they are. */
@@ -56,7 +68,7 @@ export interface ServiceMainOptions<C extends { log: { level: string; pretty: bo
  * The `if (require.main === module)` body of every service: parse config once (exit 1 with
  * one line per bad variable), build the root logger, run the service until a signal.
  */
-export function runServiceMain<C extends { log: { level: string; pretty: boolean } }>(options: ServiceMainOptions<C>): void {
+export function runServiceMain<C extends ServiceConfig>(options: ServiceMainOptions<C>): void {
   let config: C;
   try {
     config = options.loadConfig();
@@ -65,5 +77,5 @@ export function runServiceMain<C extends { log: { level: string; pretty: boolean
     process.exit(1);
   }
   const logger = createLogger({ service: options.name, version: options.version, level: config.log.level, pretty: config.log.pretty });
-  runService(options.name, logger, () => options.start(config, { logger }));
+  runService(options.name, logger, () => options.start(config, { logger }), config.shutdownTimeoutMs);
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * A service's Prometheus registry. Each service owns one (no global registry), so tests can
@@ -13,6 +13,8 @@ export interface ServiceMetrics {
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   /** TCP connections accepted by the HTTP server (low numbers under load mean keep-alive works). */
   httpConnections: Counter;
+  /** HTTP requests being served right now. */
+  httpInFlight: Gauge;
 }
 
 export function createServiceMetrics(service: string): ServiceMetrics {
@@ -36,6 +38,11 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     httpConnections: new Counter({
       name: 'http_server_connections_total',
       help: 'TCP connections accepted by the HTTP server.',
+      registers: [registry],
+    }),
+    httpInFlight: new Gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests being served right now.',
       registers: [registry],
     }),
   };

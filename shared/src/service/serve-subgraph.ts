@@ -24,6 +24,8 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Schema introspection (off in production: the gateway reads `_service`, not introspection). */
   introspection: boolean;
+  /** How long in-flight HTTP requests and gRPC calls may take to finish when stopping (9 s). */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -55,7 +57,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
   });
   await apollo.start();
   let shuttingDown = false;
-  const grpcServer = await startGrpcServer({ ...options.grpc, logger }).catch(async (error: unknown) => {
+  const grpcServer = await startGrpcServer({ ...options.grpc, logger, health: { check: () => database.ping() } }).catch(async (error: unknown) => {
     await apollo.stop();
     throw error;
   });
@@ -103,7 +105,8 @@ export async function serveSubgraph<TContext extends BaseContext>(
     grpcPort: grpcServer.port,
     async stop() {
       shuttingDown = true;
-      await Promise.all([http.close(), grpcServer.stop()]);
+      const drain = options.drainTimeoutMs ?? 9_000;
+      await Promise.all([http.close(drain), grpcServer.stop(drain)]);
       await apollo.stop();
     },
   };

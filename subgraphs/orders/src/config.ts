@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, parseEnv } from '@fedshop/shared';
+import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -21,7 +21,8 @@ const schema = z.object({
   JWT_ISSUER: z.string().default('fedshop-users'),
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
-  GRPC_DEADLINE_MS: env.positiveInt(2000),
+  ...grpcClientEnvSchema,
+  ...shutdownEnvSchema,
 });
 
 export type OrdersConfig = ReturnType<typeof loadConfig>;
@@ -35,7 +36,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: raw.NODE_ENV,
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
     http: { host: raw.HOST, port: raw.PORT },
-    grpc: { host: raw.HOST, port: raw.GRPC_PORT, deadlineMs: raw.GRPC_DEADLINE_MS },
+    grpc: { host: raw.HOST, port: raw.GRPC_PORT },
+    /** Deadline, retries and breaker of this service's calls to the other subgraph. */
+    grpcClient: grpcClientSettings(raw),
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     database: {
       url: raw.DATABASE_URL as string | undefined,
       embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'orders' },

@@ -56,7 +56,7 @@ export async function startOrdersService(
     onStatement: () => metrics.dbStatements.inc(),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
-  const users = createUserServiceClient(config.userServiceAddress, config.grpc.deadlineMs);
+  const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger);
   const cleanup = async () => {
     users.close();
     await prisma.$disconnect().catch(() => undefined);
@@ -78,6 +78,8 @@ export async function startOrdersService(
       database,
       schema: buildOrdersSchema(),
       introspection: config.nodeEnv !== 'production',
+      // Leave a second of the shutdown bound for closing the pool and the database.
+      drainTimeoutMs: Math.max(1_000, config.shutdownTimeoutMs - 1_000),
       http: config.http,
       grpc: {
         ...config.grpc,

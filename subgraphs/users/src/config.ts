@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, parseEnv } from '@fedshop/shared';
+import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -24,7 +24,8 @@ const schema = z.object({
   JWT_TTL_SECONDS: env.positiveInt(900),
   JWT_PRIVATE_KEY: z.string().optional(),
   ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
-  GRPC_DEADLINE_MS: env.positiveInt(2000),
+  ...grpcClientEnvSchema,
+  ...shutdownEnvSchema,
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
@@ -56,7 +57,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: raw.NODE_ENV,
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
     http: { host: raw.HOST, port: raw.PORT },
-    grpc: { host: raw.HOST, port: raw.GRPC_PORT, deadlineMs: raw.GRPC_DEADLINE_MS },
+    grpc: { host: raw.HOST, port: raw.GRPC_PORT },
+    /** Deadline, retries and breaker of this service's calls to the other subgraph. */
+    grpcClient: grpcClientSettings(raw),
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     database: {
       url: raw.DATABASE_URL as string | undefined,
       embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'users' },

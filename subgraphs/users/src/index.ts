@@ -57,7 +57,7 @@ export async function startUsersService(
     onStatement: () => metrics.dbStatements.inc(),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
-  const orders = createOrderServiceClient(config.orderServiceAddress, config.grpc.deadlineMs);
+  const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger);
   const cleanup = async () => {
     orders.close();
     await prisma.$disconnect().catch(() => undefined);
@@ -82,6 +82,8 @@ export async function startUsersService(
       database,
       schema: buildUsersSchema(),
       introspection: config.nodeEnv !== 'production',
+      // Leave a second of the shutdown bound for closing the pool and the database.
+      drainTimeoutMs: Math.max(1_000, config.shutdownTimeoutMs - 1_000),
       http: config.http,
       grpc: {
         ...config.grpc,

@@ -1,5 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
-import { callUnary, GRPC_CLIENT_OPTIONS, userV1 } from '@fedshop/shared';
+import { callUnary, createResilientCaller, GRPC_CLIENT_OPTIONS, userV1, type GrpcClientSettings } from '@fedshop/shared';
+import type { Logger } from 'pino';
 
 export interface AccountState {
   id: string;
@@ -11,6 +12,8 @@ export interface AccountState {
 export interface UserServiceClient {
   /** The account's current state; rejects with NOT_FOUND for an unknown id. */
   getUser(userId: string, requestId?: string): Promise<AccountState>;
+  /** Circuit breaker state of this downstream. */
+  breakerState(): 'closed' | 'open' | 'half-open';
   close(): void;
 }
 
@@ -23,12 +26,20 @@ const ROLE: Record<string, AccountState['role']> = {
   [userV1.Role.ROLE_ADMIN]: 'ADMIN',
 };
 
-/** One long-lived channel to the users service; every call carries a deadline. */
-export function createUserServiceClient(address: string, deadlineMs: number): UserServiceClient {
+/**
+ * One long-lived channel to the users service. Every call carries a deadline; reads are
+ * retried on transport failures; a circuit breaker fails calls fast while users is down.
+ */
+export function createUserServiceClient(address: string, settings: GrpcClientSettings, logger: Logger): UserServiceClient {
   const client = new userV1.UserServiceClient(address, credentials.createInsecure(), GRPC_CLIENT_OPTIONS);
+  const resilience = createResilientCaller({ downstream: 'users', logger, ...settings });
   return {
     async getUser(userId, requestId) {
-      const response = await callUnary(client.getUser.bind(client), { userId }, { downstream: 'users', deadlineMs, requestId });
+      // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.
+      const deadlineAt = Date.now() + settings.deadlineMs;
+      const response = await resilience.idempotent(() =>
+        callUnary(client.getUser.bind(client), { userId }, { downstream: 'users', deadlineAt, requestId }),
+      );
       const user = response.user;
       return {
         id: user?.id ?? userId,
@@ -36,6 +47,7 @@ export function createUserServiceClient(address: string, deadlineMs: number): Us
         role: (user && ROLE[user.role]) ?? 'UNKNOWN',
       };
     },
+    breakerState: () => resilience.state(),
     close: () => client.close(),
   };
 }

@@ -1,24 +1,32 @@
 import { credentials } from '@grpc/grpc-js';
-import { callUnary, GRPC_CLIENT_OPTIONS, orderV1 } from '@fedshop/shared';
+import { callUnary, createResilientCaller, GRPC_CLIENT_OPTIONS, orderV1, type GrpcClientSettings } from '@fedshop/shared';
+import type { Logger } from 'pino';
 
 /** What the users service asks the orders service (order.v1.OrderService over gRPC). */
 export interface OrderServiceClient {
   countOpenOrders(userId: string, requestId?: string): Promise<number>;
+  /** Circuit breaker state of this downstream. */
+  breakerState(): 'closed' | 'open' | 'half-open';
   close(): void;
 }
 
-/** One long-lived channel to the orders service; every call carries a deadline. */
-export function createOrderServiceClient(address: string, deadlineMs: number): OrderServiceClient {
+/**
+ * One long-lived channel to the orders service. Every call carries a deadline; reads are
+ * retried on transport failures; a circuit breaker fails calls fast while orders is down.
+ */
+export function createOrderServiceClient(address: string, settings: GrpcClientSettings, logger: Logger): OrderServiceClient {
   const client = new orderV1.OrderServiceClient(address, credentials.createInsecure(), GRPC_CLIENT_OPTIONS);
+  const resilience = createResilientCaller({ downstream: 'orders', logger, ...settings });
   return {
     async countOpenOrders(userId, requestId) {
-      const response = await callUnary(client.countOpenOrders.bind(client), { userId }, {
-        downstream: 'orders',
-        deadlineMs,
-        requestId,
-      });
+      // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.
+      const deadlineAt = Date.now() + settings.deadlineMs;
+      const response = await resilience.idempotent(() =>
+        callUnary(client.countOpenOrders.bind(client), { userId }, { downstream: 'orders', deadlineAt, requestId }),
+      );
       return response.openOrderCount;
     },
+    breakerState: () => resilience.state(),
     close: () => client.close(),
   };
 }
