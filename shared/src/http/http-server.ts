@@ -171,7 +171,11 @@ export async function startHttpServer<TContext extends BaseContext>(
     const requestId = typeof incomingId === 'string' && SANE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader(REQUEST_ID_HEADER, requestId);
     options.metrics?.httpInFlight.inc();
-    res.on('close', () => options.metrics?.httpInFlight.dec());
+    res.on('close', () => {
+      options.metrics?.httpInFlight.dec();
+      // Draining: a keep-alive socket that just went idle is closed now, not at the grace deadline.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
