@@ -98,7 +98,13 @@ export interface ProcessPlatformOptions {
 export async function startProcessPlatform(options: ProcessPlatformOptions = {}): Promise<ProcessPlatform> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-processes-'));
   const [usersDatabase, ordersDatabase] = await Promise.all([createTestDatabase('proc_users'), createTestDatabase('proc_orders')]);
-  const [usersHttp, ordersHttp, gatewayHttp, usersGrpc, ordersGrpc] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  const [usersHttp, ordersHttp, gatewayHttp, usersGrpc, ordersGrpc] = (await Promise.all(Array.from({ length: 5 }, () => freePort()))) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const common = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '10000' };
   const jwks = `http://127.0.0.1:${usersHttp}/.well-known/jwks.json`;
   const users = new ServiceProcess('users', `http://127.0.0.1:${usersHttp}`, {
