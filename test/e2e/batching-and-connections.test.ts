@@ -12,8 +12,8 @@ describe('batching and connection reuse through the gateway', () => {
   let adminToken: string;
 
   const statements = async () => ({
-    users: await readMetric(platform.usersUrl, 'db_client_statements_total'),
-    orders: await readMetric(platform.ordersUrl, 'db_client_statements_total'),
+    users: await readMetric(platform.usersUrl, 'db_client_statements_total', { origin: 'request' }),
+    orders: await readMetric(platform.ordersUrl, 'db_client_statements_total', { origin: 'request' }),
   });
 
   beforeAll(async () => {

@@ -7,9 +7,11 @@ import {
   type ServerUnaryCall,
   type Metadata,
 } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error';
+import { runInRequestScope } from '../context/request-scope';
 import { toGrpcStatus } from '../errors/grpc-status';
 import { translateInfrastructureError } from '../errors/infrastructure-errors';
 import { REQUEST_ID_METADATA_KEY } from './grpc-client';
@@ -97,7 +99,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
 /** What a unary handler gets besides its request. */
 export interface GrpcCallContext {
   metadata: Metadata;
-  requestId: string | undefined;
+  requestId: string;
   logger: Logger;
 }
 
@@ -111,9 +113,9 @@ export function unaryHandler<Req, Res>(
   handle: (request: Req, context: GrpcCallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const requestId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString();
+    const requestId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString() || randomUUID();
     const callLogger = logger.child({ requestId, grpcMethod: method });
-    handle(call.request, { metadata: call.metadata, requestId, logger: callLogger }).then(
+    runInRequestScope({ requestId }, () => handle(call.request, { metadata: call.metadata, requestId, logger: callLogger })).then(
       (response) => callback(null, response),
       (error: unknown) => {
         if (!(error instanceof AppError) && translateInfrastructureError(error)) {

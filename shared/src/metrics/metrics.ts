@@ -7,8 +7,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  */
 export interface ServiceMetrics {
   registry: Registry;
-  /** Every SQL statement sent to PostgreSQL (BEGIN/COMMIT included). */
-  dbStatements: Counter;
+  /**
+   * Every SQL statement sent to PostgreSQL (BEGIN/COMMIT included), by origin: `request` when
+   * sent while serving a request, `background` otherwise (relays, health probes).
+   */
+  dbStatements: Counter<'origin'>;
   /** HTTP requests by route and status. */
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   /** TCP connections accepted by the HTTP server (low numbers under load mean keep-alive works). */
@@ -25,7 +28,8 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     registry,
     dbStatements: new Counter({
       name: 'db_client_statements_total',
-      help: 'SQL statements sent to the database.',
+      help: 'SQL statements sent to the database, by origin (request / background).',
+      labelNames: ['origin'] as const,
       registers: [registry],
     }),
     httpRequestDuration: new Histogram({

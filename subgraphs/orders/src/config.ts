@@ -21,6 +21,8 @@ const schema = z.object({
   JWT_ISSUER: z.string().default('fedshop-users'),
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
+  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  OUTBOX_POLL_MS: env.positiveInt(250),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
 });
@@ -29,9 +31,16 @@ export type OrdersConfig = ReturnType<typeof loadConfig>;
 
 /** Reads the orders service's configuration from the environment, once. */
 export function loadConfig(source: Record<string, string | undefined> = process.env) {
-  const raw = parseEnv(schema, source);
-  const production = raw.NODE_ENV === 'production';
-  if (production && !raw.DATABASE_URL) throw new ConfigError(['DATABASE_URL: required in production']);
+  // Checked on the raw value so a start with other bad variables reports this one too.
+  const production = source.NODE_ENV?.trim() === 'production';
+  const problems = production && !source.DATABASE_URL?.trim() ? ['DATABASE_URL: required in production'] : [];
+  let raw: z.infer<typeof schema>;
+  try {
+    raw = parseEnv(schema, source);
+  } catch (error) {
+    throw error instanceof ConfigError ? new ConfigError([...error.problems, ...problems]) : error;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: raw.NODE_ENV,
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
@@ -51,5 +60,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedCatalog: raw.SEED_CATALOG,
     jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     userServiceAddress: raw.USER_SERVICE_ADDR,
+    /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
+    natsUrl: raw.NATS_URL as string | undefined,
+    outboxPollMs: raw.OUTBOX_POLL_MS,
   };
 }

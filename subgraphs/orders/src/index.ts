@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
+  connectJetStreamBus,
   createLogger,
+  currentRequestId,
   createServiceMetrics,
   createTokenVerifier,
   openDatabase,
@@ -9,9 +11,16 @@ import {
   runServiceMain,
   serveSubgraph,
   viewerFromRequest,
+  InProcessBus,
+  lazyEventBus,
+  type EventBus,
   type Logger,
 } from '@fedshop/shared';
+import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
+import { ORDERS_STREAM } from './events/order-events';
+import { startOutboxRelay } from './events/outbox-relay';
+import { createOutboxRepository } from './repositories/outbox-repository';
 import { loadConfig, type OrdersConfig } from './config';
 import { SEED_CATALOG } from './domain/seed-catalog';
 import { PrismaClient } from './generated/prisma/client';
@@ -44,7 +53,11 @@ export interface RunningOrdersService {
  */
 export async function startOrdersService(
   config: OrdersConfig,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** The bus to publish events to; default: JetStream at NATS_URL, else an in-process bus. */
+    eventBus?: EventBus;
+  } = {},
 ): Promise<RunningOrdersService> {
   const logger =
     options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
@@ -53,11 +66,34 @@ export async function startOrdersService(
     migrationsDir: ORDERS_MIGRATIONS_DIR,
     applicationName: SERVICE,
     logger,
-    onStatement: () => metrics.dbStatements.inc(),
+    onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger);
+  const ownsBus = !options.eventBus;
+  const bus =
+    options.eventBus ??
+    (config.natsUrl
+      ? lazyEventBus(() => connectJetStreamBus({ url: config.natsUrl!, name: SERVICE, stream: ORDERS_STREAM, logger }), logger)
+      : new InProcessBus(ORDERS_STREAM));
+  if (!config.natsUrl && ownsBus) logger.warn('NATS_URL not set: order events stay inside this process');
+  const relay = startOutboxRelay({
+    outbox: createOutboxRepository(prisma),
+    bus,
+    logger,
+    idleMs: config.outboxPollMs,
+    metrics: {
+      backlog: new Gauge({ name: 'outbox_backlog', help: 'Events waiting in the outbox.', registers: [metrics.registry] }),
+      oldestPendingSeconds: new Gauge({
+        name: 'outbox_oldest_pending_seconds',
+        help: 'Age of the oldest event waiting in the outbox, seconds.',
+        registers: [metrics.registry],
+      }),
+    },
+  });
   const cleanup = async () => {
+    await relay.stop();
+    if (ownsBus) await bus.close();
     users.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();

@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../domain/order';
 import type { PricedOrder } from '../domain/pricing';
+import { orderCancelled, orderPlaced, type OutboxEntry } from '../events/order-events';
 
 /** The guarded stock decrement found too little stock for this sku; the transaction rolled back. */
 export class InsufficientStockError extends Error {
@@ -33,6 +34,10 @@ export interface OrderPage {
   limit: number;
   afterId: string | null;
   status: OrderStatus | null;
+}
+
+function toOutboxRow(entry: OutboxEntry) {
+  return { id: entry.id, subject: entry.subject, payload: Buffer.from(entry.payload) };
 }
 
 function isIdempotencyKeyClash(error: unknown): boolean {
@@ -95,6 +100,8 @@ export function createOrderRepository(prisma: PrismaClient) {
             WHERE p.sku = v.sku AND p.stock >= v.quantity`;
           if (decremented !== lines.length) throw new InsufficientStockError(lines[0]!.sku);
           await tx.orderItem.createMany({ data: lines.map((line) => ({ orderId: order.id, ...line })) });
+          // Same transaction: the event exists if and only if the order does.
+          await tx.outboxEvent.create({ data: toOutboxRow(orderPlaced(order)) });
           return { order: { ...order, items: lines.map((line) => ({ orderId: order.id, ...line })) }, created: true };
         }, TRANSACTION_OPTIONS);
       } catch (error) {
@@ -118,6 +125,7 @@ export function createOrderRepository(prisma: PrismaClient) {
         const changed = await tx.order.updateMany({ where: { id: orderId, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
         const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
         if (changed.count === 0) throw new OrderStatusError(order.status);
+        await tx.outboxEvent.create({ data: toOutboxRow(orderCancelled(order)) });
         await tx.$executeRaw`
           UPDATE products AS p SET stock = p.stock + i.quantity, updated_at = now()
           FROM order_items AS i WHERE i.order_id = ${orderId}::uuid AND p.sku = i.sku`;

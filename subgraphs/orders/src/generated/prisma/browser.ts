@@ -32,3 +32,9 @@ export type Order = Prisma.OrderModel
  * 
  */
 export type OrderItem = Prisma.OrderItemModel
+/**
+ * Model OutboxEvent
+ * Transactional outbox: events written in the same transaction as the order change they
+ * describe, published to the broker by the relay afterwards (at least once, in `seq` order).
+ */
+export type OutboxEvent = Prisma.OutboxEventModel

@@ -11,4 +11,5 @@
 export type * from './models/Product.ts'
 export type * from './models/Order.ts'
 export type * from './models/OrderItem.ts'
+export type * from './models/OutboxEvent.ts'
 export type * from './commonInputTypes.ts'

@@ -1,0 +1,42 @@
+/**
+ * The platform's third way of talking (after GraphQL and gRPC): durable events. Two
+ * implementations share this interface: JetStream (NATS_URL set) and an in-process bus
+ * (no broker installed; only delivers inside one process).
+ */
+
+/** A stream of subjects, e.g. ORDERS with `orders.v1.>`. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+}
+
+export interface DeliveredEvent {
+  subject: string;
+  data: Uint8Array;
+  /** The publisher's message id (the event id). */
+  id: string | undefined;
+  /** How many times this message was delivered before (0 the first time). */
+  redeliveries: number;
+}
+
+export interface SubscribeOptions {
+  /** Durable consumer name: the broker remembers how far it got, across restarts. */
+  durable: string;
+  subjects: string[];
+  /** Resolving acknowledges the event; rejecting asks for redelivery later. */
+  handler: (event: DeliveredEvent) => Promise<void>;
+}
+
+export interface Subscription {
+  /** Events published but not yet acknowledged by this consumer, when the broker knows. */
+  pending(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface EventBus {
+  readonly kind: 'jetstream' | 'in-process';
+  /** Resolves once the broker has stored the event; a repeated `id` within the dedup window is dropped. */
+  publish(subject: string, data: Uint8Array, id: string): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

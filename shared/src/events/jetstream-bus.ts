@@ -1,0 +1,128 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  connect,
+  headers as natsHeaders,
+  nanos,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { Logger } from 'pino';
+import type { EventBus, StreamSpec, SubscribeOptions, Subscription } from './event-bus';
+
+export interface JetStreamBusOptions {
+  url: string;
+  /** Client name shown by the server (the service name). */
+  name: string;
+  stream: StreamSpec;
+  logger: Logger;
+  /** How long a publish waits for the broker's acknowledgement, ms (2000). */
+  publishTimeoutMs?: number;
+}
+
+/** How long JetStream remembers message ids to drop duplicates. */
+const DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * NATS JetStream: the stream and consumers are created idempotently at start; publishes carry
+ * `Nats-Msg-Id` (the event id) so the broker drops duplicates; consumers are durable with
+ * explicit acks, so an event is redelivered until the consumer's own transaction committed.
+ */
+export async function connectJetStreamBus(options: JetStreamBusOptions): Promise<EventBus> {
+  const connection: NatsConnection = await connect({
+    servers: options.url,
+    name: options.name,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const manager: JetStreamManager = await connection.jetstreamManager();
+  await ensureStream(manager, options.stream);
+  const jetstream: JetStreamClient = connection.jetstream();
+  const subscriptions: Subscription[] = [];
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect') {
+        options.logger.warn({ nats: status.type }, `NATS ${status.type}`);
+      }
+    }
+  })();
+
+  return {
+    kind: 'jetstream',
+    async publish(subject, data, id) {
+      const headers = natsHeaders();
+      headers.set('Nats-Msg-Id', id);
+      await jetstream.publish(subject, data, {
+        msgID: id,
+        headers,
+        expect: { streamName: options.stream.name },
+        timeout: options.publishTimeoutMs ?? 2_000,
+      });
+    },
+    async subscribe(subscribe: SubscribeOptions): Promise<Subscription> {
+      const config = {
+        durable_name: subscribe.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subjects: subscribe.subjects,
+        ack_wait: nanos(30_000),
+        max_deliver: -1,
+      };
+      try {
+        await manager.consumers.info(options.stream.name, subscribe.durable);
+        await manager.consumers.update(options.stream.name, subscribe.durable, { filter_subjects: subscribe.subjects, ack_wait: config.ack_wait });
+      } catch {
+        await manager.consumers.add(options.stream.name, config);
+      }
+      const consumer = await jetstream.consumers.get(options.stream.name, subscribe.durable);
+      const messages = await consumer.consume({ max_messages: 64 });
+      const loop = (async () => {
+        for await (const message of messages) {
+          try {
+            await subscribe.handler({
+              subject: message.subject,
+              data: message.data,
+              id: message.headers?.get('Nats-Msg-Id') || undefined,
+              redeliveries: message.info.redeliveryCount - 1,
+            });
+            message.ack();
+          } catch (error) {
+            options.logger.warn({ err: error, subject: message.subject }, 'event handler failed; will be redelivered');
+            message.nak(1_000);
+          }
+        }
+      })();
+      const subscription: Subscription = {
+        async pending() {
+          const info = await manager.consumers.info(options.stream.name, subscribe.durable);
+          return info.num_pending + info.num_ack_pending;
+        },
+        async close() {
+          await messages.close();
+          await loop;
+        },
+      };
+      subscriptions.push(subscription);
+      return subscription;
+    },
+    async close() {
+      for (const subscription of subscriptions) await subscription.close().catch(() => undefined);
+      await connection.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** Creates the stream, or brings an existing one's subjects up to date. */
+async function ensureStream(manager: JetStreamManager, stream: StreamSpec): Promise<void> {
+  try {
+    const info = await manager.streams.info(stream.name);
+    const missing = stream.subjects.filter((subject) => !info.config.subjects?.includes(subject));
+    if (missing.length > 0) {
+      await manager.streams.update(stream.name, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+    }
+  } catch {
+    await manager.streams.add({ name: stream.name, subjects: stream.subjects, duplicate_window: nanos(DUPLICATE_WINDOW_MS) });
+  }
+}
