@@ -22,7 +22,8 @@ export interface DeliveredEvent {
 export interface SubscribeOptions {
   /** Durable consumer name: the broker remembers how far it got, across restarts. */
   durable: string;
-  subjects: string[];
+  /** One subject pattern (e.g. `orders.v1.>`); one pattern keeps NATS servers before 2.10 supported. */
+  subject: string;
   /** Resolving acknowledges the event; rejecting asks for redelivery later. */
   handler: (event: DeliveredEvent) => Promise<void>;
 }

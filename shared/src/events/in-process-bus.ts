@@ -48,7 +48,7 @@ export class InProcessBus implements EventBus {
     let wakeUp: (() => void) | undefined;
     state.wake = () => wakeUp?.();
     this.consumers.set(options.durable, state);
-    const wanted = (event: StoredEvent) => options.subjects.some((pattern) => matches(pattern, event.subject));
+    const wanted = (event: StoredEvent) => matches(options.subject, event.subject);
     const loop = (async () => {
       const attempts = new Map<number, number>();
       while (!state.stopped && !this.closed) {

@@ -66,13 +66,13 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
         durable_name: subscribe.durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subjects: subscribe.subjects,
+        filter_subject: subscribe.subject,
         ack_wait: nanos(30_000),
         max_deliver: -1,
       };
       try {
         await manager.consumers.info(options.stream.name, subscribe.durable);
-        await manager.consumers.update(options.stream.name, subscribe.durable, { filter_subjects: subscribe.subjects, ack_wait: config.ack_wait });
+        await manager.consumers.update(options.stream.name, subscribe.durable, { filter_subject: subscribe.subject, ack_wait: config.ack_wait });
       } catch {
         await manager.consumers.add(options.stream.name, config);
       }
