@@ -1,0 +1,157 @@
+/**
+ * Delivery: one Dockerfile per service, read statically (no Docker engine on these machines):
+ * multi-stage on a Node LTS slim base, generated code rebuilt in the build stage, only that
+ * workspace's production dependencies, non-root, a HEALTHCHECK on /healthz, the service's real
+ * ports and entry point, and nothing copied that the build context (.dockerignore) leaves out.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { copyArguments, execForm, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
+import { REPO_ROOT, SERVICES } from './support/services';
+
+const WORKSPACE_MANIFESTS = ['shared/package.json', 'gateway/package.json', 'subgraphs/users/package.json', 'subgraphs/orders/package.json'];
+
+function read(workspace: string): Dockerfile {
+  return parseDockerfile(readFileSync(path.join(REPO_ROOT, workspace, 'Dockerfile'), 'utf8'));
+}
+
+function args(stage: Stage, keyword: string): string[] {
+  return stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
+}
+
+/** .dockerignore patterns (no negations are needed for the paths checked here). */
+function ignored(file: string): boolean {
+  const patterns = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#') && !line.startsWith('!'));
+  return patterns.some((pattern) => {
+    const regex = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*\//g, '(?:.*/)?')
+        .replace(/\*/g, '[^/]*')}(?:/.*)?$`,
+    );
+    return regex.test(file);
+  });
+}
+
+describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))('%s/Dockerfile', (_name, candidate) => {
+  const dockerfile = read(candidate.workspace);
+  const runtime = dockerfile.stages.at(-1)!;
+  const build = dockerfile.stages.find((stage) => stage.name === 'build');
+
+  test('when the stages are read, then it is multi-stage on a Node 24 slim image and ends in the runtime stage', () => {
+    expect(dockerfile.stages.map((stage) => stage.name)).toEqual(['build', 'deps', 'runtime']);
+    for (const stage of dockerfile.stages) expect(stage.image).toMatch(/^node:24(\.\d+)*-(bookworm-)?slim$/);
+  });
+
+  test('when the build stage runs, then it installs from the lockfile and regenerates the committed generated code', () => {
+    expect(build).toBeDefined();
+    const runs = args(build!, 'RUN').join('\n');
+    expect(runs).toMatch(/npm ci\b/);
+    expect(runs).toContain('npm run proto');
+    if (candidate.name !== 'gateway') expect(runs).toContain('npm run prisma:generate');
+    else expect(runs).toContain('npm run compose -- --check');
+  });
+
+  test('when dependencies are installed for the runtime, then only this workspace’s production ones are, from the lockfile', () => {
+    const deps = dockerfile.stages.find((stage) => stage.name === 'deps')!;
+    const install = args(deps, 'RUN').join('\n');
+    expect(install).toMatch(new RegExp(`npm ci --omit=dev --workspace ${candidate.workspace.replace('/', '\\/')} --include-workspace-root=false`));
+    // npm ci checks the lockfile against every workspace manifest, so all of them are copied.
+    const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...WORKSPACE_MANIFESTS]));
+    expect(args(runtime, 'RUN')).toEqual([]);
+  });
+
+  test('when the runtime stage is read, then it runs as a non-root user with production defaults and the service’s ports', () => {
+    expect(args(runtime, 'USER')).toEqual(['node']);
+    const env = args(runtime, 'ENV').join(' ');
+    expect(env).toMatch(/NODE_ENV=production/);
+    expect(env).toMatch(new RegExp(`PORT=${candidate.httpPort}\\b`));
+    const exposed = args(runtime, 'EXPOSE').flatMap((line) => line.split(/\s+/)).map(Number);
+    expect(exposed).toEqual([candidate.httpPort, ...(candidate.grpcPort ? [candidate.grpcPort] : [])]);
+    if (candidate.grpcPort) expect(env).toMatch(new RegExp(`GRPC_PORT=${candidate.grpcPort}\\b`));
+  });
+
+  test('when the health check and command are read, then Docker probes /healthz with node and starts the service entry', () => {
+    const [healthcheck] = args(runtime, 'HEALTHCHECK');
+    expect(healthcheck).toBeDefined();
+    const probe = execForm(healthcheck!.replace(/^(--\S+\s+)*CMD\s+/, ''));
+    expect(probe?.slice(0, 2)).toEqual(['node', '-e']);
+    expect(probe?.[2]).toContain(`process.env.PORT||${candidate.httpPort}`);
+    expect(probe?.[2]).toContain('/healthz');
+    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', '--import', 'tsx', candidate.entry]);
+  });
+
+  test('when the runtime stage copies files, then each comes from the build or deps stage or exists in the build context', () => {
+    const stages = new Set(dockerfile.stages.map((stage) => stage.name));
+    for (const line of args(runtime, 'COPY')) {
+      const copy = copyArguments(line);
+      if (copy.from) {
+        expect(stages.has(copy.from)).toBe(true);
+        continue;
+      }
+      for (const source of copy.sources) {
+        expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({ source, exists: true, ignored: false });
+      }
+    }
+    const fromBuild = args(runtime, 'COPY')
+      .map(copyArguments)
+      .filter((copy) => copy.from === 'build')
+      .flatMap((copy) => copy.sources);
+    // Generated gRPC stubs and (subgraphs) the Prisma client come from the build stage, not the context.
+    expect(fromBuild).toEqual(expect.arrayContaining(['/src/shared/src', `/src/${candidate.workspace}/src`]));
+  });
+});
+
+describe('files the services read by default', () => {
+  /** Absolute paths inside the repo that a loaded config points at and that exist as files. */
+  function defaultFiles(config: unknown): string[] {
+    if (typeof config === 'string') {
+      const relative = path.relative(REPO_ROOT, config);
+      return path.isAbsolute(config) && !relative.startsWith('..') && existsSync(config) && statSync(config).isFile() ? [relative] : [];
+    }
+    if (typeof config === 'object' && config !== null) return Object.values(config).flatMap(defaultFiles);
+    return [];
+  }
+
+  test.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))(
+    'when the %s config’s defaults name repo files, then its image holds each of them at the same path',
+    (_name, candidate) => {
+      const runtime = read(candidate.workspace).stages.at(-1)!;
+      const copied = args(runtime, 'COPY')
+        .map(copyArguments)
+        .flatMap((copy) => copy.sources.map((source) => (copy.from === 'build' ? source.replace(/^\/src\//, '') : source)));
+      // Local state (.data/…: the development key, embedded clusters) is not part of an image.
+      const files = defaultFiles(candidate.loadConfig({})).filter((file) => !ignored(file));
+      if (candidate.name === 'gateway') expect(files).toContain('supergraph.graphql');
+      for (const file of files) {
+        const covered = copied.some((source) => file === source || file.startsWith(`${source.replace(/\/$/, '')}/`));
+        expect({ file, covered }).toEqual({ file, covered: true });
+      }
+    },
+  );
+});
+
+describe('subgraph images carry their migrations', () => {
+  test.each(['users', 'orders'])('when the %s image is read, then it holds the migration script and that subgraph’s migrations only', (name) => {
+    const runtime = read(`subgraphs/${name}`).stages.at(-1)!;
+    const sources = args(runtime, 'COPY').flatMap((line) => copyArguments(line).sources);
+    expect(sources).toEqual(expect.arrayContaining([`prisma/${name}/migrations`, 'scripts/migrate.ts', 'scripts/lib/subgraph-databases.ts']));
+    const other = name === 'users' ? 'orders' : 'users';
+    expect(sources.filter((source) => source.includes(other))).toEqual([]);
+  });
+});
+
+describe('.dockerignore', () => {
+  test('when the build context is filtered, then local state and secrets stay out and the sources stay in', () => {
+    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts']) {
+      expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true });
+    }
+    for (const file of ['package-lock.json', 'shared/src/index.ts', 'proto/buf.yaml', 'supergraph.graphql', 'rover.yaml', 'scripts/compose.ts', 'prisma/users/migrations']) {
+      expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: false });
+    }
+  });
+});
