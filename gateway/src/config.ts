@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
+import { edgeConfig, edgeEnvSchema } from './edge/edge-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -22,6 +23,7 @@ const schema = z.object({
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
   ...shutdownEnvSchema,
+  ...edgeEnvSchema,
 });
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -48,5 +50,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
     introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    /** Rate limits, operation limits, persisted queries (README, Security). */
+    edge: edgeConfig(raw, production),
   };
 }

@@ -1,4 +1,5 @@
 import type { Viewer } from '@fedshop/shared';
+import type { RateLimitDecision } from './edge/rate-limit';
 
 /** Per-request state of the gateway. */
 export interface GatewayContext {
@@ -6,4 +7,8 @@ export interface GatewayContext {
   /** The caller's verified bearer token, forwarded to the subgraphs; null when anonymous. */
   token: string | null;
   viewer: Viewer | null;
+  /** Where the request comes from (X-Forwarded-For believed only from TRUSTED_PROXIES). */
+  clientAddress: string;
+  /** The tightest rate-limit bucket this request took from, for the RateLimit-* headers; null when none applies. */
+  rateLimit: RateLimitDecision | null;
 }

@@ -4,19 +4,19 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
   ERROR_CODES,
+  REQUEST_REJECTION_CODES,
   createGraphQLErrorFormatter,
   createLogger,
   createServiceMetrics,
   createTokenVerifier,
   healthRoutes,
-  parseBearerToken,
   runServiceMain,
   serveMetrics,
   startHttpServer,
-  toContextError,
   type Logger,
 } from '@fedshop/shared';
 import { loadConfig, type GatewayConfig } from './config';
+import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
@@ -40,6 +40,7 @@ export interface RunningGateway {
  * supergraph (no runtime introspection of subgraphs). It verifies bearer tokens against the
  * users service's JWKS before any planning (invalid → HTTP 401, no subgraph called),
  * forwards them to the subgraphs, and masks anything that is not part of the error vocabulary.
+ * Its door is guarded by edge/: rate limits, operation limits and persisted queries (README, Security).
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger =
@@ -65,24 +66,38 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     logger,
   });
   const verifier = createTokenVerifier(config.jwt);
+  const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
   const apollo = new ApolloServer<GatewayContext>({
     // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
     gateway: gateway as never,
     formatError: createGraphQLErrorFormatter({
       logger,
-      trustedUpstreamCodes: new Set(ERROR_CODES.filter((code) => code !== 'INTERNAL_SERVER_ERROR')),
+      // Subgraphs speak the whole vocabulary; RATE_LIMITED is the users service's sign-in throttling.
+      trustedUpstreamCodes: new Set([...ERROR_CODES.filter((code) => code !== 'INTERNAL_SERVER_ERROR'), ...REQUEST_REJECTION_CODES]),
+      hideSuggestions: !config.edge.fieldSuggestions,
     }),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
+    // Edge protection (README, Security): limits checked before planning, persisted queries.
+    validationRules: edge.validationRules,
+    persistedQueries: edge.persistedQueries,
+    parseOptions: { maxTokens: config.edge.operationLimits.maxTokens },
+    // Apollo Server's defaults, stated because they are part of the security posture.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     // Shutdown is ours (lifecycle/run-service.ts): drain HTTP first, then stop Apollo.
     stopOnTerminationSignals: false,
     plugins: [
       config.introspection
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
+      ...edge.plugins,
     ],
   });
-  await apollo.start();
+  await apollo.start().catch(async (error: unknown) => {
+    await edge.close();
+    throw error;
+  });
   let shuttingDown = false;
   const http = await startHttpServer<GatewayContext>({
     host: config.http.host,
@@ -108,18 +123,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     graphql: {
       path: '/graphql',
       server: apollo,
-      context: async (req, info) => {
-        try {
-          const token = parseBearerToken(req.headers.authorization);
-          const viewer = token === null ? null : await verifier.verify(token);
-          return { requestId: info.requestId, token, viewer };
-        } catch (error) {
-          throw toContextError(error);
-        }
-      },
+      // Verifies the token, takes from the caller's rate-limit bucket, checks the document's size.
+      context: edge.admit,
     },
   }).catch(async (error: unknown) => {
     await apollo.stop();
+    await edge.close();
     throw error;
   });
   logger.info({ port: http.port, subgraphs: supergraph.subgraphs() }, 'gateway ready');
@@ -131,6 +140,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await http.close(Math.max(1_000, config.shutdownTimeoutMs - 1_000));
       await apollo.stop();
       await agent.close();
+      await edge.close();
       logger.info('gateway stopped');
     },
   };

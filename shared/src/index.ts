@@ -5,6 +5,7 @@
  */
 export * from './errors/app-error';
 export * from './domain/ids';
+export * from './domain/display-text';
 export * from './context/request-scope';
 export * from './errors/graphql-error-formatter';
 export * from './errors/grpc-status';

@@ -9,6 +9,13 @@ import { graphqlClient, type GraphQLSend } from './graphql-client';
 
 export const TEST_ADMIN = { email: 'admin@test.fedshop', password: 'admin-test-password' };
 
+/** Rate limits no functional test reaches (the defaults are 300 / 1200 / 10 per minute). */
+export const GENEROUS_RATE_LIMITS = {
+  RATE_LIMIT_ANON_PER_MIN: '100000',
+  RATE_LIMIT_USER_PER_MIN: '100000',
+  RATE_LIMIT_AUTH_PER_MIN: '100000',
+};
+
 export interface TestPlatform {
   gatewayUrl: string;
   usersUrl: string;
@@ -81,6 +88,9 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       USERS_URL: `${users.httpUrl}/graphql`,
       ORDERS_URL: `${orders.httpUrl}/graphql`,
       JWKS_URL: jwksUrl,
+      // Functional tests send everything from 127.0.0.1 in bursts: budgets out of their way.
+      // test/edge sets the real ones.
+      ...GENEROUS_RATE_LIMITS,
       ...options.gatewayEnv,
     }),
     { logger: logs.gateway.logger },

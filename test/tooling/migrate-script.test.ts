@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readMigrations } from '@fedshop/shared';
 import { createTestDatabase, type TestDatabase } from '@fedshop/shared/testing';
 
 const run = promisify(execFile);
@@ -43,10 +44,11 @@ describe('npm run migrate', () => {
 
     const client = new pg.Client({ connectionString: orders.url });
     await client.connect();
-    const rows = (await client.query('SELECT migration_name, applied_steps_count FROM "_prisma_migrations"')).rows;
+    const rows = (await client.query('SELECT migration_name, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name')).rows;
     await client.end();
-    expect(rows).toHaveLength(1);
-    expect(rows[0].applied_steps_count).toBe(1);
+    const committed = readMigrations(path.join(REPO_ROOT, 'prisma/orders/migrations')).map((migration) => migration.name);
+    expect(rows.map((row) => row.migration_name)).toEqual(committed);
+    expect(rows.every((row) => row.applied_steps_count === 1)).toBe(true);
   });
 
   test('when a URL is missing, then it names the variable and changes nothing', async () => {

@@ -5,10 +5,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { captureLogger } from '../testing/test-logger';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database';
-import { applyMigrations, getMigrationStatus } from './migrations';
+import { applyMigrations, getMigrationStatus, readMigrations } from './migrations';
 
 const USERS_MIGRATIONS = path.resolve(__dirname, '../../../prisma/users/migrations');
 const USERS_INIT = '20261125121107_init';
+/** Every committed users migration, in order (the list grows as the schema does). */
+const USERS_ALL = readMigrations(USERS_MIGRATIONS).map((migration) => migration.name);
 
 let databases: TestDatabase[] = [];
 let pools: pg.Pool[] = [];
@@ -96,9 +98,10 @@ describe('applyMigrations', () => {
     const first = await applyMigrations(pool, USERS_MIGRATIONS, logger);
     const second = await applyMigrations(pool, USERS_MIGRATIONS, logger);
 
-    expect(first).toEqual([USERS_INIT]);
+    expect(first).toEqual(USERS_ALL);
+    expect(first[0]).toBe(USERS_INIT);
     expect(second).toEqual([]);
-    expect(await bookkeeping(pool)).toHaveLength(1);
+    expect(await bookkeeping(pool)).toHaveLength(USERS_ALL.length);
     expect(await tableExists(pool, 'users')).toBe(true);
   });
 
@@ -142,7 +145,7 @@ describe('applyMigrations', () => {
     const expectedChecksum = createHash('sha256')
       .update(readFileSync(path.join(USERS_MIGRATIONS, USERS_INIT, 'migration.sql')))
       .digest('hex');
-    const [row] = await bookkeeping(pool);
+    const row = (await bookkeeping(pool)).find((entry) => entry.migration_name === USERS_INIT);
     expect(row).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       checksum: expectedChecksum,
@@ -258,14 +261,14 @@ describe('getMigrationStatus', () => {
   test('when nothing was ever applied (no bookkeeping table), then every migration is pending', async () => {
     const pool = poolFor(await freshDatabase());
 
-    await expect(getMigrationStatus(pool, USERS_MIGRATIONS)).resolves.toEqual({ applied: [], pending: [USERS_INIT], edited: [], failed: [] });
+    await expect(getMigrationStatus(pool, USERS_MIGRATIONS)).resolves.toEqual({ applied: [], pending: USERS_ALL, edited: [], failed: [] });
   });
 
   test('when the migrations were applied, then they are reported applied and none pending', async () => {
     const pool = poolFor(await freshDatabase());
     await applyMigrations(pool, USERS_MIGRATIONS, captureLogger().logger);
 
-    await expect(getMigrationStatus(pool, USERS_MIGRATIONS)).resolves.toEqual({ applied: [USERS_INIT], pending: [], edited: [], failed: [] });
+    await expect(getMigrationStatus(pool, USERS_MIGRATIONS)).resolves.toEqual({ applied: USERS_ALL, pending: [], edited: [], failed: [] });
   });
 
   test('when a new migration is added after applying, then only it is pending', async () => {

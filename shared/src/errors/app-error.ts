@@ -14,7 +14,25 @@ export const ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
 ] as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/**
+ * Codes for requests refused at the edge before any work is done for them: too many requests,
+ * or an operation beyond one of the gateway's limits (details carry the `limit`). They are part
+ * of the vocabulary (AppErrors may carry them, the GraphQL formatter passes them), but only
+ * the gateway and sign-in throttling raise them, so subgraphs never need to trust them upstream.
+ */
+export const REQUEST_REJECTION_CODES = [
+  'RATE_LIMITED',
+  'OPERATION_TOO_LARGE',
+  'OPERATION_TOO_DEEP',
+  'OPERATION_TOO_MANY_ALIASES',
+  'OPERATION_TOO_MANY_ROOT_FIELDS',
+  'OPERATION_TOO_COSTLY',
+  'PERSISTED_QUERY_NOT_IN_LIST',
+] as const;
+
+export type RequestRejectionCode = (typeof REQUEST_REJECTION_CODES)[number];
+
+export type ErrorCode = (typeof ERROR_CODES)[number] | RequestRejectionCode;
 
 /** Extra, client-safe facts about an error; they become GraphQL `extensions`. */
 export type ErrorDetails = Record<string, string | number | boolean | null>;
@@ -42,8 +60,21 @@ export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
 
+/** One of the domain codes every service throws (ERROR_CODES; request rejections excluded). */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function isRequestRejectionCode(value: unknown): value is RequestRejectionCode {
+  return typeof value === 'string' && (REQUEST_REJECTION_CODES as readonly string[]).includes(value);
+}
+
+/**
+ * The caller is over a rate limit (edge buckets, or sign-in throttling); `retryAfterSeconds`
+ * says when trying again can succeed.
+ */
+export function rateLimited(message: string, retryAfterSeconds: number, details: ErrorDetails = {}): AppError {
+  return new AppError('RATE_LIMITED', message, { ...details, retryAfterSeconds });
 }
 
 /** The caller sent something invalid; `field` names the offending input path (e.g. `input.email`). */

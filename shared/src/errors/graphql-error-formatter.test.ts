@@ -3,7 +3,7 @@ import { GraphQLError, GraphQLScalarType, type GraphQLFormattedError } from 'gra
 import { runInRequestScope } from '../context/request-scope';
 import { DateTimeScalar } from '../graphql/date-time-scalar';
 import { captureLogger, type CapturedLogger } from '../testing/test-logger';
-import { AppError, ERROR_CODES, badUserInput, notFound } from './app-error';
+import { AppError, ERROR_CODES, REQUEST_REJECTION_CODES, badUserInput, notFound, rateLimited } from './app-error';
 import { createGraphQLErrorFormatter, MASKED_MESSAGE } from './graphql-error-formatter';
 
 /** What Apollo hands formatError for an error a resolver threw: the wrapped error and its JSON form. */
@@ -77,6 +77,79 @@ describe('createGraphQLErrorFormatter', () => {
       const logged = maskedLogLines(captured);
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatchObject({ level: 'error', err: { message: secret } });
+    });
+  });
+
+  describe('request rejections', () => {
+    test.each(REQUEST_REJECTION_CODES)('when the edge refuses a request with %s, then the code, message and limit reach the client', (code) => {
+      const { formatted, error } = resolverFailure(new AppError(code, `refused: ${code}`, { limit: 10 }));
+
+      expect(format(formatted, error)).toMatchObject({ message: `refused: ${code}`, extensions: { code, limit: 10 } });
+      expect(maskedLogLines(captured)).toHaveLength(0);
+    });
+
+    test('when a validation rule reports a rejection, then Apollo\'s GRAPHQL_VALIDATION_FAILED wrapper does not hide its code', () => {
+      const reported = new GraphQLError('Query depth limit of 10 exceeded, found 12.', {
+        originalError: new AppError('OPERATION_TOO_DEEP', 'Query depth limit of 10 exceeded, found 12.', { limit: 10, found: 12 }),
+      });
+      // What Apollo Server's ValidationError makes of it.
+      const wrapped = new GraphQLError(reported.message, { originalError: reported.originalError, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+
+      expect(format(wrapped.toJSON(), wrapped).extensions).toEqual({ code: 'OPERATION_TOO_DEEP', limit: 10, found: 12 });
+    });
+
+    test('when a subgraph answers RATE_LIMITED and the gateway trusts it, then it passes with its retry time', () => {
+      const gatewayFormat = createGraphQLErrorFormatter({ logger: captured.logger, trustedUpstreamCodes: new Set(['RATE_LIMITED']) });
+      const upstream = new GraphQLError('Too many failed sign-in attempts.', { path: ['signIn'], extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 60 } });
+
+      expect(gatewayFormat(upstream.toJSON(), upstream)).toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 60 } });
+    });
+
+    test('when rateLimited() builds the error, then retryAfterSeconds is among its details', () => {
+      expect(rateLimited('Slow down.', 30, { limit: 10 }).details).toEqual({ limit: 10, retryAfterSeconds: 30 });
+    });
+  });
+
+  describe("Apollo's uncoded request errors", () => {
+    test('when Apollo refuses a request with a 4xx but no code (a persisted-query hash mismatch), then BAD_REQUEST with its message, nothing logged', () => {
+      const error = new GraphQLError('provided sha does not match query', { extensions: { http: { status: 400, headers: new Map() } } });
+
+      const result = format({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, error);
+
+      expect(result).toEqual({ message: 'provided sha does not match query', locations: undefined, path: undefined, extensions: { code: 'BAD_REQUEST' } });
+      expect(maskedLogLines(captured)).toHaveLength(0);
+    });
+
+    test('when an uncoded error wraps something else, or is not a 4xx, then it is masked', () => {
+      const wrapping = new GraphQLError('db down', { originalError: new Error('db down'), extensions: { http: { status: 400 } } });
+      const serverSide = new GraphQLError('exploded', { extensions: { http: { status: 500 } } });
+
+      expect(format({ message: 'db down' }, wrapping).message).toBe(MASKED_MESSAGE);
+      expect(format({ message: 'exploded' }, serverSide).message).toBe(MASKED_MESSAGE);
+    });
+  });
+
+  describe('field suggestions', () => {
+    const suggesting = [
+      ['Cannot query field "nme" on type "User". Did you mean "name"?', 'Cannot query field "nme" on type "User".'],
+      ['Cannot query field "x" on type "Query". Did you mean "me", "user", or "users"?', 'Cannot query field "x" on type "Query".'],
+      [
+        'Variable "$s" got invalid value "SHIPED"; Value "SHIPED" does not exist in "OrderStatus" enum. Did you mean the enum value "SHIPPED"?',
+        'Variable "$s" got invalid value "SHIPED"; Value "SHIPED" does not exist in "OrderStatus" enum.',
+      ],
+    ];
+
+    test.each(suggesting)('when suggestions are hidden, then %j loses its suggestion', (message, expected) => {
+      const hiding = createGraphQLErrorFormatter({ logger: captured.logger, hideSuggestions: true });
+      const error = new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+
+      expect(hiding(error.toJSON(), error).message).toBe(expected);
+    });
+
+    test('when suggestions are not hidden (development), then they stay', () => {
+      const error = new GraphQLError(suggesting[0]![0]!, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+
+      expect(format(error.toJSON(), error).message).toBe(suggesting[0]![0]);
     });
   });
 

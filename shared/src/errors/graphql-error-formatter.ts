@@ -2,7 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { currentRequestId } from '../context/request-scope';
-import { AppError, isErrorCode } from './app-error';
+import { AppError, isErrorCode, isRequestRejectionCode } from './app-error';
 import { translateInfrastructureError } from './infrastructure-errors';
 
 /**
@@ -37,7 +37,15 @@ export interface GraphQLErrorFormatterOptions {
    * vocabulary from subgraphs). Default: only AppErrors and Apollo's own request errors pass.
    */
   trustedUpstreamCodes?: ReadonlySet<string>;
+  /**
+   * Removes graphql-js's "Did you mean …?" suggestions from messages, so a production endpoint
+   * does not spell out its schema to someone guessing field names; default false.
+   */
+  hideSuggestions?: boolean;
 }
+
+/** graphql-js ends validation and coercion messages with its suggestions: `Did you mean "name"?`. */
+const SUGGESTION = /\s*Did you mean [^]*\?$/;
 
 /**
  * Builds Apollo Server's `formatError`: the one place a service maps errors to GraphQL.
@@ -46,6 +54,15 @@ export interface GraphQLErrorFormatterOptions {
  * stack, SQL or internal message ever reaches a client.
  */
 export function createGraphQLErrorFormatter(options: GraphQLErrorFormatterOptions) {
+  const format = formatWith(options);
+  if (!options.hideSuggestions) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    return SUGGESTION.test(result.message) ? { ...result, message: result.message.replace(SUGGESTION, '') } : result;
+  };
+}
+
+function formatWith(options: GraphQLErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const base = { path: formatted.path, locations: formatted.locations };
     let appError = findAppError(error);
@@ -64,7 +81,7 @@ export function createGraphQLErrorFormatter(options: GraphQLErrorFormatterOption
     if (
       typeof code === 'string' &&
       code !== 'INTERNAL_SERVER_ERROR' &&
-      isErrorCode(code) &&
+      (isErrorCode(code) || isRequestRejectionCode(code)) &&
       options.trustedUpstreamCodes?.has(code)
     ) {
       const { stacktrace: _stacktrace, exception: _exception, http: _http, ...extensions } = formatted.extensions ?? {};
@@ -73,8 +90,22 @@ export function createGraphQLErrorFormatter(options: GraphQLErrorFormatterOption
     if (typeof code === 'string' && APOLLO_REQUEST_ERROR_CODES.has(code) && !hasUnexpectedCause(error)) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
+    if (isUncodedRequestError(error)) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_REQUEST' } };
+    }
     return mask(base, error, options);
   };
+}
+
+/**
+ * Apollo Server refuses a few malformed requests with a 4xx status but no code (a persisted
+ * query whose hash does not match its text, an unknown persisted-query version): its own
+ * GraphQLError, nothing underneath. They are the client's doing: BAD_REQUEST, never logged.
+ */
+function isUncodedRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /**

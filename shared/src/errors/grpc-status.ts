@@ -10,6 +10,14 @@ const STATUS_BY_CODE: Record<ErrorCode, status> = {
   CONFLICT: status.FAILED_PRECONDITION,
   SERVICE_UNAVAILABLE: status.UNAVAILABLE,
   INTERNAL_SERVER_ERROR: status.INTERNAL,
+  // Request rejections are the gateway's; should one ever cross gRPC, these are the standard statuses.
+  RATE_LIMITED: status.RESOURCE_EXHAUSTED,
+  OPERATION_TOO_LARGE: status.INVALID_ARGUMENT,
+  OPERATION_TOO_DEEP: status.INVALID_ARGUMENT,
+  OPERATION_TOO_MANY_ALIASES: status.INVALID_ARGUMENT,
+  OPERATION_TOO_MANY_ROOT_FIELDS: status.INVALID_ARGUMENT,
+  OPERATION_TOO_COSTLY: status.INVALID_ARGUMENT,
+  PERSISTED_QUERY_NOT_IN_LIST: status.INVALID_ARGUMENT,
 };
 
 /** Metadata key carrying our error code next to the gRPC status, so no meaning is lost on the wire. */

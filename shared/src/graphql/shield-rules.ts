@@ -1,5 +1,6 @@
+import { isUnionType } from 'graphql';
 import { rule } from 'graphql-shield';
-import { AppError, forbidden, unauthenticated } from '../errors/app-error';
+import { AppError, badUserInput, forbidden, unauthenticated } from '../errors/app-error';
 import type { Viewer } from '../auth/viewer';
 
 /** The part of every subgraph's context the shared rules read. */
@@ -20,6 +21,29 @@ export const adminOnly = rule({ cache: 'contextual' })((_parent, _args, context:
 
 /** Anyone, signed in or not. */
 export const anyone = rule({ cache: 'contextual' })(() => true);
+
+/**
+ * For federation's `_entities`: every representation must be an object naming one of this
+ * subgraph's entity types (the members of `_Entity`). The gateway only ever sends such; a
+ * hand-made request that does not gets BAD_USER_INPUT naming the representation, instead of
+ * the library's internal error, which would be masked and logged at error level (log flooding
+ * by anyone who can reach the subgraph).
+ */
+export const validEntityRepresentations = rule({ cache: 'no_cache' })((_parent, args: { representations?: unknown }, _context, info) => {
+  const entity = info.schema.getType('_Entity');
+  const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
+  const representations = Array.isArray(args.representations) ? args.representations : [];
+  for (const [index, representation] of representations.entries()) {
+    if (!representation || typeof representation !== 'object' || Array.isArray(representation)) {
+      return badUserInput(`representations[${index}]`, 'An entity representation must be an object with __typename and key fields.');
+    }
+    const typename: unknown = (representation as Record<string, unknown>).__typename;
+    if (typeof typename !== 'string' || !entityTypes.has(typename)) {
+      return badUserInput(`representations[${index}].__typename`, 'An entity representation must name an entity type of this subgraph.');
+    }
+  }
+  return true;
+});
 
 /**
  * graphql-shield's `fallbackError` for every subgraph (used with allowExternalErrors: false):

@@ -22,8 +22,12 @@ export interface GraphQLEndpoint<TContext extends BaseContext> {
   /** URL path, e.g. `/graphql`. */
   path: string;
   server: ApolloServer<TContext>;
-  /** Builds the per-request context; throwing an AppError/GraphQLError here answers with its HTTP status. */
-  context: (req: IncomingMessage, info: RequestInfo) => Promise<TContext>;
+  /**
+   * Builds the per-request context; throwing an AppError/GraphQLError here answers with its HTTP
+   * status. `body` is the parsed request body (POST), so a gateway can admit or refuse the
+   * operation before Apollo Server parses it.
+   */
+  context: (req: IncomingMessage, info: RequestInfo, body?: unknown) => Promise<TContext>;
 }
 
 export interface HttpServerOptions<TContext extends BaseContext> {
@@ -141,7 +145,7 @@ async function serveGraphQL<TContext extends BaseContext>(
   }
   const result = await endpoint.server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: info.url.search, body },
-    context: () => endpoint.context(req, info),
+    context: () => endpoint.context(req, info, body),
   });
   for (const [key, value] of result.headers) res.setHeader(key, value);
   res.statusCode = result.status ?? 200;

@@ -11,6 +11,9 @@ import { startHttpServer, type RequestInfo, type RouteHandler } from '../http/ht
 import { serveMetrics, type ServiceMetrics } from '../metrics/metrics';
 import { toContextError } from '../graphql/request-viewer';
 
+/** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
+export const SUBGRAPH_MAX_TOKENS = 15_000;
+
 export interface ServeSubgraphOptions<TContext extends BaseContext> {
   logger: Logger;
   metrics: ServiceMetrics;
@@ -50,6 +53,9 @@ export async function serveSubgraph<TContext extends BaseContext>(
     formatError: createGraphQLErrorFormatter({ logger }),
     includeStacktraceInErrorResponses: false,
     introspection: options.introspection,
+    // Subgraphs sit behind the gateway's operation limits; this bounds what one reached directly
+    // can be made to parse (Apollo Router's parser default; a planned fetch is far smaller).
+    parseOptions: { maxTokens: SUBGRAPH_MAX_TOKENS },
     // Shutdown is ours (lifecycle/run-service.ts): drain HTTP first, then stop Apollo.
     stopOnTerminationSignals: false,
     // No Apollo Studio here: federated traces would only cost bytes on every subgraph response.

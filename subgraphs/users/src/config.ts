@@ -29,6 +29,10 @@ const schema = z.object({
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
+  SIGN_IN_DELAY_AFTER: env.positiveInt(3),
+  SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
+  SIGN_IN_LOCK_AFTER: env.positiveInt(10),
+  SIGN_IN_LOCK_SECONDS: env.positiveInt(900),
 });
 
 export type UsersConfig = ReturnType<typeof loadConfig>;
@@ -38,13 +42,21 @@ export type UsersConfig = ReturnType<typeof loadConfig>;
  * signing key must be given (JWT_PRIVATE_KEY) and no development default is used.
  */
 export function loadConfig(source: Record<string, string | undefined> = process.env) {
-  const raw = parseEnv(schema, source);
-  const production = raw.NODE_ENV === 'production';
+  // The rules across variables look at the raw values, so one start reports every bad variable
+  // together with the schema's problems (not those first and these on the next attempt).
+  const given = (name: string) => Boolean(source[name]?.trim());
+  const production = source.NODE_ENV?.trim() === 'production';
   const problems: string[] = [];
-  if (production && !raw.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production');
-  if (production && !raw.DATABASE_URL) problems.push('DATABASE_URL: required in production');
-  if (Boolean(raw.ADMIN_EMAIL) !== Boolean(raw.ADMIN_PASSWORD)) {
+  if (production && !given('JWT_PRIVATE_KEY')) problems.push('JWT_PRIVATE_KEY: required in production');
+  if (production && !given('DATABASE_URL')) problems.push('DATABASE_URL: required in production');
+  if (given('ADMIN_EMAIL') !== given('ADMIN_PASSWORD')) {
     problems.push('ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither');
+  }
+  let raw: z.infer<typeof schema>;
+  try {
+    raw = parseEnv(schema, source);
+  } catch (error) {
+    throw error instanceof ConfigError ? new ConfigError([...error.problems, ...problems]) : error;
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const admin =
@@ -79,5 +91,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     orderServiceAddress: raw.ORDER_SERVICE_ADDR,
     admin,
     scryptCost: raw.SCRYPT_COST,
+    /** Sign-in slowdown and lockout per email (README, Security). */
+    signInThrottle: {
+      delayAfter: raw.SIGN_IN_DELAY_AFTER,
+      delayMs: raw.SIGN_IN_DELAY_MS,
+      lockAfter: raw.SIGN_IN_LOCK_AFTER,
+      lockSeconds: raw.SIGN_IN_LOCK_SECONDS,
+    },
   };
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   createLogger,
+  currentRequestId,
   createServiceMetrics,
   createTokenVerifier,
   openDatabase,
@@ -19,10 +20,13 @@ import type { UsersContext } from './graphql/context';
 import { createUserByIdLoader } from './graphql/loaders';
 import { buildUsersSchema } from './graphql/schema';
 import { createUserServiceHandlers } from './grpc/user-service';
+import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
 import { createUserRepository } from './repositories/user-repository';
 import { createPasswordHasher } from './security/password-hasher';
 import { createTokenIssuer } from './security/token-issuer';
+import { checkViewerAccount } from './use-cases/check-viewer-account';
 import type { UsersDependencies } from './use-cases/dependencies';
+import { createSignInThrottle, systemClock } from './use-cases/sign-in-throttle';
 import { ensureAdmin } from './use-cases/manage-accounts';
 
 export { loadConfig, type UsersConfig } from './config';
@@ -54,7 +58,7 @@ export async function startUsersService(
     migrationsDir: USERS_MIGRATIONS_DIR,
     applicationName: SERVICE,
     logger,
-    onStatement: () => metrics.dbStatements.inc(),
+    onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger);
@@ -67,7 +71,8 @@ export async function startUsersService(
     const users = createUserRepository(prisma);
     const tokens = await createTokenIssuer({ ...config.jwt, keyFile: config.jwt.privateKeyPem ? undefined : config.jwt.keyFile, logger });
     const verifier = createTokenVerifier({ jwks: tokens.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
-    const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, logger };
+    const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, systemClock, logger);
+    const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, signInThrottle, logger };
     if (config.admin) {
       await ensureAdmin(deps, config.admin);
       if (config.admin.isDevelopmentDefault) {
@@ -92,14 +97,12 @@ export async function startUsersService(
       routes: {
         'GET /.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'public, max-age=300' }),
       },
-      context: async (req, info) => ({
-        requestId: info.requestId,
-        logger: info.logger,
-        viewer: await viewerFromRequest(req, verifier),
-        deps,
-        userById: createUserByIdLoader(users),
-        signedInUserIds: new Set<string>(),
-      }),
+      context: async (req, info) => {
+        const viewer = await viewerFromRequest(req, verifier);
+        const userById = createUserByIdLoader(users);
+        if (viewer) await checkViewerAccount(viewer, userById);
+        return { requestId: info.requestId, logger: info.logger, viewer, deps, userById, signedInUserIds: new Set<string>() };
+      },
     });
     logger.info({ http: subgraph.httpPort, grpc: subgraph.grpcPort }, 'users service ready');
 

@@ -119,8 +119,10 @@ describe('users service: updateProfile, suspendUser, deleteAccount', () => {
       expect(response.data).toEqual({ deleteAccount: true });
       expect(await storedUser(customer.user.id)).toBeUndefined();
       expect(users.orders.calls).toContainEqual({ userId: customer.user.id, requestId: 'delete-self-1' });
+      // The token outlives the account, but is refused from now on (use-cases/check-viewer-account.ts).
       const me = await users.gql('{ me { id } }', {}, { token: customer.token });
-      expect(me.data).toEqual({ me: null });
+      expect(me.status).toBe(401);
+      expect(errorCodes(me)).toEqual(['UNAUTHENTICATED']);
     });
 
     test('when the orders service says 2 open orders, then CONFLICT with openOrders and nothing is deleted', async () => {

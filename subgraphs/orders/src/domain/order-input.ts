@@ -1,4 +1,4 @@
-import { badUserInput, isCanonicalUuid } from '@fedshop/shared';
+import { badUserInput, displayTextProblem, isCanonicalUuid } from '@fedshop/shared';
 
 /** Input rules for the catalog and orders; each failure is a BAD_USER_INPUT naming the field. */
 
@@ -46,6 +46,10 @@ export function checkPlaceOrderInput(input: PlaceOrderInput): PlaceOrderInput {
   if (CONTROL_CHARACTERS.test(input.idempotencyKey)) {
     throw badUserInput('input.idempotencyKey', 'The idempotency key must not contain control characters.');
   }
+  // A lone surrogate would reach PostgreSQL as U+FFFD: two different keys would become one.
+  if (/[\uD800-\uDFFF]/u.test(input.idempotencyKey)) {
+    throw badUserInput('input.idempotencyKey', 'The idempotency key must be valid Unicode text.');
+  }
   return input;
 }
 
@@ -64,6 +68,8 @@ export function checkProductInput(input: ProductInput): ProductInput {
   const name = input.name.trim();
   if (name.length < 1 || [...name].length > 100) throw badUserInput('input.name', 'The name must be 1 to 100 characters long.');
   if (CONTROL_CHARACTERS.test(name)) throw badUserInput('input.name', 'The name must not contain control characters.');
+  const problem = displayTextProblem(name);
+  if (problem) throw badUserInput('input.name', `The name ${problem}.`);
   if (!Number.isInteger(input.priceCents) || input.priceCents < 0) throw badUserInput('input.priceCents', 'priceCents must be 0 or more.');
   const currency = input.currency.trim().toUpperCase();
   if (!CURRENCY_PATTERN.test(currency)) throw badUserInput('input.currency', 'currency must be a three-letter ISO 4217 code.');

@@ -1,5 +1,5 @@
 import { allow, deny, rule, shield } from 'graphql-shield';
-import { forbidden, shieldFallbackError, adminOnly, anyone, isAdmin, signedIn, notFound, unauthenticated } from '@fedshop/shared';
+import { forbidden, shieldFallbackError, validEntityRepresentations, adminOnly, anyone, isAdmin, signedIn, notFound, unauthenticated } from '@fedshop/shared';
 import type { Order } from '../domain/order';
 import type { OrdersContext } from './context';
 
@@ -20,8 +20,8 @@ const isOrderOwnerOrAdmin = rule({ cache: 'no_cache' })((parent: Order, _args, c
 
 /**
  * Who may read and do what in the orders subgraph. Anything not listed is denied
- * (fallbackRule deny). Federation's `_service` and `_entities` are open: the field rules
- * still apply to the entities they return.
+ * (fallbackRule deny). Federation's `_service` is open and `_entities` takes well-formed
+ * representations: the field rules still apply to the entities they return.
  */
 export const ordersPermissions = shield(
   {
@@ -31,7 +31,7 @@ export const ordersPermissions = shield(
       product: anyone,
       order: signedIn,
       _service: allow,
-      _entities: allow,
+      _entities: validEntityRepresentations,
     },
     Mutation: {
       '*': deny,

@@ -1,4 +1,4 @@
-import { badUserInput, isCanonicalUuid } from '@fedshop/shared';
+import { badUserInput, displayTextProblem, isCanonicalUuid } from '@fedshop/shared';
 
 /**
  * Input rules for accounts. Each failure is a BAD_USER_INPUT naming the field; they run
@@ -41,6 +41,8 @@ export function normalizeName(field: string, raw: string): string {
     throw badUserInput(field, `The name must be 1 to ${NAME_MAX} characters long.`);
   }
   if (CONTROL_CHARACTERS.test(name)) throw badUserInput(field, 'The name must not contain control characters.');
+  const problem = displayTextProblem(name);
+  if (problem) throw badUserInput(field, `The name ${problem}.`);
   return name;
 }
 

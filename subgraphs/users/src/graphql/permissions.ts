@@ -1,5 +1,5 @@
 import { allow, deny, rule, shield } from 'graphql-shield';
-import { forbidden, shieldFallbackError, adminOnly, anyone, isAdmin, signedIn, unauthenticated } from '@fedshop/shared';
+import { forbidden, shieldFallbackError, validEntityRepresentations, adminOnly, anyone, isAdmin, signedIn, unauthenticated } from '@fedshop/shared';
 import type { UsersContext } from './context';
 
 /** The account itself (including one that just signed in) or an admin. Looks at the parent, so never cached. */
@@ -16,7 +16,8 @@ const canSeeAccount = rule({ cache: 'no_cache' })((parent: { id: string }, _args
 /**
  * Who may read and do what in the users subgraph. Anything not listed is denied
  * (fallbackRule deny), including fields added later without a rule. Federation's own
- * `_service` and `_entities` are open: field rules still apply to entities they return.
+ * `_service` is open and `_entities` takes well-formed representations: field rules still apply
+ * to the entities they return.
  */
 export const usersPermissions = shield(
   {
@@ -26,7 +27,7 @@ export const usersPermissions = shield(
       user: signedIn,
       users: adminOnly,
       _service: allow,
-      _entities: allow,
+      _entities: validEntityRepresentations,
     },
     Mutation: {
       '*': deny,

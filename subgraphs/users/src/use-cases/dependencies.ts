@@ -3,6 +3,7 @@ import type { OrderServiceClient } from '../clients/order-service-client';
 import type { UserRepository } from '../repositories/user-repository';
 import type { PasswordHasher } from '../security/password-hasher';
 import type { TokenIssuer } from '../security/token-issuer';
+import type { SignInThrottle } from './sign-in-throttle';
 
 /** Everything the users use cases need, injected once at start (tests pass their own). */
 export interface UsersDependencies {
@@ -10,5 +11,7 @@ export interface UsersDependencies {
   passwords: PasswordHasher;
   tokens: TokenIssuer;
   orders: OrderServiceClient;
+  /** Slows down and locks sign-in per email after repeated failures. */
+  signInThrottle: SignInThrottle;
   logger: Logger;
 }

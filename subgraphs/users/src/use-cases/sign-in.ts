@@ -12,9 +12,16 @@ const WRONG_CREDENTIALS = 'The email or password is incorrect.';
 
 /**
  * Checks the credentials and issues a token. An unknown email and a wrong password get the
- * same answer after the same amount of work, so sign-in cannot tell which emails exist.
+ * same answer after the same amount of work, so sign-in cannot tell which emails exist; the
+ * same holds under repeated failures: every email, known or not, slows down and then locks
+ * the same way (sign-in-throttle.ts).
  */
 export async function signIn(deps: UsersDependencies, input: SignInInput): Promise<AuthResult> {
+  await deps.signInThrottle.beforeAttempt(input.email);
+  const fail = async (): Promise<never> => {
+    await deps.signInThrottle.recordFailure(input.email);
+    throw unauthenticated(WRONG_CREDENTIALS);
+  };
   let email: string;
   try {
     email = normalizeEmail('input.email', input.email);
@@ -22,14 +29,15 @@ export async function signIn(deps: UsersDependencies, input: SignInInput): Promi
   } catch {
     // Malformed credentials cannot match any account: same answer as a wrong password.
     await deps.passwords.verifyAgainstNothing(input.password.slice(0, 1024));
-    throw unauthenticated(WRONG_CREDENTIALS);
+    return fail();
   }
   const account = await deps.users.findByEmailWithCredentials(email);
   if (!account) {
     await deps.passwords.verifyAgainstNothing(input.password);
-    throw unauthenticated(WRONG_CREDENTIALS);
+    return fail();
   }
-  if (!(await deps.passwords.verify(input.password, account.passwordHash))) throw unauthenticated(WRONG_CREDENTIALS);
+  if (!(await deps.passwords.verify(input.password, account.passwordHash))) return fail();
+  await deps.signInThrottle.recordSuccess(input.email);
   // Only the account's owner (right password) learns it is suspended.
   if (account.status === 'SUSPENDED') throw forbidden('This account is suspended.');
   const { passwordHash: _passwordHash, ...user } = account;

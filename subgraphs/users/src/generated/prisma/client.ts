@@ -44,3 +44,10 @@ export { Prisma }
  * 
  */
 export type User = Prisma.UserModel
+/**
+ * Model SignInFailure
+ * Failed sign-ins per email, known or not (so throttling reveals nothing about which emails
+ * have accounts). Keyed by the SHA-256 of the trimmed, lower-cased email: no addresses are kept
+ * for attempts against accounts that do not exist. A successful sign-in deletes the row.
+ */
+export type SignInFailure = Prisma.SignInFailureModel

@@ -1,0 +1,52 @@
+import type { EventBus, Subscription } from '@fedshop/shared';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LoyaltyRepository } from '../repositories/loyalty-repository';
+import { applyOrderEvent } from '../use-cases/apply-order-event';
+
+/** The durable consumer's name: JetStream remembers its position across restarts. */
+export const LOYALTY_CONSUMER = 'users-loyalty';
+
+/**
+ * Consumes order events into loyalty (lifetime spend, tier). Each event is acknowledged only
+ * after its transaction committed (the bus acks when the handler resolves), so a crash
+ * mid-stream means redelivery, and processed event ids make redelivery change nothing.
+ */
+export async function startOrderEventsConsumer(options: {
+  bus: EventBus;
+  loyalty: LoyaltyRepository;
+  logger: Logger;
+  registry: Registry;
+}): Promise<Subscription> {
+  const { logger } = options;
+  const processed = new Counter({
+    name: 'events_consumed_total',
+    help: 'Order events consumed, by result (applied / duplicate / ignored).',
+    labelNames: ['result'] as const,
+    registers: [options.registry],
+  });
+  const redeliveries = new Counter({
+    name: 'events_redeliveries_total',
+    help: 'Order events delivered again after a failure or a restart.',
+    registers: [options.registry],
+  });
+  const subscription = await options.bus.subscribe({
+    durable: LOYALTY_CONSUMER,
+    subject: 'orders.v1.>',
+    handler: async (event) => {
+      if (event.redeliveries > 0) redeliveries.inc();
+      const result = await applyOrderEvent(options.loyalty, logger, event);
+      processed.inc({ result });
+    },
+  });
+  new Gauge({
+    name: 'events_consumer_lag',
+    help: 'Order events published but not yet acknowledged by the loyalty consumer.',
+    registers: [options.registry],
+    async collect() {
+      const pending = await subscription.pending().catch(() => Number.NaN);
+      this.set(pending);
+    },
+  });
+  return subscription;
+}
