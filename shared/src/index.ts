@@ -34,6 +34,8 @@ export * from './events/event-bus';
 export * from './events/in-process-bus';
 export * from './events/jetstream-bus';
 export * from './events/lazy-bus';
+export * from './events/open-event-bus';
+export * from './events/orders-stream';
 export * as userV1 from './generated/proto/user/v1/user';
 export * as orderV1 from './generated/proto/order/v1/order';
 export * as orderEventsV1 from './generated/proto/order/v1/events';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { InProcessBus, ORDERS_STREAM, type EventBus } from '@fedshop/shared';
 import { captureLogger, createTestDatabase, freePort, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { loadConfig as loadOrdersConfig, startOrdersService, type RunningOrdersService } from '../../subgraphs/orders/src';
@@ -30,12 +31,18 @@ export interface TestPlatform {
   gql: GraphQLSend;
   logs: { users: CapturedLogger; orders: CapturedLogger; gateway: CapturedLogger };
   users: RunningUsersService;
+  /** Stops the users service (as a crash would cut its consumer) and starts it again on the same ports and database. */
+  restartUsers(): Promise<void>;
   orders: RunningOrdersService;
   gateway: RunningGateway;
   stop(): Promise<void>;
 }
 
 export interface TestPlatformOptions {
+  /** The bus both subgraphs use (default: a fresh in-process bus shared by the two). */
+  eventBus?: EventBus;
+  /** A bus of its own for each subgraph (e.g. two JetStream connections). */
+  eventBuses?: { users: EventBus; orders: EventBus };
   usersEnv?: Record<string, string>;
   ordersEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
@@ -48,17 +55,22 @@ export interface TestPlatformOptions {
  */
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-platform-'));
-  const [usersDatabase, ordersDatabase, usersGrpc, ordersGrpc] = await Promise.all([
+  const [usersDatabase, ordersDatabase, usersGrpc, ordersGrpc, usersHttp] = await Promise.all([
     createTestDatabase('users'),
     createTestDatabase('orders'),
     freePort(),
     freePort(),
+    // A fixed port, so the users service can be restarted behind the same URL.
+    freePort(),
   ]);
   const logs = { users: captureLogger('users'), orders: captureLogger('orders'), gateway: captureLogger('gateway') };
+  // One bus for both subgraphs: order events reach loyalty as they would through JetStream.
+  const bus = options.eventBus ?? new InProcessBus(ORDERS_STREAM);
+  const buses = { users: options.eventBuses?.users ?? bus, orders: options.eventBuses?.orders ?? bus };
   const common = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0' };
-  const users = await startUsersService(
-    loadUsersConfig({
+  const usersConfig = loadUsersConfig({
       ...common,
+      PORT: String(usersHttp),
       GRPC_PORT: String(usersGrpc),
       DATABASE_URL: usersDatabase.url,
       DATA_DIR: dataDir,
@@ -67,9 +79,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       ADMIN_PASSWORD: TEST_ADMIN.password,
       SCRYPT_COST: '1024',
       ...options.usersEnv,
-    }),
-    { logger: logs.users.logger },
-  );
+    });
+  let users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses.users });
   const jwksUrl = `${users.httpUrl}/.well-known/jwks.json`;
   const orders = await startOrdersService(
     loadOrdersConfig({
@@ -80,7 +91,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       JWKS_URL: jwksUrl,
       ...options.ordersEnv,
     }),
-    { logger: logs.orders.logger },
+    { logger: logs.orders.logger, eventBus: buses.orders },
   );
   const gateway = await startGateway(
     loadGatewayConfig({
@@ -106,12 +117,19 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     dataDir,
     gql: graphqlClient(`${gateway.url}/graphql`),
     logs,
-    users,
+    get users() {
+      return users;
+    },
     orders,
     gateway,
+    async restartUsers() {
+      await users.stop();
+      users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses.users });
+    },
     async stop() {
       await gateway.stop();
       await Promise.all([users.stop(), orders.stop()]);
+      if (!options.eventBus) await bus.close();
       await Promise.all([usersDatabase.drop(), ordersDatabase.drop()]);
       rmSync(dataDir, { recursive: true, force: true });
     },

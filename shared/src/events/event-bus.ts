@@ -26,6 +26,11 @@ export interface SubscribeOptions {
   subject: string;
   /** Resolving acknowledges the event; rejecting asks for redelivery later. */
   handler: (event: DeliveredEvent) => Promise<void>;
+  /**
+   * How long a delivered event may go unacknowledged (its consumer crashed, say) before the
+   * broker delivers it again, ms (30000).
+   */
+  ackWaitMs?: number;
 }
 
 export interface Subscription {

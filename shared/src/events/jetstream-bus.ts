@@ -23,6 +23,8 @@ export interface JetStreamBusOptions {
 
 /** How long JetStream remembers message ids to drop duplicates. */
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
+/** How long events stay in the stream: long enough for any consumer outage, bounded for disk. */
+const RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * NATS JetStream: the stream and consumers are created idempotently at start; publishes carry
@@ -67,7 +69,7 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: subscribe.subject,
-        ack_wait: nanos(30_000),
+        ack_wait: nanos(subscribe.ackWaitMs ?? 30_000),
         max_deliver: -1,
       };
       try {
@@ -123,6 +125,11 @@ async function ensureStream(manager: JetStreamManager, stream: StreamSpec): Prom
       await manager.streams.update(stream.name, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
     }
   } catch {
-    await manager.streams.add({ name: stream.name, subjects: stream.subjects, duplicate_window: nanos(DUPLICATE_WINDOW_MS) });
+    await manager.streams.add({
+      name: stream.name,
+      subjects: stream.subjects,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      max_age: nanos(RETENTION_MS),
+    });
   }
 }

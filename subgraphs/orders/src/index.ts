@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
-  connectJetStreamBus,
+  ORDERS_STREAM,
   createLogger,
   currentRequestId,
   createServiceMetrics,
@@ -11,14 +11,12 @@ import {
   runServiceMain,
   serveSubgraph,
   viewerFromRequest,
-  InProcessBus,
-  lazyEventBus,
+  openEventBus,
   type EventBus,
   type Logger,
 } from '@fedshop/shared';
 import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
-import { ORDERS_STREAM } from './events/order-events';
 import { startOutboxRelay } from './events/outbox-relay';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import { loadConfig, type OrdersConfig } from './config';
@@ -70,16 +68,10 @@ export async function startOrdersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger);
-  const ownsBus = !options.eventBus;
-  const bus =
-    options.eventBus ??
-    (config.natsUrl
-      ? lazyEventBus(() => connectJetStreamBus({ url: config.natsUrl!, name: SERVICE, stream: ORDERS_STREAM, logger }), logger)
-      : new InProcessBus(ORDERS_STREAM));
-  if (!config.natsUrl && ownsBus) logger.warn('NATS_URL not set: order events stay inside this process');
+  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   const relay = startOutboxRelay({
     outbox: createOutboxRepository(prisma),
-    bus,
+    bus: events.bus,
     logger,
     idleMs: config.outboxPollMs,
     metrics: {
@@ -93,7 +85,7 @@ export async function startOrdersService(
   });
   const cleanup = async () => {
     await relay.stop();
-    if (ownsBus) await bus.close();
+    await events.close();
     users.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();

@@ -11,7 +11,11 @@ import {
   serveSubgraph,
   userV1,
   viewerFromRequest,
+  openEventBus,
+  ORDERS_STREAM,
+  type EventBus,
   type Logger,
+  type Subscription,
 } from '@fedshop/shared';
 import { createOrderServiceClient } from './clients/order-service-client';
 import { loadConfig, type UsersConfig } from './config';
@@ -21,6 +25,8 @@ import { createUserByIdLoader } from './graphql/loaders';
 import { buildUsersSchema } from './graphql/schema';
 import { createUserServiceHandlers } from './grpc/user-service';
 import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
+import { startOrderEventsConsumer } from './events/order-events-consumer';
+import { createLoyaltyRepository } from './repositories/loyalty-repository';
 import { createUserRepository } from './repositories/user-repository';
 import { createPasswordHasher } from './security/password-hasher';
 import { createTokenIssuer } from './security/token-issuer';
@@ -49,7 +55,11 @@ export interface RunningUsersService {
  */
 export async function startUsersService(
   config: UsersConfig,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** The bus order events arrive on; default: JetStream at NATS_URL, else an in-process bus. */
+    eventBus?: EventBus;
+  } = {},
 ): Promise<RunningUsersService> {
   const logger =
     options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
@@ -62,7 +72,11 @@ export async function startUsersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger);
+  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  let consumer: Subscription | undefined;
   const cleanup = async () => {
+    await consumer?.close();
+    await events.close();
     orders.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();
@@ -72,6 +86,14 @@ export async function startUsersService(
     const tokens = await createTokenIssuer({ ...config.jwt, keyFile: config.jwt.privateKeyPem ? undefined : config.jwt.keyFile, logger });
     const verifier = createTokenVerifier({ jwks: tokens.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
     const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, systemClock, logger);
+    consumer = await startOrderEventsConsumer({
+      bus: events.bus,
+      durable: config.eventsConsumer,
+      ackWaitMs: config.eventsAckWaitMs,
+      loyalty: createLoyaltyRepository(prisma),
+      logger,
+      registry: metrics.registry,
+    });
     const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, signInThrottle, logger };
     if (config.admin) {
       await ensureAdmin(deps, config.admin);

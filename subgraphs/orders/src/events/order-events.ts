@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { orderEventsV1, type StreamSpec } from '@fedshop/shared';
+import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
 import type { Order } from '../domain/order';
-
-/** The JetStream stream the orders service publishes to. */
-export const ORDERS_STREAM: StreamSpec = { name: 'ORDERS', subjects: ['orders.v1.>'] };
-export const ORDER_PLACED_SUBJECT = 'orders.v1.placed';
-export const ORDER_CANCELLED_SUBJECT = 'orders.v1.cancelled';
 
 /** An event as the outbox stores it: id, subject and protobuf bytes. */
 export interface OutboxEntry {

@@ -1,4 +1,5 @@
 import type { Role } from '@fedshop/shared';
+import type { CustomerTier } from './customer-tier';
 
 export type UserStatus = 'ACTIVE' | 'SUSPENDED';
 
@@ -9,6 +10,9 @@ export interface User {
   name: string;
   role: Role;
   status: UserStatus;
+  /** Sum of placed minus cancelled order totals, in cents (from order events). */
+  lifetimeSpendCents: number;
+  tier: CustomerTier;
   createdAt: Date;
 }
 

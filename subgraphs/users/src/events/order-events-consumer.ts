@@ -4,9 +4,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LoyaltyRepository } from '../repositories/loyalty-repository';
 import { applyOrderEvent } from '../use-cases/apply-order-event';
 
-/** The durable consumer's name: JetStream remembers its position across restarts. */
-export const LOYALTY_CONSUMER = 'users-loyalty';
-
 /**
  * Consumes order events into loyalty (lifetime spend, tier). Each event is acknowledged only
  * after its transaction committed (the bus acks when the handler resolves), so a crash
@@ -14,6 +11,9 @@ export const LOYALTY_CONSUMER = 'users-loyalty';
  */
 export async function startOrderEventsConsumer(options: {
   bus: EventBus;
+  /** Durable consumer name: JetStream remembers its position across restarts. */
+  durable: string;
+  ackWaitMs?: number;
   loyalty: LoyaltyRepository;
   logger: Logger;
   registry: Registry;
@@ -31,7 +31,8 @@ export async function startOrderEventsConsumer(options: {
     registers: [options.registry],
   });
   const subscription = await options.bus.subscribe({
-    durable: LOYALTY_CONSUMER,
+    durable: options.durable,
+    ackWaitMs: options.ackWaitMs,
     subject: 'orders.v1.>',
     handler: async (event) => {
       if (event.redeliveries > 0) redeliveries.inc();

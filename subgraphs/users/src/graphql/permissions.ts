@@ -41,6 +41,8 @@ export const usersPermissions = shield(
       '*': canSeeAccount,
       id: allow,
       email: isSelfOrAdmin,
+      tier: isSelfOrAdmin,
+      lifetimeSpendCents: isSelfOrAdmin,
     },
     UserConnection: allow,
     UserEdge: allow,

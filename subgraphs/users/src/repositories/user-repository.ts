@@ -9,11 +9,20 @@ export type UsersPrisma = PrismaClient;
 export class EmailTakenError extends Error {}
 
 function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, role: row.role, status: row.status, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    status: row.status,
+    lifetimeSpendCents: row.lifetimeSpendCents,
+    tier: row.tier,
+    createdAt: row.createdAt,
+  };
 }
 
 /** Columns read for a User: everything but the password hash. */
-const USER_COLUMNS = { id: true, email: true, name: true, role: true, status: true, createdAt: true } as const;
+const USER_COLUMNS = { id: true, email: true, name: true, role: true, status: true, lifetimeSpendCents: true, tier: true, createdAt: true } as const;
 
 /** Data access for accounts. The only module of the users service that talks to Prisma. */
 export function createUserRepository(prisma: UsersPrisma) {

@@ -1,9 +1,6 @@
-import { isCanonicalUuid, orderEventsV1 } from '@fedshop/shared';
+import { isCanonicalUuid, ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
 import type { Logger } from 'pino';
 import type { LoyaltyRepository } from '../repositories/loyalty-repository';
-
-export const ORDER_PLACED_SUBJECT = 'orders.v1.placed';
-export const ORDER_CANCELLED_SUBJECT = 'orders.v1.cancelled';
 
 /**
  * Applies one order event to the customer's lifetime spend and tier, exactly once: a placed

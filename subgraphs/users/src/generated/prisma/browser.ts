@@ -23,6 +23,12 @@ export * from './enums.ts';
  */
 export type User = Prisma.UserModel
 /**
+ * Model ProcessedEvent
+ * Ids of order events already applied to loyalty: a redelivered or duplicated event is
+ * recognised here and changes nothing.
+ */
+export type ProcessedEvent = Prisma.ProcessedEventModel
+/**
  * Model SignInFailure
  * Failed sign-ins per email, known or not (so throttling reveals nothing about which emails
  * have accounts). Keyed by the SHA-256 of the trimmed, lower-cased email: no addresses are kept

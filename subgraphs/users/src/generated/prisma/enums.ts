@@ -23,3 +23,12 @@ export const UserStatus = {
 } as const
 
 export type UserStatus = (typeof UserStatus)[keyof typeof UserStatus]
+
+
+export const CustomerTier = {
+  STANDARD: 'STANDARD',
+  SILVER: 'SILVER',
+  GOLD: 'GOLD'
+} as const
+
+export type CustomerTier = (typeof CustomerTier)[keyof typeof CustomerTier]

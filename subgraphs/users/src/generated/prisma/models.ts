@@ -9,5 +9,6 @@
  * 🟢 You can import this file directly.
  */
 export type * from './models/User.ts'
+export type * from './models/ProcessedEvent.ts'
 export type * from './models/SignInFailure.ts'
 export type * from './commonInputTypes.ts'
