@@ -9,28 +9,24 @@ export interface OutboxEntry {
   payload: Uint8Array;
 }
 
-export function orderPlaced(order: Order, occurredAt = new Date()): OutboxEntry {
+/** OrderPlaced and OrderCancelled carry the same fields; only the message type and subject differ. */
+function orderEvent(
+  subject: string,
+  message: typeof orderEventsV1.OrderPlaced | typeof orderEventsV1.OrderCancelled,
+  order: Order,
+  occurredAt: Date,
+): OutboxEntry {
   const id = randomUUID();
-  const payload = orderEventsV1.OrderPlaced.encode({
-    eventId: id,
-    orderId: order.id,
-    userId: order.userId,
-    totalCents: order.totalCents,
-    currency: order.currency,
-    occurredAt,
-  }).finish();
-  return { id, subject: ORDER_PLACED_SUBJECT, payload };
+  const payload = message
+    .encode({ eventId: id, orderId: order.id, userId: order.userId, totalCents: order.totalCents, currency: order.currency, occurredAt })
+    .finish();
+  return { id, subject, payload };
+}
+
+export function orderPlaced(order: Order, occurredAt = new Date()): OutboxEntry {
+  return orderEvent(ORDER_PLACED_SUBJECT, orderEventsV1.OrderPlaced, order, occurredAt);
 }
 
 export function orderCancelled(order: Order, occurredAt = new Date()): OutboxEntry {
-  const id = randomUUID();
-  const payload = orderEventsV1.OrderCancelled.encode({
-    eventId: id,
-    orderId: order.id,
-    userId: order.userId,
-    totalCents: order.totalCents,
-    currency: order.currency,
-    occurredAt,
-  }).finish();
-  return { id, subject: ORDER_CANCELLED_SUBJECT, payload };
+  return orderEvent(ORDER_CANCELLED_SUBJECT, orderEventsV1.OrderCancelled, order, occurredAt);
 }
