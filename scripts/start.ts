@@ -82,7 +82,8 @@ let stopping = false;
 function launch(spec: ServiceSpec): ChildProcess {
   // Per-service variables are set below; the rest of the environment passes through.
   const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+  // The telemetry preload runs before the service's modules load (shared/src/telemetry/register.ts).
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', spec.entry], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(
       Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
+import { env, parseEnv, shutdownEnvSchema, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared';
 import { edgeConfig, edgeEnvSchema } from './edge/edge-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -22,7 +22,9 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
+  APOLLO_TELEMETRY_DISABLED: env.boolean(true),
   ...shutdownEnvSchema,
+  ...telemetryEnvSchema,
   ...edgeEnvSchema,
 });
 
@@ -35,7 +37,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
   return {
     nodeEnv: raw.NODE_ENV,
-    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    // Pretty lines are for people at a terminal: production always writes JSON.
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
+    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },
     supergraphPath: path.resolve(raw.SUPERGRAPH_PATH),
     /** How often the supergraph file is checked for a new version (0: never). */
@@ -50,6 +55,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
     introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    /** Apollo Gateway's own usage reporting to Apollo's servers (off unless APOLLO_TELEMETRY_DISABLED=false). */
+    apolloUsageReporting: !raw.APOLLO_TELEMETRY_DISABLED,
     /** Rate limits, operation limits, persisted queries (README, Security). */
     edge: edgeConfig(raw, production),
   };

@@ -9,6 +9,7 @@ import {
   createLogger,
   createServiceMetrics,
   createTokenVerifier,
+  graphqlTelemetryPlugin,
   healthRoutes,
   runServiceMain,
   serveMetrics,
@@ -19,6 +20,7 @@ import { loadConfig, type GatewayConfig } from './config';
 import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source';
+import { createSubgraphFetchMetrics } from './subgraphs/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
 import { createSupergraphSource } from './supergraph/supergraph-source';
 import { Counter } from 'prom-client';
@@ -59,10 +61,16 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     }),
   });
   const agent = createSubgraphAgent();
+  const subgraphFetches = createSubgraphFetchMetrics(metrics.registry);
+  // With a tracer provider registered (runServiceMain), Apollo Gateway adds its own spans:
+  // gateway.request, gateway.validate, gateway.plan, gateway.execute, gateway.fetch per subgraph.
+  // @apollo/gateway reads this variable itself, when constructed: unless asked for, it must
+  // not phone home (nor wait on cloud metadata endpoints) from a self-hosted platform.
+  if (!config.apolloUsageReporting) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.hook,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({ name, url: url ?? '', agent, timeoutMs: config.subgraphTimeoutMs }),
+      new SubgraphDataSource({ name, url: url ?? '', agent, timeoutMs: config.subgraphTimeoutMs, metrics: subgraphFetches }),
     logger,
   });
   const verifier = createTokenVerifier(config.jwt);
@@ -92,6 +100,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
       ...edge.plugins,
+      graphqlTelemetryPlugin(metrics.graphql),
     ],
   });
   await apollo.start().catch(async (error: unknown) => {

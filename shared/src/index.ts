@@ -1,7 +1,8 @@
 /**
  * @fedshop/shared: what every service of the platform uses the same way.
  * Config parsing, logging, the error vocabulary and its transport mappings, auth,
- * gRPC and HTTP plumbing, database bootstrap and migrations, GraphQL helpers.
+ * gRPC and HTTP plumbing, database bootstrap and migrations, GraphQL helpers, metrics and
+ * tracing (the instrumentations' preload is `@fedshop/shared/telemetry/register`).
  */
 export * from './errors/app-error';
 export * from './domain/ids';
@@ -28,6 +29,14 @@ export * from './graphql/date-time-scalar';
 export * from './graphql/shield-rules';
 export * from './graphql/request-viewer';
 export * from './metrics/metrics';
+export * from './metrics/bounded-label';
+export * from './metrics/graphql-metrics';
+export * from './metrics/grpc-metrics';
+export * from './metrics/pool-metrics';
+export * from './grpc/grpc-call-metrics';
+export * from './telemetry/telemetry-config';
+export * from './telemetry/graphql-operation-span';
+export * from './telemetry/graphql-telemetry-plugin';
 export * from './lifecycle/run-service';
 export * from './service/serve-subgraph';
 export * from './events/event-bus';

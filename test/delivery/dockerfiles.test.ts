@@ -75,14 +75,22 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     if (candidate.grpcPort) expect(env).toMatch(new RegExp(`GRPC_PORT=${candidate.grpcPort}\\b`));
   });
 
-  test('when the health check and command are read, then Docker probes /healthz with node and starts the service entry', () => {
+  test('when the health check and command are read, then Docker probes /healthz with node and starts the service entry after the telemetry preload', () => {
     const [healthcheck] = args(runtime, 'HEALTHCHECK');
     expect(healthcheck).toBeDefined();
     const probe = execForm(healthcheck!.replace(/^(--\S+\s+)*CMD\s+/, ''));
     expect(probe?.slice(0, 2)).toEqual(['node', '-e']);
     expect(probe?.[2]).toContain(`process.env.PORT||${candidate.httpPort}`);
     expect(probe?.[2]).toContain('/healthz');
-    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', '--import', 'tsx', candidate.entry]);
+    // The preload patches @grpc/grpc-js and node:http before the service loads them (shared/src/telemetry/register.ts).
+    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual([
+      'node',
+      '--import',
+      'tsx',
+      '--import',
+      '@fedshop/shared/telemetry/register',
+      candidate.entry,
+    ]);
   });
 
   test('when the runtime stage copies files, then each comes from the build or deps stage or exists in the build context', () => {

@@ -16,6 +16,9 @@ const ENTRY: Record<ServiceName, string> = {
   gateway: 'gateway/src/index.ts',
 };
 
+/** How every start command runs a service entry: TypeScript through tsx, the telemetry preload first. */
+export const SERVICE_NODE_ARGS = ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register'];
+
 /** One service running as its own OS process, exactly as `npm start` runs it. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -30,7 +33,7 @@ export class ServiceProcess {
 
   /** Starts the process and resolves once its /readyz answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY[this.name]], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ENTRY[this.name]], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +74,20 @@ export class ServiceProcess {
 
   logs(): string {
     return this.output.slice(-6000);
+  }
+
+  /** Every JSON log line the process has written so far, parsed (other output is skipped). */
+  logLines(): Record<string, unknown>[] {
+    return this.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 }
 

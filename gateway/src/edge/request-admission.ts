@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseBearerToken, toContextError, type RequestInfo, type TokenVerifier, type Viewer } from '@fedshop/shared';
+import { parseBearerToken, setRequestUser, toContextError, type RequestInfo, type TokenVerifier, type Viewer } from '@fedshop/shared';
 import type { GatewayContext } from '../gateway-context';
 import { clientAddress, type TrustedProxies } from './client-address';
 import type { EdgeMetrics } from './edge-metrics';
@@ -36,6 +36,7 @@ export function createRequestAdmission(options: RequestAdmissionOptions) {
     try {
       token = parseBearerToken(req.headers.authorization);
       viewer = token === null ? null : await options.verifier.verify(token);
+      if (viewer) setRequestUser(viewer.id);
     } catch (error) {
       await options.rateLimiter.checkRequest({ userId: null, address });
       throw toContextError(error);

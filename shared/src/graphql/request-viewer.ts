@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { AppError, type ErrorCode } from '../errors/app-error';
 import { parseBearerToken, type TokenVerifier } from '../auth/token-verifier';
 import type { Viewer } from '../auth/viewer';
+import { setRequestUser } from '../context/request-scope';
 
 const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
@@ -13,12 +14,15 @@ const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 
 /**
  * Who sent the request: null when there is no Authorization header, the verified viewer
- * otherwise. A header that is present but invalid, expired or tampered is refused, never
- * downgraded to anonymous.
+ * otherwise (recorded on the request scope, so the request's log lines name the user). A
+ * header that is present but invalid, expired or tampered is refused, never downgraded to anonymous.
  */
 export async function viewerFromRequest(req: IncomingMessage, verifier: TokenVerifier): Promise<Viewer | null> {
   const token = parseBearerToken(req.headers.authorization);
-  return token === null ? null : verifier.verify(token);
+  if (token === null) return null;
+  const viewer = await verifier.verify(token);
+  setRequestUser(viewer.id);
+  return viewer;
 }
 
 /**

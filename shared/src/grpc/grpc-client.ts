@@ -6,6 +6,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { fromGrpcError } from '../errors/grpc-status';
+import type { GrpcMetrics } from '../metrics/grpc-metrics';
+import { clientMetricsInterceptor } from './grpc-call-metrics';
 
 /** Metadata key that carries the originating HTTP request's id across gRPC hops. */
 export const REQUEST_ID_METADATA_KEY = 'x-request-id';
@@ -24,6 +26,11 @@ export const GRPC_CLIENT_OPTIONS: Partial<ClientOptions> = {
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 5_000,
 };
+
+/** The channel options of a client to another service, with its calls measured when `metrics` is given. */
+export function grpcClientOptions(metrics?: GrpcMetrics): Partial<ClientOptions> {
+  return metrics ? { ...GRPC_CLIENT_OPTIONS, interceptors: [clientMetricsInterceptor(metrics)] } : GRPC_CLIENT_OPTIONS;
+}
 
 type UnaryMethod<Req, Res> = (
   request: Req,

@@ -1,6 +1,7 @@
 import {
   Server,
   ServerCredentials,
+  status as grpcStatus,
   type ServiceDefinition,
   type UntypedServiceImplementation,
   type handleUnaryCall,
@@ -14,6 +15,8 @@ import { AppError } from '../errors/app-error';
 import { runInRequestScope } from '../context/request-scope';
 import { toGrpcStatus } from '../errors/grpc-status';
 import { translateInfrastructureError } from '../errors/infrastructure-errors';
+import type { GrpcMetrics } from '../metrics/grpc-metrics';
+import { grpcStatusName, serverMetricsInterceptor } from './grpc-call-metrics';
 import { REQUEST_ID_METADATA_KEY } from './grpc-client';
 
 export interface GrpcServiceRegistration {
@@ -40,6 +43,8 @@ export interface GrpcServerOptions {
    * NOT_SERVING while it fails (e.g. the database is unreachable) and once stopping.
    */
   health?: GrpcHealthOptions;
+  /** Where each call's latency is recorded, by method and status (`grpc_server_call_duration_seconds`). */
+  metrics?: GrpcMetrics;
 }
 
 export interface RunningGrpcServer {
@@ -68,7 +73,8 @@ function serviceNameOf(definition: ServiceDefinition): string {
 }
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new Server(SERVER_OPTIONS);
+  const interceptors = options.metrics ? [serverMetricsInterceptor(options.metrics)] : [];
+  const server = new Server({ ...SERVER_OPTIONS, interceptors });
   for (const { definition, implementation } of options.services) server.addService(definition, implementation);
   const health = options.health ? watchHealth(server, options.services.map((s) => serviceNameOf(s.definition)), options.health, options.logger) : undefined;
   const address = `${options.host ?? '0.0.0.0'}:${options.port}`;
@@ -106,6 +112,8 @@ export interface GrpcCallContext {
 /**
  * Adapts an async use-case call to grpc-js's callback handler. Errors go through
  * toGrpcStatus (the one mapping); unexpected ones are logged with the caller's request id.
+ * Each call is one info line (method, status, duration), like an HTTP request: written inside
+ * the call's request scope and trace, so it carries the caller's request id and trace id.
  */
 export function unaryHandler<Req, Res>(
   logger: Logger,
@@ -113,19 +121,29 @@ export function unaryHandler<Req, Res>(
   handle: (request: Req, context: GrpcCallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
+    const started = performance.now();
     const requestId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString() || randomUUID();
-    const callLogger = logger.child({ requestId, grpcMethod: method });
-    runInRequestScope({ requestId }, () => handle(call.request, { metadata: call.metadata, requestId, logger: callLogger })).then(
-      (response) => callback(null, response),
-      (error: unknown) => {
+    const callLogger = logger.child({ grpcMethod: method });
+    const finished = (code: number) =>
+      callLogger.info({ status: grpcStatusName(code), durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'grpc request');
+    void runInRequestScope({ requestId }, async () => {
+      let response: Res;
+      try {
+        response = await handle(call.request, { metadata: call.metadata, requestId, logger: callLogger });
+      } catch (error) {
         if (!(error instanceof AppError) && translateInfrastructureError(error)) {
           callLogger.warn({ err: error }, 'gRPC handler failed: database unavailable');
         } else if (!(error instanceof AppError) || error.code === 'INTERNAL_SERVER_ERROR') {
           callLogger.error({ err: error }, 'gRPC handler failed');
         }
-        callback(toGrpcStatus(error));
-      },
-    );
+        const status = toGrpcStatus(error);
+        finished(status.code ?? grpcStatus.UNKNOWN);
+        callback(status);
+        return;
+      }
+      finished(grpcStatus.OK);
+      callback(null, response);
+    });
   };
 }
 

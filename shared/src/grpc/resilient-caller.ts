@@ -11,6 +11,7 @@ import {
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { AppError, serviceUnavailable } from '../errors/app-error';
+import { BREAKER_STATE_VALUES, type GrpcMetrics } from '../metrics/grpc-metrics';
 
 /** Settings for calls to one downstream service. Defaults in parentheses. */
 export interface ResilienceOptions {
@@ -32,8 +33,10 @@ export interface ResilienceOptions {
   breakerFailures?: number;
   /** How long the breaker stays open before letting one probe call through, ms (3000). */
   breakerHalfOpenAfterMs?: number;
-  /** Called when the breaker changes state (metrics). */
+  /** Called when the breaker changes state. */
   onBreakerStateChange?: (state: 'closed' | 'open' | 'half-open') => void;
+  /** Where the breaker's state is published (`grpc_client_breaker_state{downstream}`). */
+  metrics?: Pick<GrpcMetrics, 'breakerState'>;
 }
 
 /** Only transport failures (unreachable, deadline) count against a downstream; its answers, even NOT_FOUND, do not. */
@@ -96,10 +99,12 @@ export function createResilientCaller(options: ResilienceOptions): ResilientCall
     halfOpenAfter: options.breakerHalfOpenAfterMs ?? 3_000,
     breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5),
   });
+  options.metrics?.breakerState.set({ downstream }, BREAKER_STATE_VALUES.closed);
   breaker.onStateChange((state) => {
     const name = STATE_NAMES[state];
     const log = name === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ downstream, breaker: name }, `circuit breaker to ${downstream} is ${name}`);
+    options.metrics?.breakerState.set({ downstream }, BREAKER_STATE_VALUES[name]);
     options.onBreakerStateChange?.(name);
   });
   const retries: RetryPolicy = retry(

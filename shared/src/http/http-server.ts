@@ -1,10 +1,13 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { runInRequestScope } from '../context/request-scope';
+import { runInRequestScope, type RequestScope } from '../context/request-scope';
 import type { ServiceMetrics } from '../metrics/metrics';
+import { withGraphQLOperationSpan } from '../telemetry/graphql-operation-span';
 
 /** Header carrying a request's id; taken from the client when sane, else generated. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -13,6 +16,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface RequestInfo {
   requestId: string;
   url: URL;
+  /** The service's logger: lines written while serving the request carry its ids (logging/logger.ts). */
   logger: Logger;
 }
 
@@ -143,10 +147,12 @@ async function serveGraphQL<TContext extends BaseContext>(
       body = raw;
     }
   }
-  const result = await endpoint.server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: info.url.search, body },
-    context: () => endpoint.context(req, info, body),
-  });
+  const result = await withGraphQLOperationSpan(() =>
+    endpoint.server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: info.url.search, body },
+      context: () => endpoint.context(req, info, body),
+    }),
+  );
   for (const [key, value] of result.headers) res.setHeader(key, value);
   res.statusCode = result.status ?? 200;
   if (result.body.kind === 'complete') {
@@ -186,18 +192,26 @@ export async function startHttpServer<TContext extends BaseContext>(
     } catch {
       return sendJson(res, 400, { error: 'Bad request URL' });
     }
-    const logger = options.logger.child({ requestId });
+    const logger = options.logger;
     const info: RequestInfo = { requestId, url, logger };
+    const scope: RequestScope = { requestId };
+    const known = url.pathname === options.graphql?.path || Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
+    // The HTTP server span (instrumentation-http) knows the method only; the route is ours.
+    if (known) trace.getActiveSpan()?.setAttribute('http.route', url.pathname).updateName(`${req.method} ${url.pathname}`);
+    // The request line is written once the response is sent, outside the handler's async
+    // context: back in the request's scope and trace, it carries the same ids as its other lines.
+    const inRequestContext = AsyncResource.bind((write: () => void) => runInRequestScope(scope, write));
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const known = url.pathname === options.graphql?.path || Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
       options.metrics?.httpRequestDuration.observe(
         { method: req.method ?? 'OTHER', route: known ? url.pathname : 'unknown', status: String(res.statusCode) },
         durationMs / 1000,
       );
       const line = { method: req.method, path: url.pathname, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
-      if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
-      else logger.info(line, 'request');
+      inRequestContext(() => {
+        if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
+        else logger.info(line, 'request');
+      });
     });
     applyCors(req, res, options.corsOrigins);
     if (req.method === 'OPTIONS' && options.corsOrigins) {
@@ -219,8 +233,8 @@ export async function startHttpServer<TContext extends BaseContext>(
       const pathKnown = Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
       return sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'Method not allowed' : 'Not found' });
     };
-    runInRequestScope({ requestId }, handle).catch((error: unknown) => {
-      logger.error({ err: error }, 'unhandled error in HTTP handler');
+    runInRequestScope(scope, handle).catch((error: unknown) => {
+      logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
       if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       else res.destroy();
     });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../logging/logger';
+import type { TelemetrySettings } from '../telemetry/telemetry-config';
 
 export interface StoppableService {
   stop(): Promise<void>;
@@ -54,7 +55,12 @@ export function runService(
   });
 }
 
-type ServiceConfig = { log: { level: string; pretty: boolean }; shutdownTimeoutMs?: number };
+type ServiceConfig = {
+  nodeEnv: string;
+  log: { level: string; pretty: boolean };
+  telemetry: TelemetrySettings;
+  shutdownTimeoutMs?: number;
+};
 
 export interface ServiceMainOptions<C extends ServiceConfig> {
   name: string;
@@ -66,7 +72,9 @@ export interface ServiceMainOptions<C extends ServiceConfig> {
 
 /**
  * The `if (require.main === module)` body of every service: parse config once (exit 1 with
- * one line per bad variable), build the root logger, run the service until a signal.
+ * one line per bad variable), build the root logger, start tracing (one tracer provider per
+ * process, so here and not in the start functions tests run side by side), run the service
+ * until a signal, and flush the last spans after it stopped.
  */
 export function runServiceMain<C extends ServiceConfig>(options: ServiceMainOptions<C>): void {
   let config: C;
@@ -77,5 +85,28 @@ export function runServiceMain<C extends ServiceConfig>(options: ServiceMainOpti
     process.exit(1);
   }
   const logger = createLogger({ service: options.name, version: options.version, level: config.log.level, pretty: config.log.pretty });
-  runService(options.name, logger, () => options.start(config, { logger }), config.shutdownTimeoutMs);
+  // Required here, not imported at the top: only a service process needs the tracing SDK, not
+  // every module and test that imports @fedshop/shared.
+  const { startTelemetry } = require('../telemetry/start-telemetry') as typeof import('../telemetry/start-telemetry');
+  const telemetry = startTelemetry({
+    service: options.name,
+    version: options.version,
+    environment: config.nodeEnv,
+    settings: config.telemetry,
+    logger,
+  });
+  runService(
+    options.name,
+    logger,
+    async () => {
+      const service = await options.start(config, { logger });
+      return {
+        async stop() {
+          await service.stop();
+          await telemetry.shutdown();
+        },
+      };
+    },
+    config.shutdownTimeoutMs,
+  );
 }

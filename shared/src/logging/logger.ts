@@ -1,4 +1,6 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
+import { currentRequestScope } from '../context/request-scope';
 
 export type { Logger } from 'pino';
 
@@ -34,12 +36,39 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
-/** The one way services build their root logger: JSON lines, redacted, with service and version. */
+/**
+ * What every line written while serving a request carries, read at the moment it is written:
+ * the request id, the verified user's id and the GraphQL operation (request scope), and the
+ * trace and span ids of the active OpenTelemetry span (present even when spans are not
+ * exported, so logs of one request can be joined across services by traceId).
+ */
+export function requestLogFields(): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const scope = currentRequestScope();
+  if (scope) {
+    fields.requestId = scope.requestId;
+    if (scope.userId) fields.userId = scope.userId;
+    if (scope.operationName) fields.operation = scope.operationName;
+  }
+  const span = trace.getSpanContext(context.active());
+  if (span && isSpanContextValid(span)) {
+    fields.traceId = span.traceId;
+    fields.spanId = span.spanId;
+  }
+  return fields;
+}
+
+/**
+ * The one way services build their root logger: JSON lines, redacted, with service and
+ * version, and the request's ids on every line logged while serving it (`requestLogFields`;
+ * a field given to the log call itself wins).
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const base = { service: options.service, version: options.version };
   const pinoOptions: pino.LoggerOptions = {
     level: options.level ?? 'info',
     base,
+    mixin: requestLogFields,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },

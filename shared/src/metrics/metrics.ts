@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createGraphQLMetrics, LATENCY_BUCKETS, type GraphQLMetrics } from './graphql-metrics';
+import { createGrpcMetrics, type GrpcMetrics } from './grpc-metrics';
 
 /**
  * A service's Prometheus registry. Each service owns one (no global registry), so tests can
@@ -18,8 +20,17 @@ export interface ServiceMetrics {
   httpConnections: Counter;
   /** HTTP requests being served right now. */
   httpInFlight: Gauge;
+  /** Rate, errors and duration per GraphQL operation. */
+  graphql: GraphQLMetrics;
+  /** gRPC calls made and served, and the breaker per downstream. */
+  grpc: GrpcMetrics;
 }
 
+/**
+ * Everything a service measures, on its own registry: process and event-loop metrics
+ * (prom-client's defaults), HTTP, GraphQL operations, gRPC and SQL statements. The database
+ * pool (`observePool`) and service-specific metrics register on the same registry.
+ */
 export function createServiceMetrics(service: string): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
@@ -36,7 +47,7 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       name: 'http_server_request_duration_seconds',
       help: 'HTTP request duration by route and status.',
       labelNames: ['method', 'route', 'status'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
     httpConnections: new Counter({
@@ -49,6 +60,8 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       help: 'HTTP requests being served right now.',
       registers: [registry],
     }),
+    graphql: createGraphQLMetrics(registry),
+    grpc: createGrpcMetrics(registry),
   };
 }
 

@@ -9,6 +9,8 @@ import { startGrpcServer, type GrpcServiceRegistration } from '../grpc/grpc-serv
 import { healthRoutes } from '../http/health-routes';
 import { startHttpServer, type RequestInfo, type RouteHandler } from '../http/http-server';
 import { serveMetrics, type ServiceMetrics } from '../metrics/metrics';
+import { observePool } from '../metrics/pool-metrics';
+import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
 
 /** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
@@ -41,8 +43,9 @@ export interface RunningSubgraph {
 
 /**
  * Serves one subgraph the way every subgraph is served: GraphQL at /graphql (Apollo Server,
- * errors through the shared formatter), its gRPC services, /healthz and /readyz (database
- * reachable, migrations applied) and /metrics.
+ * errors through the shared formatter, operations traced and measured), its gRPC services,
+ * /healthz and /readyz (database reachable, migrations applied) and /metrics (the database
+ * pool included).
  */
 export async function serveSubgraph<TContext extends BaseContext>(
   options: ServeSubgraphOptions<TContext>,
@@ -59,11 +62,21 @@ export async function serveSubgraph<TContext extends BaseContext>(
     // Shutdown is ours (lifecycle/run-service.ts): drain HTTP first, then stop Apollo.
     stopOnTerminationSignals: false,
     // No Apollo Studio here: federated traces would only cost bytes on every subgraph response.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      graphqlTelemetryPlugin(options.metrics.graphql),
+    ],
   });
+  observePool(options.metrics.registry, database.pool);
   await apollo.start();
   let shuttingDown = false;
-  const grpcServer = await startGrpcServer({ ...options.grpc, logger, health: { check: () => database.ping() } }).catch(async (error: unknown) => {
+  const grpcServer = await startGrpcServer({
+    ...options.grpc,
+    logger,
+    metrics: options.metrics.grpc,
+    health: { check: () => database.ping() },
+  }).catch(async (error: unknown) => {
     await apollo.stop();
     throw error;
   });

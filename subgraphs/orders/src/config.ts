@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
+import {
+  ConfigError,
+  env,
+  grpcClientEnvSchema,
+  grpcClientSettings,
+  parseEnv,
+  shutdownEnvSchema,
+  telemetryEnvSchema,
+  telemetrySettings,
+} from '@fedshop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -25,6 +34,7 @@ const schema = z.object({
   OUTBOX_POLL_MS: env.positiveInt(250),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
+  ...telemetryEnvSchema,
 });
 
 export type OrdersConfig = ReturnType<typeof loadConfig>;
@@ -43,7 +53,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: raw.NODE_ENV,
-    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    // Pretty lines are for people at a terminal: production always writes JSON.
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
+    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT },
     grpc: { host: raw.HOST, port: raw.GRPC_PORT },
     /** Deadline, retries and breaker of this service's calls to the other subgraph. */

@@ -67,7 +67,7 @@ export async function startOrdersService(
     onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
-  const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger);
+  const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   const relay = startOutboxRelay({
     outbox: createOutboxRepository(prisma),

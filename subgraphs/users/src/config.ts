@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared';
+import {
+  ConfigError,
+  env,
+  grpcClientEnvSchema,
+  grpcClientSettings,
+  parseEnv,
+  shutdownEnvSchema,
+  telemetryEnvSchema,
+  telemetrySettings,
+} from '@fedshop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -26,6 +35,7 @@ const schema = z.object({
   ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
+  ...telemetryEnvSchema,
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
@@ -70,7 +80,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : { ...DEVELOPMENT_ADMIN, isDevelopmentDefault: true };
   return {
     nodeEnv: raw.NODE_ENV,
-    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY },
+    // Pretty lines are for people at a terminal: production always writes JSON.
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
+    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT },
     grpc: { host: raw.HOST, port: raw.GRPC_PORT },
     /** Deadline, retries and breaker of this service's calls to the other subgraph. */

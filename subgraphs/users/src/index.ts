@@ -71,7 +71,7 @@ export async function startUsersService(
     onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
-  const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger);
+  const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   let consumer: Subscription | undefined;
   const cleanup = async () => {

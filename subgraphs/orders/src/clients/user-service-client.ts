@@ -1,5 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
-import { callUnary, createResilientCaller, GRPC_CLIENT_OPTIONS, userV1, type GrpcClientSettings } from '@fedshop/shared';
+import { callUnary, createResilientCaller, grpcClientOptions, userV1, type GrpcClientSettings, type GrpcMetrics } from '@fedshop/shared';
 import type { Logger } from 'pino';
 
 export interface AccountState {
@@ -30,9 +30,15 @@ const ROLE: Record<string, AccountState['role']> = {
  * One long-lived channel to the users service. Every call carries a deadline; reads are
  * retried on transport failures; a circuit breaker fails calls fast while users is down.
  */
-export function createUserServiceClient(address: string, settings: GrpcClientSettings, logger: Logger): UserServiceClient {
-  const client = new userV1.UserServiceClient(address, credentials.createInsecure(), GRPC_CLIENT_OPTIONS);
-  const resilience = createResilientCaller({ downstream: 'users', logger, ...settings });
+export function createUserServiceClient(
+  address: string,
+  settings: GrpcClientSettings,
+  logger: Logger,
+  /** Where calls and the breaker's state are measured (the service's registry). */
+  metrics?: GrpcMetrics,
+): UserServiceClient {
+  const client = new userV1.UserServiceClient(address, credentials.createInsecure(), grpcClientOptions(metrics));
+  const resilience = createResilientCaller({ downstream: 'users', logger, ...settings, metrics });
   return {
     async getUser(userId, requestId) {
       // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.

@@ -1,5 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
-import { callUnary, createResilientCaller, GRPC_CLIENT_OPTIONS, orderV1, type GrpcClientSettings } from '@fedshop/shared';
+import { callUnary, createResilientCaller, grpcClientOptions, orderV1, type GrpcClientSettings, type GrpcMetrics } from '@fedshop/shared';
 import type { Logger } from 'pino';
 
 /** What the users service asks the orders service (order.v1.OrderService over gRPC). */
@@ -14,9 +14,15 @@ export interface OrderServiceClient {
  * One long-lived channel to the orders service. Every call carries a deadline; reads are
  * retried on transport failures; a circuit breaker fails calls fast while orders is down.
  */
-export function createOrderServiceClient(address: string, settings: GrpcClientSettings, logger: Logger): OrderServiceClient {
-  const client = new orderV1.OrderServiceClient(address, credentials.createInsecure(), GRPC_CLIENT_OPTIONS);
-  const resilience = createResilientCaller({ downstream: 'orders', logger, ...settings });
+export function createOrderServiceClient(
+  address: string,
+  settings: GrpcClientSettings,
+  logger: Logger,
+  /** Where calls and the breaker's state are measured (the service's registry). */
+  metrics?: GrpcMetrics,
+): OrderServiceClient {
+  const client = new orderV1.OrderServiceClient(address, credentials.createInsecure(), grpcClientOptions(metrics));
+  const resilience = createResilientCaller({ downstream: 'orders', logger, ...settings, metrics });
   return {
     async countOpenOrders(userId, requestId) {
       // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.

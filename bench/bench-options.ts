@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { GATEWAYS, type GatewayId } from './bench-stack';
+import { selectScenarios, type Scenario } from './scenarios';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Seconds of load before measuring, per scenario and gateway (responses checked in full). */
+  warmupSeconds: number;
+  /** Seconds measured per scenario and gateway, over all rounds. */
+  durationSeconds: number;
+  /** Measured rounds per scenario, the gateways taking turns in each (spreads load from elsewhere over all of them). */
+  rounds: number;
+  connections: number;
+  /** Signed-in customers the scenarios rotate through. */
+  accounts: number;
+  scenarios: Scenario[];
+  gateways: GatewayId[];
+  /** Profile our gateway and both subgraphs (--cpu-prof) and summarize where their time went per scenario. */
+  profile: boolean;
+  /** Where the JSON goes. */
+  output: string;
+  /** TEST_DATABASE_URL: a PostgreSQL server (admin rights) to create the databases on; default an embedded one. */
+  databaseServerUrl?: string;
+}
+
+export const BENCH_USAGE = `npm run bench -- [options]
+  --quick              1 s warm-up + 4 s measured in 1 round per scenario and gateway
+                       (default 5 s warm-up + 18 s measured in 6 rounds of 3 s, gateways taking turns)
+  --warmup <s>         warm-up seconds per scenario and gateway
+  --duration <s>       measured seconds per scenario and gateway, all rounds together
+  --rounds <n>         rounds the measured seconds are split into
+  --connections <n>    concurrent keep-alive connections (default 10)
+  --accounts <n>       signed-in customers to rotate through (default 50, at most 50)
+  --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all)
+  --gateway <list>     ours, apollo, hive (the default), and ours-lean (limits, traces, request logs off),
+                       hive-nodedup (Hive without sharing identical in-flight subgraph queries)
+  --profile            run our gateway and the subgraphs under --cpu-prof; print where their CPU time goes
+                       per scenario (profiles and summary.txt in bench/results/profiles/<time>/)
+  --output <file>      JSON results (default bench/results/latest.json)
+Environment: TEST_DATABASE_URL — a PostgreSQL server to use instead of an embedded one.`;
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function positive(name: string, value: string | undefined, fallback: number, max = Number.POSITIVE_INFINITY): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!(number > 0) || number > max) throw new Error(`--${name} must be a positive number${max < Number.POSITIVE_INFINITY ? ` up to ${max}` : ''}, got "${value}"`);
+  return number;
+}
+
+/** Parses `npm run bench -- …` and its one variable; throws with a one-line reason on a bad flag. */
+export function parseBenchOptions(argv: string[], env: Record<string, string | undefined> = process.env): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      warmup: { type: 'string' },
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      accounts: { type: 'string' },
+      scenario: { type: 'string' },
+      gateway: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      output: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const gateways = list(values.gateway);
+  const unknown = gateways.filter((id) => !GATEWAYS.some((gateway) => gateway.id === id));
+  if (unknown.length > 0) throw new Error(`unknown gateway "${unknown[0]}" (one of ${GATEWAYS.map((g) => g.id).join(', ')})`);
+  const rounds = Math.round(positive('rounds', values.rounds, values.quick ? 1 : 6, 100));
+  const durationSeconds = positive('duration', values.duration, values.quick ? 4 : 18);
+  // autocannon ends a run on its one-second tick: rounds last whole seconds.
+  if (!Number.isInteger(durationSeconds / rounds)) throw new Error(`--duration (${durationSeconds}) must be a whole number of seconds per round (${rounds} rounds)`);
+  return {
+    quick: values.quick,
+    warmupSeconds: positive('warmup', values.warmup, values.quick ? 1 : 5),
+    durationSeconds,
+    rounds,
+    connections: positive('connections', values.connections, 10, 1_000),
+    accounts: positive('accounts', values.accounts, 50, 50),
+    scenarios: selectScenarios(list(values.scenario)),
+    // Report order, whatever order they were named in.
+    gateways: GATEWAYS.filter((g) => (gateways.length === 0 ? g.byDefault : gateways.includes(g.id))).map((g) => g.id),
+    profile: values.profile,
+    output: path.resolve(values.output ?? path.join(__dirname, 'results', 'latest.json')),
+    databaseServerUrl: env.TEST_DATABASE_URL || undefined,
+  };
+}

@@ -1,0 +1,278 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared';
+import { createTestDatabase, freePort, TEST_SERVER_URL_VARIABLE, type TestDatabase } from '@fedshop/shared/testing';
+import { ISSUE_VOLUME, migrateSubgraphDatabases, seedDatabases, type SeedSummary, type SeedVolume } from './seed-databases';
+import { startOtlpSink, type OtlpSink } from './otlp-sink';
+import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
+
+export type GatewayId = 'ours' | 'ours-lean' | 'apollo' | 'hive' | 'hive-nodedup';
+
+/** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
+export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
+  { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
+  // Ours with rate limits off, no trace export and no per-request log lines: what those cost (auth stays on).
+  { id: 'ours-lean', label: 'ours, limits/traces/request logs off', byDefault: false },
+  { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },
+  { id: 'hive', label: 'Hive Gateway', byDefault: true },
+  // Hive without sharing identical in-flight subgraph queries: shows what that one default is worth.
+  { id: 'hive-nodedup', label: 'Hive Gateway, no in-flight dedup', byDefault: false },
+];
+
+export interface RunningGateway {
+  id: GatewayId;
+  label: string;
+  url: string;
+  process: ServiceProcess;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  process: ServiceProcess;
+}
+
+export interface BenchStackOptions {
+  gateways: GatewayId[];
+  /** Logs, the users service's data dir and (embedded) the PostgreSQL cluster go here. */
+  workDir: string;
+  /** Sign-in accounts to take tokens for (at most the volume's `signInAccounts`). */
+  accounts: number;
+  volume?: SeedVolume;
+  /** When set, our gateway and both subgraphs run with --cpu-prof and write their profiles to `<dir>/<gateway|users|orders>` on exit. */
+  cpuProfileDir?: string;
+  /** A PostgreSQL server to create the two databases on (admin rights); default an embedded one. */
+  databaseServerUrl?: string;
+  log: (line: string) => void;
+}
+
+export interface BenchStack {
+  seed: SeedSummary;
+  /** Seconds each start-up step took. */
+  timings: Record<string, number>;
+  users: RunningSubgraph;
+  orders: RunningSubgraph;
+  gateways: RunningGateway[];
+  adminToken: string;
+  customerTokens: string[];
+  /** Where our gateway exports its traces. */
+  otlpSink: OtlpSink;
+  /** Whether the services were started with the telemetry preload (where the tree has one). */
+  telemetryPreloaded: boolean;
+  /** Pids of the service processes by name (gateways by id). */
+  pids(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The services' start commands (package scripts, `npm start`, the images) preload the
+ * OpenTelemetry instrumentations with this module; the benchmark starts them the same way
+ * wherever the module exists.
+ */
+const TELEMETRY_PRELOAD = existsSync(path.resolve(__dirname, '../shared/src/telemetry/register.ts')) ? ['@fedshop/shared/telemetry/register'] : [];
+
+/** Well above what two cores can serve: the limiter's cost is measured, never a refusal. */
+const UNREACHABLE_PER_MINUTE = '1000000000';
+const PASSWORD = 'bench-password';
+
+const graphqlReady = (url: string) => () =>
+  answersOk(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+
+/**
+ * Brings up what the benchmark measures: one PostgreSQL (embedded unless a server is given)
+ * with the users and orders databases migrated and seeded; the two subgraphs as their own
+ * processes, as `npm start` runs them but in production mode; tokens for the admin and the
+ * sign-in accounts; and each gateway as its own process on the same subgraphs and the
+ * committed supergraph, ours exporting traces to a local OTLP sink. Everything listens on
+ * 127.0.0.1.
+ */
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const volume = options.volume ?? ISSUE_VOLUME;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await work();
+    timings[step] = Math.round((Date.now() - started) / 100) / 10;
+    options.log(`${step}: ${timings[step]} s`);
+    return result;
+  };
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    mkdirSync(options.workDir, { recursive: true });
+    let cluster: RunningEmbeddedPostgres | undefined;
+    const [usersDb, ordersDb] = await timed('postgres', async () => {
+      if (options.databaseServerUrl) {
+        process.env[TEST_SERVER_URL_VARIABLE] = options.databaseServerUrl;
+      } else {
+        cluster = await startEmbeddedPostgres({
+          dataDir: path.join(options.workDir, 'pg'),
+          port: await freePort(),
+          logger: pino({ level: 'silent' }),
+          // Durability is not what is compared: commits do not wait for the disk (BENCHMARKS.md).
+          extraFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+        });
+        cleanups.push(() => cluster!.stop());
+        process.env[TEST_SERVER_URL_VARIABLE] = cluster.urlFor('postgres');
+      }
+      const databases: TestDatabase[] = await Promise.all([createTestDatabase('bench_users'), createTestDatabase('bench_orders')]);
+      for (const database of databases) cleanups.push(() => database.drop());
+      return databases as [TestDatabase, TestDatabase];
+    });
+    await timed('migrations', () => migrateSubgraphDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url }));
+    const seed = await timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD }));
+    options.log(
+      `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
+    );
+
+    const [usersPort, usersGrpc, ordersPort, ordersGrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const usersUrl = `http://127.0.0.1:${usersPort}`;
+    const ordersUrl = `http://127.0.0.1:${ordersPort}`;
+    const jwksUrl = `${usersUrl}/.well-known/jwks.json`;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
+    const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
+    const [usersProcess, ordersProcess] = await timed('subgraphs', () =>
+      Promise.all([
+        startServiceProcess({
+          name: 'users',
+          entry: 'subgraphs/users/src/index.ts',
+          logFile: logFile('users'),
+          nodeFlags: profiled('users'),
+          preload: TELEMETRY_PRELOAD,
+          isReady: () => answersOk(`${usersUrl}/readyz`),
+          env: {
+            ...production,
+            PORT: String(usersPort),
+            GRPC_PORT: String(usersGrpc),
+            DATABASE_URL: usersDb.url,
+            DATA_DIR: path.join(options.workDir, 'users'),
+            JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            // Tokens outlive the longest run.
+            JWT_TTL_SECONDS: '86400',
+            ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
+          },
+        }),
+        startServiceProcess({
+          name: 'orders',
+          entry: 'subgraphs/orders/src/index.ts',
+          logFile: logFile('orders'),
+          nodeFlags: profiled('orders'),
+          preload: TELEMETRY_PRELOAD,
+          isReady: () => answersOk(`${ordersUrl}/readyz`),
+          env: {
+            ...production,
+            PORT: String(ordersPort),
+            GRPC_PORT: String(ordersGrpc),
+            DATABASE_URL: ordersDb.url,
+            DATA_DIR: path.join(options.workDir, 'orders'),
+            USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
+            JWKS_URL: jwksUrl,
+            SEED_CATALOG: 'false',
+          },
+        }),
+      ]),
+    );
+    cleanups.push(() => usersProcess.stop(), () => ordersProcess.stop());
+
+    const otlpSink = await startOtlpSink();
+    cleanups.push(() => otlpSink.close());
+    const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
+    const subgraphUrls = { USERS_URL: `${usersUrl}/graphql`, ORDERS_URL: `${ordersUrl}/graphql` };
+    const gatewaysStarting = Promise.all(
+      options.gateways.map(async (id, i) => {
+        const url = `http://127.0.0.1:${gatewayPorts[i]}`;
+        const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
+        const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
+        const ours = id === 'ours' || id === 'ours-lean';
+        const lean = id === 'ours-lean';
+        const started = ours
+          ? await startServiceProcess({
+              name: label,
+              entry: 'gateway/src/index.ts',
+              logFile: logFile(`gateway-${id}`),
+              isReady: () => answersOk(`${url}/readyz`),
+              nodeFlags: id === 'ours' ? profiled('gateway') : [],
+              preload: TELEMETRY_PRELOAD,
+              env: {
+                ...common,
+                JWKS_URL: jwksUrl,
+                // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
+                ...(lean ? { LOG_LEVEL: 'warn' } : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }),
+                // Limits raised out of reach (measured, never refusing), or switched off (0).
+                RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+              },
+            })
+          : await startServiceProcess({
+              name: label,
+              entry: id === 'apollo' ? 'bench/gateways/bare-apollo-gateway.ts' : 'bench/gateways/hive-gateway.ts',
+              logFile: logFile(`gateway-${id}`),
+              isReady: graphqlReady(url),
+              env: {
+                ...common,
+                SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
+                ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
+              },
+            });
+        cleanups.push(() => started.stop());
+        return { id, label, url, process: started };
+      }),
+    );
+    // Gateways start while the accounts sign in (scrypt on the users service).
+    const [gateways, tokens] = await timed('gateways and sign-ins', () =>
+      Promise.all([gatewaysStarting, signInAll(usersUrl, [seed.admin.email, ...seed.accounts.slice(0, options.accounts).map((a) => a.email)])]),
+    );
+    const [adminToken, ...customerTokens] = tokens;
+    return {
+      seed,
+      timings,
+      users: { url: usersUrl, process: usersProcess },
+      orders: { url: ordersUrl, process: ordersProcess },
+      gateways,
+      adminToken: adminToken!,
+      customerTokens,
+      otlpSink,
+      telemetryPreloaded: TELEMETRY_PRELOAD.length > 0,
+      pids: () => ({
+        users: usersProcess.pid,
+        orders: ordersProcess.pid,
+        ...Object.fromEntries(gateways.map((gateway) => [gateway.id, gateway.process.pid])),
+      }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Signs every account in on the users subgraph itself (the gateway's credential limit is not what is measured), four at a time. */
+async function signInAll(usersUrl: string, emails: string[]): Promise<string[]> {
+  const tokens: string[] = new Array(emails.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const index = next++;
+      const response = await fetch(`${usersUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation BenchSignIn($input: SignInInput!) { signIn(input: $input) { token } }',
+          variables: { input: { email: emails[index], password: PASSWORD } },
+        }),
+      });
+      const payload = (await response.json()) as { data?: { signIn?: { token?: string } }; errors?: unknown[] };
+      const token = payload.data?.signIn?.token;
+      if (!token) throw new Error(`sign-in of ${emails[index]} failed: ${JSON.stringify(payload.errors ?? payload)}`);
+      tokens[index] = token;
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return tokens;
+}

@@ -1,0 +1,201 @@
+/**
+ * `npm run bench [-- --quick]`: issue 8's gateway benchmark. Seeds a realistic volume into a
+ * throw-away PostgreSQL, starts the two subgraphs and three gateways as their own processes
+ * (ours with auth, limits and telemetry; a bare Apollo Gateway; Hive Gateway) on the same
+ * subgraphs and supergraph, then drives each scenario through each gateway in turn: probe,
+ * warm-up, measured window. Prints the tables and the targets, writes the same as JSON to
+ * bench/results/latest.json. Options: `npm run bench -- --help`. Numbers and how to read
+ * them: BENCHMARKS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options';
+import { checkTargets, formatReport, throughputRatios, type BenchReport, type ScenarioResult } from './bench-report';
+import { startBenchStack, type RunningGateway } from './bench-stack';
+import { combineRounds, measureRound, probeScenario, warmUp, type RoundResult, type WarmupResult } from './measure-scenario';
+import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './profile-summary';
+
+type Window = { startUs: number; endUs: number };
+
+const began = Date.now();
+const log = (line: string) => process.stderr.write(`[bench +${((Date.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
+
+async function main(): Promise<void> {
+  const parsed = parseBenchOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(BENCH_USAGE);
+    return;
+  }
+  const options: BenchOptions = parsed;
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  const resultsDir = path.dirname(options.output);
+  mkdirSync(resultsDir, { recursive: true });
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-bench-'));
+  const profileDir = options.profile ? path.join(resultsDir, 'profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : undefined;
+  log(`load average ${loadBefore.map((n) => n.toFixed(2)).join(', ')}; work dir ${workDir}`);
+
+  const stack = await startBenchStack({
+    gateways: options.gateways,
+    workDir,
+    accounts: options.accounts,
+    cpuProfileDir: profileDir,
+    databaseServerUrl: options.databaseServerUrl,
+    log,
+  }).catch((error: unknown) => {
+    log(`service logs kept in ${workDir}`);
+    throw error;
+  });
+  const runId = startedAt.getTime().toString(36);
+  const scenarios: ScenarioResult[] = [];
+  const windows = { ours: new Map<string, Window[]>(), all: new Map<string, Window[]>() };
+  let failed = true;
+  let telemetry = { requests: 0, bytes: 0 };
+  const otherCpu: number[] = [];
+  const contextFor = (gateway: RunningGateway) => ({
+    customerTokens: stack.customerTokens,
+    adminToken: stack.adminToken,
+    skus: stack.seed.skus,
+    keyPrefix: `bench-${runId}-${gateway.id}`,
+  });
+  try {
+    // Exact statements per request first, while nothing else runs.
+    log('probing every scenario through every gateway (single requests, SQL counted exactly)');
+    const probes = new Map<string, Awaited<ReturnType<typeof probeScenario>>>();
+    for (const scenario of options.scenarios) {
+      for (const gateway of stack.gateways) probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
+    }
+    for (const scenario of options.scenarios) {
+      const requestsOf = new Map(stack.gateways.map((gateway) => [gateway.id, scenario.requests(contextFor(gateway))]));
+      const warmups = new Map<string, WarmupResult>();
+      for (const gateway of stack.gateways) {
+        log(`scenario ${scenario.number} (${scenario.id}): warming up ${gateway.label}`);
+        warmups.set(gateway.id, await warmUp(stack, gateway, scenario, requestsOf.get(gateway.id)!, options));
+      }
+      const rounds = new Map<string, RoundResult[]>(stack.gateways.map((gateway) => [gateway.id, []]));
+      for (let round = 0; round < options.rounds; round++) {
+        // Each round starts with the next gateway, so none always follows the same one.
+        const order = stack.gateways.map((_, i) => stack.gateways[(i + round) % stack.gateways.length]!);
+        for (const gateway of order) {
+          const result = await measureRound(stack, gateway, scenario, requestsOf.get(gateway.id)!, {
+            ...options,
+            roundSeconds: options.durationSeconds / options.rounds,
+          });
+          rounds.get(gateway.id)!.push(result);
+          if (gateway.id === 'ours') windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
+          windows.all.set(scenario.id, [...(windows.all.get(scenario.id) ?? []), result.window]);
+          const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
+          if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);
+          log(
+            `scenario ${scenario.number} round ${round + 1}/${options.rounds}, ${gateway.label}: ${result.load.requestsPerSecond} req/s, ` +
+              `p99 ${result.load.latencyMs.p99} ms, ${errors} errors (CPU used by others: ${result.otherCpuPercent ?? '?'} %)`,
+          );
+        }
+      }
+      const results = stack.gateways.map((gateway) =>
+        combineRounds(gateway, probes.get(`${scenario.id}/${gateway.id}`)!, warmups.get(gateway.id)!, rounds.get(gateway.id)!),
+      );
+      scenarios.push({ id: scenario.id, number: scenario.number, title: scenario.title, results, ratios: throughputRatios(results) });
+    }
+    failed = false;
+  } finally {
+    telemetry = stack.otlpSink.received();
+    // Stopping our gateway is also what makes it write its CPU profile (and flush its last spans).
+    await stack.stop();
+    if (failed) log(`service logs kept in ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      os: `${os.type()} ${os.release()}`,
+      loadBefore: loadBefore.map((n) => Math.round(n * 100) / 100),
+      loadAfter: os.loadavg().map((n) => Math.round(n * 100) / 100),
+      otherCpuPercent:
+        otherCpu.length === 0
+          ? null
+          : { mean: Math.round((otherCpu.reduce((a, b) => a + b, 0) / otherCpu.length) * 10) / 10, max: Math.max(...otherCpu) },
+    },
+    git: gitState(),
+    telemetry: { preloaded: stack.telemetryPreloaded, otlpExports: telemetry.requests, otlpBytes: telemetry.bytes },
+    options: {
+      quick: options.quick,
+      warmupSeconds: options.warmupSeconds,
+      durationSeconds: options.durationSeconds,
+      rounds: options.rounds,
+      connections: options.connections,
+      accounts: options.accounts,
+      profile: options.profile,
+    },
+    seed: { ...stack.seed.counts, seconds: stack.timings.seed ?? 0 },
+    startupSeconds: stack.timings,
+    scenarios,
+    targets: checkTargets(scenarios),
+  };
+  if (profileDir) report.profiles = summarizeProfiles(profileDir, windows);
+  console.log(formatReport(report));
+  writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
+  log(`results written to ${path.relative(process.cwd(), options.output)}; finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);
+}
+
+/** HEAD and the files that differ from it, outside bench/ (which is this harness). */
+function gitState(): BenchReport['git'] {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+  try {
+    const uncommitted = git('status', '--porcelain')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.slice(3))
+      .filter((file) => !file.startsWith('bench/'));
+    return { commit: git('rev-parse', 'HEAD'), uncommitted };
+  } catch {
+    return { commit: 'unknown', uncommitted: [] };
+  }
+}
+
+/**
+ * Each profiled process's CPU profile cut to the scenarios' measured rounds (our gateway: its
+ * own rounds; the subgraphs: every gateway's rounds, as they served them all); summaries
+ * printed and kept next to the profiles.
+ */
+function summarizeProfiles(
+  profileDir: string,
+  windows: { ours: Map<string, Window[]>; all: Map<string, Window[]> },
+): Record<string, unknown> {
+  const summaries: Record<string, unknown> = { dir: profileDir };
+  const text: string[] = [];
+  for (const [name, scenarioWindows] of [
+    ['gateway', windows.ours],
+    ['users', windows.all],
+    ['orders', windows.all],
+  ] as const) {
+    const dir = path.join(profileDir, name);
+    const file = existsSync(dir) ? readdirSync(dir).find((entry) => entry.endsWith('.cpuprofile')) : undefined;
+    if (!file) continue;
+    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const perScenario: Record<string, unknown> = {};
+    for (const [scenario, spans] of scenarioWindows) {
+      const summary = summarizeCpuProfile(profile, spans);
+      perScenario[scenario] = summary;
+      text.push(formatProfileSummary(`${name === 'gateway' ? 'our gateway' : `${name} subgraph`}, scenario ${scenario}`, summary), '');
+    }
+    summaries[name] = perScenario;
+  }
+  writeFileSync(path.join(profileDir, 'summary.txt'), text.join('\n'));
+  console.log(text.join('\n'));
+  return summaries;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+import {
+  context,
+  diag,
+  DiagLogLevel,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanKind,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SamplingResult,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { Logger } from 'pino';
+import { outsideRequestScope } from '../context/request-scope';
+import { instrumentationsPreloaded } from './instrumentation-preload';
+import type { TelemetrySettings } from './telemetry-config';
+
+/** `deployment.environment.name` (semantic conventions, still incubating: not exported by the stable entry). */
+const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
+
+export interface TelemetryOptions {
+  /** `service.name` of every span (`gateway`, `users`, `orders`). */
+  service: string;
+  /** `service.version`. */
+  version: string;
+  /** `deployment.environment.name` (NODE_ENV). */
+  environment: string;
+  settings: TelemetrySettings;
+  /** OpenTelemetry's own errors (an unreachable collector) are logged here at warn, at most once a minute each. */
+  logger: Logger;
+  /** More places spans go, besides OTLP (tests: an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  /** Exports what is still buffered, then stops recording. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Prisma spans that start a trace are background polling, not requests: the outbox relay
+ * every 250 ms, the loyalty consumer, health probes. Recording them would bury the requests'
+ * traces; their children follow them out through the parent-based samplers.
+ */
+class RequestsOnlySampler implements Sampler {
+  constructor(private readonly next: Sampler) {}
+
+  shouldSample(parent: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    if (name.startsWith('prisma:') && !trace.getSpanContext(parent)) return { decision: SamplingDecision.NOT_RECORD };
+    return this.next.shouldSample(parent, traceId, name, kind, attributes, links);
+  }
+
+  toString(): string {
+    return `RequestsOnly{${this.next.toString()}}`;
+  }
+}
+
+/** The sampler `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` name, with background work left out. */
+export function buildSampler(settings: Pick<TelemetrySettings, 'sampler' | 'samplerRatio'>): Sampler {
+  return new RequestsOnlySampler(standardSampler(settings));
+}
+
+function standardSampler(settings: Pick<TelemetrySettings, 'sampler' | 'samplerRatio'>): Sampler {
+  switch (settings.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(settings.samplerRatio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplerRatio) });
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/** `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the traces signal path is appended, as the specification says. */
+export function otlpTracesUrl(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
+}
+
+/**
+ * Starts tracing for this process, from the service's parsed config: registers the global
+ * tracer provider (spans of the instrumentations preloaded by `register.ts`, of Apollo Gateway
+ * and of our own GraphQL operation spans all go to it), W3C trace context propagation and the
+ * async-local-storage context manager.
+ *
+ * Spans are recorded only when they have somewhere to go: with `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf) as the sampler decides;
+ * without it nothing is recorded or exported, yet every request still gets a trace id and span
+ * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations.
+ *
+ * One provider per process: services started in-process by tests get `installTestTelemetry`.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const { settings, logger } = options;
+  routeDiagnostics(logger);
+  const processors = [...(options.spanProcessors ?? [])];
+  if (settings.otlpEndpoint) {
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(settings.otlpEndpoint) })));
+  }
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.service,
+      [ATTR_SERVICE_VERSION]: options.version,
+      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
+    }),
+    sampler: processors.length > 0 ? buildSampler(settings) : new AlwaysOffSampler(),
+    spanProcessors: processors,
+  });
+  // Trace context only: W3C baggage from public clients is not something to pass on to subgraphs.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  if (settings.otlpEndpoint) {
+    if (!instrumentationsPreloaded()) {
+      logger.warn(
+        'tracing without HTTP, gRPC and SQL spans: start the service with `--import @fedshop/shared/telemetry/register`',
+      );
+    }
+    const { otlpEndpoint, sampler, samplerRatio } = settings;
+    logger.info({ otlpEndpoint, sampler, samplerRatio }, 'exporting traces');
+  }
+  return {
+    async shutdown() {
+      await provider.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      diag.disable();
+    },
+  };
+}
+
+/**
+ * Reported at error level by @opentelemetry/resources 1.x for a harmless race: Apollo Gateway's
+ * own usage-reporting meter provider triggers it at every start.
+ */
+const BENIGN_DIAGNOSTICS = new Set(['Accessing resource attributes before async attributes settled']);
+
+/**
+ * OpenTelemetry reports failed exports through `diag.error`: to the service's log, throttled
+ * per message, outside the request whose span happened to start the export timer. Its
+ * warnings stay out (libraries' own metric providers are chatty there).
+ */
+function routeDiagnostics(logger: Logger): void {
+  const lastLogged = new Map<string, number>();
+  const error = (message: string) => {
+    if (BENIGN_DIAGNOSTICS.has(message)) return;
+    const now = Date.now();
+    if (now - (lastLogged.get(message) ?? 0) < 60_000) return;
+    lastLogged.set(message, now);
+    // Errors arrive serialized: `{"message":…,"stack":…}`.
+    let err: { message?: string } | undefined;
+    try {
+      err = JSON.parse(message) as { message?: string };
+    } catch {
+      err = undefined;
+    }
+    context.with(ROOT_CONTEXT, () =>
+      outsideRequestScope(() => logger.warn(err ? { err } : {}, `opentelemetry: ${err?.message ?? message}`)),
+    );
+  };
+  const ignore = () => undefined;
+  diag.setLogger(
+    { error, warn: ignore, info: ignore, debug: ignore, verbose: ignore },
+    { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true },
+  );
+}
