@@ -239,6 +239,58 @@ describe('createTokenVerifier', () => {
   });
 });
 
+describe('the verified-token cache', () => {
+  // A hit hands back the very object the first verification produced; a fresh check builds a new one.
+  test('when the same token is verified twice, then the second answer comes from the cache', async () => {
+    const token = await sign();
+    const cached = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks });
+
+    const first = await cached.verify(token);
+
+    expect(await cached.verify(token)).toBe(first);
+  });
+
+  test('when the cache is turned off (cacheSize 0), then every call verifies afresh', async () => {
+    const token = await sign();
+    const uncached = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, cacheSize: 0 });
+
+    const first = await uncached.verify(token);
+
+    expect(await uncached.verify(token)).not.toBe(first);
+    expect(await uncached.verify(token)).toEqual(first);
+  });
+
+  test('when a cached token passes its expiry, then it is refused as expired, not served from the cache', async () => {
+    let clockMs = Date.now();
+    const clocked = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, clockToleranceSeconds: 0, now: () => clockMs });
+    const token = await sign(claims({ exp: nowSeconds() + 60 }));
+    await clocked.verify(token);
+
+    clockMs += 61_000;
+
+    const error = await rejection(clocked.verify(token));
+    expect(error).toMatchObject({ code: 'UNAUTHENTICATED', message: 'The access token has expired.' });
+  });
+
+  test('when a refused token is presented again, then it is refused again (failures are never cached)', async () => {
+    const forged = await sign(claims({ role: 'ADMIN' }), stranger.privateKey, KID);
+    const cached = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks });
+
+    expect((await rejection(cached.verify(forged))).code).toBe('UNAUTHENTICATED');
+    expect((await rejection(cached.verify(forged))).code).toBe('UNAUTHENTICATED');
+  });
+
+  test('when the cache is full, then the oldest token makes room and is verified afresh next time', async () => {
+    const [older, newer] = [await sign(), await sign(claims({ role: 'ADMIN' }))];
+    const tiny = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, cacheSize: 1 });
+    const olderFirst = await tiny.verify(older);
+    const newerFirst = await tiny.verify(newer);
+
+    expect(await tiny.verify(newer)).toBe(newerFirst);
+    expect(await tiny.verify(older)).not.toBe(olderFirst);
+  });
+});
+
 describe('parseBearerToken', () => {
   test.each([undefined, null, ''])('when the header is %j, then the request is anonymous (null)', (header) => {
     expect(parseBearerToken(header)).toBeNull();
