@@ -7,6 +7,7 @@ import {
   REQUEST_REJECTION_CODES,
   createGraphQLErrorFormatter,
   createLogger,
+  stringifyCompactResult,
   createServiceMetrics,
   createTokenVerifier,
   graphqlTelemetryPlugin,
@@ -90,6 +91,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     validationRules: edge.validationRules,
     persistedQueries: edge.persistedQueries,
     parseOptions: { maxTokens: config.edge.operationLimits.maxTokens },
+    stringifyResult: stringifyCompactResult,
     // Apollo Server's defaults, stated because they are part of the security posture.
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -28,6 +28,7 @@ export * from './graphql/pagination';
 export * from './graphql/date-time-scalar';
 export * from './graphql/shield-rules';
 export * from './graphql/request-viewer';
+export * from './graphql/compact-result';
 export * from './metrics/metrics';
 export * from './metrics/bounded-label';
 export * from './metrics/graphql-metrics';

@@ -131,6 +131,17 @@ describe('the rules, through the gateway', () => {
     expect(await response.text()).toContain('embeddable-sandbox');
   });
 
+  test('when the gateway or a subgraph answers, then the body is compact JSON (no pretty-printing)', async () => {
+    const query = JSON.stringify({ query: '{ products(first: 2) { edges { node { sku } } } }' });
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: query };
+    for (const url of [platform.gatewayUrl, platform.ordersUrl]) {
+      const body = await (await fetch(`${url}/graphql`, init)).text();
+
+      expect(JSON.parse(body)).toMatchObject({ data: { products: { edges: [expect.anything(), expect.anything()] } } });
+      expect(body).toBe(JSON.stringify(JSON.parse(body)));
+    }
+  });
+
   test('when both subgraphs answer, then /readyz is 200; when one stops, then 503 names it', async () => {
     const ready = await fetch(`${platform.gatewayUrl}/readyz`);
     expect(ready.status).toBe(200);

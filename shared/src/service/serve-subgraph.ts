@@ -12,6 +12,7 @@ import { serveMetrics, type ServiceMetrics } from '../metrics/metrics';
 import { observePool } from '../metrics/pool-metrics';
 import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
+import { stringifyCompactResult } from '../graphql/compact-result';
 
 /** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
 export const SUBGRAPH_MAX_TOKENS = 15_000;
@@ -59,6 +60,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     // Subgraphs sit behind the gateway's operation limits; this bounds what one reached directly
     // can be made to parse (Apollo Router's parser default; a planned fetch is far smaller).
     parseOptions: { maxTokens: SUBGRAPH_MAX_TOKENS },
+    stringifyResult: stringifyCompactResult,
     // Shutdown is ours (lifecycle/run-service.ts): drain HTTP first, then stop Apollo.
     stopOnTerminationSignals: false,
     // No Apollo Studio here: federated traces would only cost bytes on every subgraph response.

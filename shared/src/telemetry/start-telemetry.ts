@@ -13,10 +13,12 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
+  NoopSpanProcessor,
   ParentBasedSampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
@@ -24,7 +26,6 @@ import {
   type SamplingResult,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { outsideRequestScope } from '../context/request-scope';
@@ -105,7 +106,7 @@ export function otlpTracesUrl(endpoint: string): string {
  * async-local-storage context manager.
  *
  * Spans are recorded only when they have somewhere to go: with `OTEL_EXPORTER_OTLP_ENDPOINT`
- * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf) as the sampler decides;
+ * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, JSON) as the sampler decides;
  * without it nothing is recorded or exported, yet every request still gets a trace id and span
  * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations.
  *
@@ -113,22 +114,35 @@ export function otlpTracesUrl(endpoint: string): string {
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { settings, logger } = options;
-  routeDiagnostics(logger);
   const processors = [...(options.spanProcessors ?? [])];
   if (settings.otlpEndpoint) {
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(settings.otlpEndpoint) })));
   }
-  const provider = new NodeTracerProvider({
+  const recording = processors.length > 0;
+  // Everything NodeSDK would otherwise take from OTEL_* variables is given explicitly: config is
+  // parsed once (telemetry-config.ts), and its defaults would export metrics and logs over OTLP
+  // to localhost:4318. Metrics are Prometheus' (prom-client), logs are pino's.
+  const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.service,
       [ATTR_SERVICE_VERSION]: options.version,
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
     }),
-    sampler: processors.length > 0 ? buildSampler(settings) : new AlwaysOffSampler(),
-    spanProcessors: processors,
+    autoDetectResources: false,
+    sampler: recording ? buildSampler(settings) : new AlwaysOffSampler(),
+    // With nowhere to send spans a provider is still registered (NodeSDK registers none for an
+    // empty list), so that requests get trace and span ids for the logs and `traceparent`.
+    spanProcessors: recording ? processors : [new NoopSpanProcessor()],
+    metricReaders: [],
+    logRecordProcessors: [],
+    // Installed by the preload (register.ts) before the service's modules load.
+    instrumentations: [],
+    // Trace context only: W3C baggage from public clients is not something to pass on to subgraphs.
+    textMapPropagator: new W3CTraceContextPropagator(),
   });
-  // Trace context only: W3C baggage from public clients is not something to pass on to subgraphs.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  sdk.start();
+  // After the SDK: it installs a console diagnostics logger when OTEL_LOG_LEVEL is set.
+  routeDiagnostics(logger);
   if (settings.otlpEndpoint) {
     if (!instrumentationsPreloaded()) {
       logger.warn(
@@ -140,7 +154,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   return {
     async shutdown() {
-      await provider.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
+      await sdk.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
       trace.disable();
       context.disable();
       propagation.disable();

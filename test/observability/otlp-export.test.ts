@@ -1,0 +1,98 @@
+/**
+ * Observability: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the three services — real processes
+ * started as production starts them — export one placeOrder's spans over OTLP/HTTP to the
+ * collector, under one trace id, and export nothing else: metrics are Prometheus' and logs are
+ * pino's, whatever NodeSDK's own defaults would do with an endpoint configured.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
+
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string };
+}
+interface OtlpSpan {
+  traceId: string;
+  name: string;
+}
+interface OtlpTraces {
+  resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
+}
+
+/** A stand-in collector that keeps what it is sent, by path. */
+const received: { path: string; contentType: string; body: string }[] = [];
+let collector: Server;
+let platform: ProcessPlatform;
+
+beforeAll(async () => {
+  collector = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  // A short batch delay so spans arrive while the test waits, not only at shutdown.
+  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' };
+  platform = await startProcessPlatform({ env: { users: tracing, orders: tracing, gateway: tracing } });
+}, 90_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  collector?.closeAllConnections();
+  await new Promise((resolve) => collector?.close(resolve));
+});
+
+/** Every exported span of `traceId`, by the `service.name` of the process that exported it. */
+function spansOf(traceId: string): Map<string, string[]> {
+  const byService = new Map<string, string[]>();
+  for (const request of received.filter((r) => r.path === '/v1/traces' && r.contentType.includes('json'))) {
+    for (const resourceSpans of (JSON.parse(request.body) as OtlpTraces).resourceSpans ?? []) {
+      const service = resourceSpans.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
+      for (const span of (resourceSpans.scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])) {
+        if (span.traceId !== traceId) continue;
+        byService.set(service, [...(byService.get(service) ?? []), span.name]);
+      }
+    }
+  }
+  return byService;
+}
+
+test('when placeOrder runs with an OTLP endpoint set, then all three services export its spans under the client trace id, and nothing but traces is exported', async () => {
+  const { gql } = platform;
+  const signUp = await gql(`mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token } }`, {
+    input: { email: 'exported@example.com', password: 'a-long-password', name: 'Exported' },
+  });
+  const token = signUp.data!.signUp.token as string;
+  const sku = (await gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
+  const traceId = randomBytes(16).toString('hex');
+
+  const placed = await gql(
+    `mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id user { name } } }`,
+    { input: { items: [{ sku, quantity: 1 }], idempotencyKey: 'exported-1' } },
+    { token, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+  );
+  expect(placed.errors).toEqual([]);
+
+  const deadline = Date.now() + 10_000;
+  let spans = spansOf(traceId);
+  while (Date.now() < deadline && !['gateway', 'users', 'orders'].every((service) => spans.get(service)?.includes('POST /graphql'))) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    spans = spansOf(traceId);
+  }
+
+  expect(spans.get('gateway')).toEqual(expect.arrayContaining(['POST /graphql', 'mutation PlaceOrder', 'gateway.plan', 'POST']));
+  expect(spans.get('orders')).toEqual(
+    // The subgraphs' operation spans are named after the gateway's subgraph operations.
+    expect.arrayContaining(['POST /graphql', 'mutation PlaceOrder__orders__0', 'grpc.user.v1.UserService/GetUser', 'prisma:client:db_query']),
+  );
+  expect(spans.get('users')).toEqual(
+    expect.arrayContaining(['POST /graphql', 'query PlaceOrder__users__1', 'grpc.user.v1.UserService/GetUser', 'prisma:client:db_query']),
+  );
+  expect(new Set(received.map((r) => r.path))).toEqual(new Set(['/v1/traces']));
+}, 30_000);
