@@ -7,6 +7,12 @@ const FAN_OUT = /* GraphQL */ `
     }
   }`;
 
+/** Benchmark scenario 3: counts only, so the orders subgraph never loads a page. */
+const FAN_OUT_COUNTS = /* GraphQL */ `
+  query AdminFanOutCounts($first: Int!) {
+    users(first: $first) { edges { node { name orders(first: 5) { totalCount } } } }
+  }`;
+
 describe('batching and connection reuse through the gateway', () => {
   let platform: TestPlatform;
   let adminToken: string;
@@ -40,9 +46,9 @@ describe('batching and connection reuse through the gateway', () => {
     await platform?.stop();
   });
 
-  async function costOf(first: number) {
+  async function costOf(first: number, query = FAN_OUT) {
     const before = await statements();
-    const response = await platform.gql(FAN_OUT, { first }, { token: adminToken });
+    const response = await platform.gql(query, { first }, { token: adminToken });
     expect(response.errors).toEqual([]);
     const after = await statements();
     const withOrders = response.data!.users.edges.filter((edge: { node: { orders: { totalCount: number } } }) => edge.node.orders.totalCount > 0);
@@ -59,6 +65,16 @@ describe('batching and connection reuse through the gateway', () => {
     expect(large.orders).toBe(small.orders);
     // One statement per loader, not per row: a handful in all.
     expect(large.orders).toBeLessThanOrEqual(6);
+  });
+
+  test('when an admin reads 5 or 50 users with only their order counts, then the orders subgraph sends exactly one statement', async () => {
+    const small = await costOf(5, FAN_OUT_COUNTS);
+    const large = await costOf(50, FAN_OUT_COUNTS);
+    expect(large.returned).toBe(50);
+    expect(large.withOrders).toBeGreaterThanOrEqual(49);
+    expect(small.orders).toBe(1);
+    expect(large.orders).toBe(1);
+    expect(large.users).toBe(small.users);
   });
 
   test('when many requests pass through the gateway, then it reuses its connections to the subgraphs', async () => {

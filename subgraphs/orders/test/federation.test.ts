@@ -16,8 +16,23 @@ const USER_ORDER_PAGES = `query($representations: [_Any!]!) {
   }
 }`;
 
+/** The same entity request, selecting only `selection` of each user's first five orders. */
+function userOrdersSelecting(selection: string) {
+  return `query($representations: [_Any!]!) {
+    _entities(representations: $representations) { ... on User { id orders(first: 5) { ${selection} } } }
+  }`;
+}
+
 function users(...ids: string[]) {
   return { representations: ids.map((id) => ({ __typename: 'User', id })) };
+}
+
+/** SQL statements the service sent on behalf of requests while `send` ran, and what it returned. */
+async function statementsDuring<T>(orders: OrdersUnderTest, send: () => Promise<T>): Promise<{ statements: number; result: T }> {
+  const before = await readMetric(orders.httpUrl, 'db_client_statements_total', { origin: 'request' });
+  const result = await send();
+  const after = await readMetric(orders.httpUrl, 'db_client_statements_total', { origin: 'request' });
+  return { statements: after - before, result };
 }
 
 describe('the entity path: _entities and _service straight to the subgraph', () => {
@@ -76,6 +91,33 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
       expect(errorCodes(response)).toEqual(['FORBIDDEN']);
     });
 
+    test('when a customer asks for its own and someone else\'s pages in one request, then only its own orders come back', async () => {
+      const response = await orders.gql(
+        userOrdersSelecting('totalCount edges { node { id } } pageInfo { hasNextPage }'),
+        users(owner.id, stranger.id),
+        { token: stranger.token },
+      );
+      expect(response.data!._entities).toEqual([null, { id: stranger.id, orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false } } }]);
+      expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+      expect(JSON.stringify(response)).not.toContain(ownerOrderId);
+    });
+
+    test('when after is not a cursor this API issued, then BAD_USER_INPUT and no SQL statement', async () => {
+      const { statements, result: response } = await statementsDuring(orders, () =>
+        orders.gql(
+          `query($representations: [_Any!]!) {
+            _entities(representations: $representations) { ... on User { orders(after: "bm90LWEtY3Vyc29y") { totalCount edges { cursor } } } }
+          }`,
+          users(owner.id),
+          { token: owner.token },
+        ),
+      );
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors[0]!.path).toEqual(['_entities', 0, 'orders']);
+      expect(response.data?._entities ?? [null]).toEqual([null]);
+      expect(statements).toBe(0);
+    });
+
     test('when the owner pages through its orders, then they come newest first, each once', async () => {
       const query = `query($representations: [_Any!]!, $after: String) {
         _entities(representations: $representations) {
@@ -96,10 +138,17 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
       expect(rows[0].id).toBe(ownerOrderId);
     });
 
-    test('when an admin asks about an id that is not a UUID, then an empty connection, not an error', async () => {
-      const response = await orders.gql(USER_ORDER_COUNT, users('not-a-uuid'), { token: admin.token });
+    test('when an admin asks about an id that is not a UUID, then an empty connection, not an error, and no SQL statement', async () => {
+      const { statements, result: response } = await statementsDuring(orders, () =>
+        orders.gql(userOrdersSelecting('totalCount edges { cursor } pageInfo { hasNextPage endCursor }'), users('not-a-uuid'), {
+          token: admin.token,
+        }),
+      );
       expect(response.errors).toEqual([]);
-      expect(response.data!._entities).toEqual([{ id: 'not-a-uuid', orders: { totalCount: 0 } }]);
+      expect(response.data!._entities).toEqual([
+        { id: 'not-a-uuid', orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } } },
+      ]);
+      expect(statements).toBe(0);
     });
   });
 
@@ -169,7 +218,7 @@ describe('batching: the cost of an _entities request does not grow with the numb
   beforeAll(async () => {
     orders = await startOrdersUnderTest();
     admin = await orders.account({ role: 'ADMIN' });
-    buyers = await Promise.all(Array.from({ length: 30 }, () => orders.account()));
+    buyers = await Promise.all(Array.from({ length: 50 }, () => orders.account()));
     const skus = [uniqueSku(), uniqueSku(), uniqueSku()];
     for (const sku of skus) await orders.upsertProduct({ sku, stock: 1000 });
     // Two orders of two items each per buyer, placed through the API, ten buyers at a time.
@@ -195,28 +244,69 @@ describe('batching: the cost of an _entities request does not grow with the numb
     await orders?.stop();
   });
 
-  async function statementsFor(accounts: Account[]) {
-    const before = await readMetric(orders.httpUrl, 'db_client_statements_total', { origin: 'request' });
-    const response = await orders.gql(USER_ORDER_PAGES, users(...accounts.map((account) => account.id)), { token: admin.token });
-    const after = await readMetric(orders.httpUrl, 'db_client_statements_total', { origin: 'request' });
+  async function statementsFor(query: string, accounts: Account[]) {
+    const { statements, result: response } = await statementsDuring(orders, () =>
+      orders.gql(query, users(...accounts.map((account) => account.id)), { token: admin.token }),
+    );
     expect(response.errors).toEqual([]);
-    return { statements: after - before, entities: response.data!._entities };
+    return { statements, entities: response.data!._entities };
   }
 
-  test('when 5 and then 30 users are resolved with their orders, items and products, then both cost the same SQL statements', async () => {
-    const five = await statementsFor(buyers.slice(0, 5));
-    const thirty = await statementsFor(buyers);
+  test('when 5 and then 50 users are resolved with their orders, items and products, then both cost the same SQL statements', async () => {
+    const five = await statementsFor(USER_ORDER_PAGES, buyers.slice(0, 5));
+    const fifty = await statementsFor(USER_ORDER_PAGES, buyers);
 
     expect(five.entities).toHaveLength(5);
-    expect(thirty.entities).toHaveLength(30);
-    for (const entity of thirty.entities) {
+    expect(fifty.entities).toHaveLength(50);
+    for (const entity of fifty.entities) {
       expect(entity.orders.totalCount).toBe(2);
       expect(entity.orders.edges).toHaveLength(2);
       for (const edge of entity.orders.edges) expect(edge.node.items).toHaveLength(2);
     }
-    // One statement each for pages, counts, items and products; N+1 would be dozens.
-    expect(five.statements).toBeGreaterThan(0);
-    expect(five.statements).toBeLessThanOrEqual(6);
-    expect(thirty.statements).toBe(five.statements);
+    // One statement each for counts, pages, items and products; N+1 would be dozens.
+    expect(five.statements).toBe(4);
+    expect(fifty.statements).toBe(five.statements);
+  });
+
+  // The count and the page are loaded only when selected, each in one statement for all users.
+  test.each([
+    ['only totalCount', 1, 'totalCount'],
+    ['only edges', 1, 'edges { cursor node { id status } }'],
+    ['only pageInfo', 1, 'pageInfo { hasNextPage endCursor }'],
+    ['edges and pageInfo', 1, 'edges { node { id } } pageInfo { hasNextPage }'],
+    ['totalCount and edges', 2, 'totalCount edges { node { id } }'],
+  ])('when 5 and then 50 users are resolved selecting %s of their orders, then each request costs exactly %i statement(s)', async (_name, expected, selection) => {
+    const five = await statementsFor(userOrdersSelecting(selection), buyers.slice(0, 5));
+    const fifty = await statementsFor(userOrdersSelecting(selection), buyers);
+
+    expect(five.statements).toBe(expected);
+    expect(fifty.statements).toBe(expected);
+    expect(fifty.entities).toHaveLength(50);
+    for (const [index, entity] of fifty.entities.entries()) {
+      expect(entity.id).toBe(buyers[index]!.id);
+      if (selection.includes('totalCount')) expect(entity.orders.totalCount).toBe(2);
+      if (selection.includes('edges')) expect(entity.orders.edges).toHaveLength(2);
+      if (selection.includes('pageInfo')) expect(entity.orders.pageInfo.hasNextPage).toBe(false);
+    }
+  });
+
+  test('when users are asked with different page arguments in one request, then each gets its own page', async () => {
+    const query = `query($representations: [_Any!]!) {
+      _entities(representations: $representations) {
+        ... on User { one: orders(first: 1) { edges { node { id } } pageInfo { hasNextPage } } all: orders(first: 5) { totalCount edges { node { id } } } }
+      }
+    }`;
+    const { statements, result: response } = await statementsDuring(orders, () =>
+      orders.gql(query, users(...buyers.slice(0, 5).map((buyer) => buyer.id)), { token: admin.token }),
+    );
+    expect(response.errors).toEqual([]);
+    for (const entity of response.data!._entities) {
+      expect(entity.one.edges).toHaveLength(1);
+      expect(entity.one.pageInfo.hasNextPage).toBe(true);
+      expect(entity.all.edges).toHaveLength(2);
+      expect(entity.all.edges[0].node.id).toBe(entity.one.edges[0].node.id);
+    }
+    // One page statement per distinct page arguments, one count: never one per user.
+    expect(statements).toBe(3);
   });
 });

@@ -44,7 +44,9 @@ export const ordersPermissions = shield(
     Order: isOrderOwnerOrAdmin,
     OrderItem: allow,
     Product: allow,
-    OrderConnection: allow,
+    // Only User.orders (isSelfOrAdmin) leads here; these fields load the orders themselves, so
+    // they are listed one by one and a field added later is denied until it is listed.
+    OrderConnection: { totalCount: allow, edges: allow, pageInfo: allow },
     OrderEdge: allow,
     ProductConnection: allow,
     ProductEdge: allow,

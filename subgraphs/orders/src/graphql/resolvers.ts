@@ -1,10 +1,11 @@
-import { DateTimeScalar, parsePageRequest, toConnection, type Viewer } from '@fedshop/shared';
+import { DateTimeScalar, parsePageRequest, type Viewer } from '@fedshop/shared';
 import type { Order, OrderItem, OrderStatus } from '../domain/order';
 import { isSku, isUuid, type PlaceOrderInput, type ProductInput } from '../domain/order-input';
 import { listProducts, upsertProduct } from '../use-cases/manage-catalog';
 import { cancelOrder, getVisibleOrder, shipOrder } from '../use-cases/manage-orders';
 import { placeOrder } from '../use-cases/place-order';
 import type { OrdersContext } from './context';
+import type { UserOrdersKey } from './loaders';
 
 /** Viewer is guaranteed by the permission layer for these fields. */
 function viewerOf(context: OrdersContext): Viewer {
@@ -37,22 +38,24 @@ export const ordersResolvers = {
   User: {
     // Users live in the users subgraph; here a user is just an id that orders hang off.
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+    /**
+     * Only checks the arguments (a bad `first` or `after` fails here, before anything is
+     * loaded); OrderConnection's fields then load just what the client selected.
+     */
     orders: (
       user: { id: string },
       args: { first?: number | null; after?: string | null; status?: OrderStatus | null },
-      context: OrdersContext,
-    ) => {
+    ): UserOrdersKey => {
       const page = parsePageRequest(args, isUuid);
-      const status = args.status ?? null;
-      const rows = isUuid(user.id)
-        ? context.loaders.userOrdersPage.load({ userId: user.id, limit: page.limit, afterId: page.afterKey, status })
-        : Promise.resolve([]);
-      return rows.then((orders) =>
-        toConnection(orders, page.limit, (order) => order.id, () =>
-          isUuid(user.id) ? context.loaders.userOrderCount.load({ userId: user.id, status }) : 0,
-        ),
-      );
+      return { userId: user.id, limit: page.limit, afterId: page.afterKey, status: args.status ?? null };
     },
+  },
+  // Reached only through User.orders. Count and page are separate loaders, each one statement
+  // for all users of the request, so `orders { totalCount }` (the admin fan-out) never loads a page.
+  OrderConnection: {
+    totalCount: (key: UserOrdersKey, _: unknown, context: OrdersContext) => context.loaders.userOrderCount.load(key),
+    edges: async (key: UserOrdersKey, _: unknown, context: OrdersContext) => (await context.loaders.userOrdersPage.load(key)).edges,
+    pageInfo: async (key: UserOrdersKey, _: unknown, context: OrdersContext) => (await context.loaders.userOrdersPage.load(key)).pageInfo,
   },
   Product: {
     __resolveReference: (reference: { sku: string }, context: OrdersContext) =>
