@@ -19,6 +19,7 @@ const schema = z.object({
   JWT_ISSUER: z.string().default('fedshop-users'),
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
+  SUBGRAPH_DEDUPLICATION: env.boolean(true),
   CORS_ORIGINS: z.string().optional(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
@@ -51,6 +52,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ) as Record<string, string>,
     jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+    /** Identical subgraph queries in flight (same token) share one call; mutations never do. */
+    subgraphDeduplication: raw.SUBGRAPH_DEDUPLICATION,
     corsOrigins: cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean),
     /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
     introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,

@@ -20,9 +20,10 @@ import {
 import { loadConfig, type GatewayConfig } from './config';
 import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
-import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source';
+import { SubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createSubgraphFetchMetrics } from './subgraphs/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
+import { createSubgraphAgent } from './subgraphs/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
 import { Counter } from 'prom-client';
 
@@ -71,7 +72,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.hook,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({ name, url: url ?? '', agent, timeoutMs: config.subgraphTimeoutMs, metrics: subgraphFetches }),
+      new SubgraphDataSource({
+        name,
+        url: url ?? '',
+        agent,
+        timeoutMs: config.subgraphTimeoutMs,
+        deduplication: config.subgraphDeduplication,
+        metrics: subgraphFetches,
+      }),
     logger,
   });
   const verifier = createTokenVerifier(config.jwt);

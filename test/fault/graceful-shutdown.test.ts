@@ -2,7 +2,7 @@ import pg from 'pg';
 import { startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
 import { readMetric } from '../support/test-platform';
 
-const READ = '{ products(first: 3) { totalCount edges { node { sku stock } } } }';
+const READ = 'query Read($first: Int!) { products(first: $first) { totalCount edges { node { sku stock } } } }';
 
 describe('fault: a subgraph is told to stop while requests are in flight', () => {
   let platform: ProcessPlatform;
@@ -22,7 +22,8 @@ describe('fault: a subgraph is told to stop while requests are in flight', () =>
     const blocker = await ordersDb.connect();
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE products IN ACCESS EXCLUSIVE MODE');
-    const inFlight = Array.from({ length: 50 }, () => platform.gql(READ));
+    // 50 different pages: identical queries in flight would share one subgraph call (SUBGRAPH_DEDUPLICATION).
+    const inFlight = Array.from({ length: 50 }, (_, index) => platform.gql(READ, { first: index + 1 }));
     try {
       // 50 requests plus the /metrics request that counts them.
       const deadline = Date.now() + 20_000;

@@ -40,6 +40,7 @@ const SUBGRAPHS = [
 ];
 const GATEWAY = [
   'gateway_subgraph_request_duration_seconds',
+  'gateway_subgraph_fetch_deduplicated_total',
   'gateway_rate_limited_requests_total',
   'gateway_rejected_operations_total',
   'gateway_rate_limit_store_failures_total',
