@@ -8,13 +8,15 @@ import { ISSUE_VOLUME, migrateSubgraphDatabases, seedDatabases, type SeedSummary
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-lean' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId = 'ours' | 'ours-lean' | 'ours-nodedup' | 'apollo' | 'hive' | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
   { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
   // Ours with rate limits off, no trace export and no per-request log lines: what those cost (auth stays on).
   { id: 'ours-lean', label: 'ours, limits/traces/request logs off', byDefault: false },
+  // Ours without sharing identical in-flight subgraph queries: like for like with the bare Apollo Gateway.
+  { id: 'ours-nodedup', label: 'ours, no in-flight dedup', byDefault: false },
   { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },
   { id: 'hive', label: 'Hive Gateway', byDefault: true },
   // Hive without sharing identical in-flight subgraph queries: shows what that one default is worth.
@@ -188,7 +190,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         const url = `http://127.0.0.1:${gatewayPorts[i]}`;
         const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
         const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
-        const ours = id === 'ours' || id === 'ours-lean';
+        const ours = id === 'ours' || id === 'ours-lean' || id === 'ours-nodedup';
         const lean = id === 'ours-lean';
         const started = ours
           ? await startServiceProcess({
@@ -207,6 +209,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                 RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                 RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
               },
             })
           : await startServiceProcess({
