@@ -149,7 +149,7 @@ async function main(): Promise<void> {
 
 /** HEAD and the files that differ from it, outside bench/ (which is this harness). */
 function gitState(): BenchReport['git'] {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }).trimEnd(); // not trim(): porcelain lines start with a space
   try {
     const uncommitted = git('status', '--porcelain')
       .split('\n')
