@@ -2,7 +2,9 @@
  * Observability: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the three services — real processes
  * started as production starts them — export one placeOrder's spans over OTLP/HTTP to the
  * collector, under one trace id, and export nothing else: metrics are Prometheus' and logs are
- * pino's, whatever NodeSDK's own defaults would do with an endpoint configured.
+ * pino's, whatever NodeSDK's own defaults would do with an endpoint configured. The subgraphs
+ * export JSON (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`, read back span by span here); the
+ * gateway keeps the default, protobuf, checked for the bytes it must contain.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -22,7 +24,7 @@ interface OtlpTraces {
 }
 
 /** A stand-in collector that keeps what it is sent, by path. */
-const received: { path: string; contentType: string; body: string }[] = [];
+const received: { path: string; contentType: string; body: Buffer }[] = [];
 let collector: Server;
 let platform: ProcessPlatform;
 
@@ -31,7 +33,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString() });
+      received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -39,7 +41,8 @@ beforeAll(async () => {
   const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   // A short batch delay so spans arrive while the test waits, not only at shutdown.
   const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' };
-  platform = await startProcessPlatform({ env: { users: tracing, orders: tracing, gateway: tracing } });
+  const json = { ...tracing, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+  platform = await startProcessPlatform({ env: { users: json, orders: json, gateway: tracing } });
 }, 90_000);
 
 afterAll(async () => {
@@ -52,7 +55,7 @@ afterAll(async () => {
 function spansOf(traceId: string): Map<string, string[]> {
   const byService = new Map<string, string[]>();
   for (const request of received.filter((r) => r.path === '/v1/traces' && r.contentType.includes('json'))) {
-    for (const resourceSpans of (JSON.parse(request.body) as OtlpTraces).resourceSpans ?? []) {
+    for (const resourceSpans of (JSON.parse(request.body.toString()) as OtlpTraces).resourceSpans ?? []) {
       const service = resourceSpans.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
       for (const span of (resourceSpans.scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])) {
         if (span.traceId !== traceId) continue;
@@ -79,14 +82,27 @@ test('when placeOrder runs with an OTLP endpoint set, then all three services ex
   );
   expect(placed.errors).toEqual([]);
 
+  // Protobuf carries the trace id as its 16 raw bytes and span names as UTF-8.
+  const traceIdBytes = Buffer.from(traceId, 'hex');
+  const gatewaySpanNames = ['POST /graphql', 'mutation PlaceOrder', 'gateway.plan', 'gateway.fetch'];
+  /** The gateway's span names found in its protobuf exports of this trace. */
+  const gatewayExported = () => {
+    const bodies = received
+      .filter((r) => r.path === '/v1/traces' && r.contentType === 'application/x-protobuf' && r.body.includes(traceIdBytes))
+      .map((r) => r.body);
+    return gatewaySpanNames.filter((name) => bodies.some((body) => body.includes(Buffer.from(name))));
+  };
   const deadline = Date.now() + 10_000;
   let spans = spansOf(traceId);
-  while (Date.now() < deadline && !['gateway', 'users', 'orders'].every((service) => spans.get(service)?.includes('POST /graphql'))) {
+  while (
+    Date.now() < deadline &&
+    !(['users', 'orders'].every((service) => spans.get(service)?.includes('POST /graphql')) && gatewayExported().length === gatewaySpanNames.length)
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     spans = spansOf(traceId);
   }
 
-  expect(spans.get('gateway')).toEqual(expect.arrayContaining(['POST /graphql', 'mutation PlaceOrder', 'gateway.plan', 'POST']));
+  expect(gatewayExported()).toEqual(gatewaySpanNames);
   expect(spans.get('orders')).toEqual(
     // The subgraphs' operation spans are named after the gateway's subgraph operations.
     expect.arrayContaining(['POST /graphql', 'mutation PlaceOrder__orders__0', 'grpc.user.v1.UserService/GetUser', 'prisma:client:db_query']),

@@ -11,7 +11,8 @@ import {
   type SpanKind,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
@@ -106,7 +107,8 @@ export function otlpTracesUrl(endpoint: string): string {
  * async-local-storage context manager.
  *
  * Spans are recorded only when they have somewhere to go: with `OTEL_EXPORTER_OTLP_ENDPOINT`
- * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, JSON) as the sampler decides;
+ * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf or JSON as
+ * `OTEL_EXPORTER_OTLP_PROTOCOL` says) as the sampler decides;
  * without it nothing is recorded or exported, yet every request still gets a trace id and span
  * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations.
  *
@@ -116,7 +118,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { settings, logger } = options;
   const processors = [...(options.spanProcessors ?? [])];
   if (settings.otlpEndpoint) {
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(settings.otlpEndpoint) })));
+    const Exporter = settings.otlpProtocol === 'http/json' ? OTLPJsonTraceExporter : OTLPProtobufTraceExporter;
+    processors.push(new BatchSpanProcessor(new Exporter({ url: otlpTracesUrl(settings.otlpEndpoint) })));
   }
   const recording = processors.length > 0;
   // Everything NodeSDK would otherwise take from OTEL_* variables is given explicitly: config is
@@ -149,8 +152,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         'tracing without HTTP, gRPC and SQL spans: start the service with `--import @fedshop/shared/telemetry/register`',
       );
     }
-    const { otlpEndpoint, sampler, samplerRatio } = settings;
-    logger.info({ otlpEndpoint, sampler, samplerRatio }, 'exporting traces');
+    const { otlpEndpoint, otlpProtocol, sampler, samplerRatio } = settings;
+    logger.info({ otlpEndpoint, otlpProtocol, sampler, samplerRatio }, 'exporting traces');
   }
   return {
     async shutdown() {

@@ -9,22 +9,32 @@ const load = (env: Record<string, string>) => telemetrySettings(parseEnv(z.objec
 
 describe('telemetry settings', () => {
   test('when nothing is set, then nothing is exported and the sampler follows the caller, recording every new trace', () => {
-    expect(load({})).toEqual({ otlpEndpoint: undefined, sampler: 'parentbased_always_on', samplerRatio: 1 });
+    expect(load({})).toEqual({ otlpEndpoint: undefined, otlpProtocol: 'http/protobuf', sampler: 'parentbased_always_on', samplerRatio: 1 });
   });
 
   test('when the standard variables are set, then they are read as the OpenTelemetry specification names them', () => {
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' };
-    expect(load(env)).toEqual({ otlpEndpoint: 'http://collector:4318', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    };
+    expect(load(env)).toEqual({ otlpEndpoint: 'http://collector:4318', otlpProtocol: 'http/json', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
   });
 
   test('when the endpoint, the sampler and its ratio are invalid, then each is named on a line of its own', () => {
     let problems: string[] = [];
     try {
-      load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' });
+      load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' });
     } catch (error) {
       problems = (error as ConfigError).problems;
     }
-    expect(problems.map((line) => line.split(':')[0])).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG']);
+    expect(problems.map((line) => line.split(':')[0])).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ]);
   });
 
   test('when the endpoint is a base URL, then traces go to its /v1/traces', () => {

@@ -40,7 +40,7 @@ export function installTestTelemetry(): TestTelemetry {
     service: 'test',
     version: 'test',
     environment: 'test',
-    settings: { sampler: 'parentbased_always_on', samplerRatio: 1 },
+    settings: { otlpProtocol: 'http/protobuf', sampler: 'parentbased_always_on', samplerRatio: 1 },
     logger: pino({ level: 'silent' }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
