@@ -37,6 +37,7 @@ export * from './metrics/pool-metrics';
 export * from './grpc/grpc-call-metrics';
 export * from './telemetry/telemetry-config';
 export * from './telemetry/graphql-operation-span';
+export * from './telemetry/event-trace-context';
 export * from './telemetry/graphql-telemetry-plugin';
 export * from './lifecycle/run-service';
 export * from './service/serve-subgraph';

@@ -54,6 +54,36 @@ describe('fault: contention on one product', () => {
     expect(sold).toBe(50);
   }, 120_000);
 
+  test('when orders of two products are cancelled while others for the same two are placed, then none fails and stock adds up', async () => {
+    await setStock('PAIR-A', 1_000);
+    await setStock('PAIR-B', 1_000);
+    // Item lists in both orders: sku order must not matter to the locks.
+    const items = (i: number) =>
+      i % 2 === 0 ? [{ sku: 'PAIR-A', quantity: 1 }, { sku: 'PAIR-B', quantity: 2 }] : [{ sku: 'PAIR-B', quantity: 2 }, { sku: 'PAIR-A', quantity: 1 }];
+    const first = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        platform.gql(PLACE, { input: { items: items(i), idempotencyKey: `pair-first-${i}` } }, { token: customers[i % 20] }),
+      ),
+    );
+    for (const response of first) expect(response.errors).toEqual([]);
+
+    const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { status } }`;
+    const mixed = await Promise.all([
+      ...first.map((response, i) => platform.gql(CANCEL, { id: response.data!.placeOrder.id }, { token: customers[i % 20] })),
+      ...Array.from({ length: 40 }, (_, i) =>
+        platform.gql(PLACE, { input: { items: items(i + 1), idempotencyKey: `pair-second-${i}` } }, { token: customers[i % 20] }),
+      ),
+    ]);
+
+    for (const response of mixed) expect(response.errors).toEqual([]);
+    const stock = (await ordersDb.query(`SELECT sku, stock FROM products WHERE sku IN ('PAIR-A', 'PAIR-B') ORDER BY sku`)).rows;
+    // 40 orders cancelled (stock back), 40 placed: 40 × 1 of A and 40 × 2 of B taken.
+    expect(stock).toEqual([
+      { sku: 'PAIR-A', stock: 960 },
+      { sku: 'PAIR-B', stock: 920 },
+    ]);
+  }, 120_000);
+
   test('when one idempotency key is submitted 20 times at once, then one order exists', async () => {
     await setStock('HOT-2', 100);
     const responses = await Promise.all(

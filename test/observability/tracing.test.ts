@@ -136,6 +136,47 @@ test('when a customer places an order through the gateway, then one trace holds 
   expect(underGrpcServer.length).toBeGreaterThan(0);
 });
 
+test('when an order is placed, then the loyalty consumer handles its event inside the same trace, its SQL included', async () => {
+  const signUp = await platform.gql(`mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token } }`, {
+    input: { email: 'tracing-events@example.com', password: 'a-long-password', name: 'Tracing Events' },
+  });
+  const token = signUp.data!.signUp.token;
+  const sku = (await platform.gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
+  telemetry.reset();
+
+  const placed = await platform.gql(PLACE_ORDER, { input: { items: [{ sku, quantity: 1 }], idempotencyKey: 'tracing-events-1' } }, { token });
+  expect(placed.errors).toEqual([]);
+
+  const gatewayPort = portOf(platform.gatewayUrl);
+  const isGatewayServerSpan = (span: ReadableSpan) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === gatewayPort;
+  const traceId = (await spansOnceEnded(isGatewayServerSpan)).find(isGatewayServerSpan)!.spanContext().traceId;
+  // The relay publishes after the transaction commits; the consumer's span ends after its own
+  // commit. (An earlier test's event may be consumed meanwhile, in its own trace.)
+  const isConsumerOfThisTrace = (span: ReadableSpan) => span.name === 'orders.v1.placed process' && span.spanContext().traceId === traceId;
+  const spans = await spansOnceEnded(isConsumerOfThisTrace);
+  const consumed = spans.filter(isConsumerOfThisTrace);
+  expect(consumed).toHaveLength(1);
+  const [consumer] = consumed;
+  expect(consumer!.kind).toBe(SpanKind.CONSUMER);
+  expect(consumer!.spanContext().traceId).toBe(traceId);
+  expect(consumer!.attributes).toMatchObject({ 'messaging.destination.name': 'orders.v1.placed', 'messaging.operation.type': 'process' });
+  // Its parent is a span of the request that wrote the event, in the orders service.
+  const parent = spans.find((span) => idOf(span) === consumer!.parentSpanContext?.spanId)!;
+  expect(servicesOf(spans).get(parent)).toBe('orders');
+  // The loyalty update's statements hang under the consumer span.
+  const underConsumer = spans.filter(
+    (span) => span.name === 'prisma:client:db_query' && span.spanContext().traceId === traceId && isUnder(spans, span, consumer!),
+  );
+  expect(underConsumer.map((span) => String(span.attributes['db.query.text']))).toContainEqual(expect.stringMatching(/processed_events|users/));
+});
+
+function isUnder(spans: ReadableSpan[], span: ReadableSpan, ancestor: ReadableSpan): boolean {
+  for (let at: ReadableSpan | undefined = span; at; at = spans.find((s) => idOf(s) === at!.parentSpanContext?.spanId)) {
+    if (at === ancestor) return true;
+  }
+  return false;
+}
+
 test('when a request fails on a bad password, then its operation span carries an error status and no credential', async () => {
   telemetry.reset();
   const password = 'not-the-password';

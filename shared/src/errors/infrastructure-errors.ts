@@ -10,6 +10,21 @@ const POSTGRES_UNAVAILABLE = /^(57P0[123]|08\d{3}|53300)$/;
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
 const MESSAGE_UNAVAILABLE = /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
 
+/**
+ * A transaction lost to a concurrent one: PostgreSQL's deadlock and serialization failures
+ * (40P01, 40001), which Prisma reports as P2034. Nothing was written; the same request again
+ * will most likely succeed.
+ */
+const PRISMA_CONFLICT = 'P2034';
+const POSTGRES_CONFLICT = /^(40P01|40001)$/;
+
+function isTransactionConflict(error: Record<string, unknown>): boolean {
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  if (code && (code === PRISMA_CONFLICT || POSTGRES_CONFLICT.test(code))) return true;
+  const adapter = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+  return Boolean(adapter?.originalCode && POSTGRES_CONFLICT.test(adapter.originalCode));
+}
+
 function isUnavailable(error: Record<string, unknown>): boolean {
   const code = typeof error.code === 'string' ? error.code : undefined;
   if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || POSTGRES_UNAVAILABLE.test(code))) return true;
@@ -20,8 +35,9 @@ function isUnavailable(error: Record<string, unknown>): boolean {
 }
 
 /**
- * Recognises failures of infrastructure (today: the database being unreachable, restarting
- * or out of connections) anywhere in an error's cause chain, and names them: they become
+ * Recognises failures of infrastructure (the database being unreachable, restarting or out of
+ * connections, or a transaction lost to a concurrent one) anywhere in an error's cause chain,
+ * and names them: they become
  * SERVICE_UNAVAILABLE with `retryable: true` instead of a masked INTERNAL_SERVER_ERROR, so
  * clients know to try again. Everything else: undefined.
  */
@@ -31,6 +47,9 @@ export function translateInfrastructureError(error: unknown): AppError | undefin
     if (current instanceof AppError) return undefined;
     if (isUnavailable(current as Record<string, unknown>)) {
       return serviceUnavailable('The database is unavailable, try again shortly.', { cause: error });
+    }
+    if (isTransactionConflict(current as Record<string, unknown>)) {
+      return serviceUnavailable('The request collided with a concurrent one and changed nothing; try again.', { cause: error });
     }
     const next = current as { originalError?: unknown; cause?: unknown };
     current = next.originalError ?? next.cause;

@@ -17,6 +17,13 @@ export interface DeliveredEvent {
   id: string | undefined;
   /** How many times this message was delivered before (0 the first time). */
   redeliveries: number;
+  /** W3C trace context of the request that caused the event, when it had one. */
+  traceparent: string | undefined;
+}
+
+export interface PublishOptions {
+  /** W3C trace context to carry along (a `traceparent` message header). */
+  traceparent?: string;
 }
 
 export interface SubscribeOptions {
@@ -41,8 +48,11 @@ export interface Subscription {
 
 export interface EventBus {
   readonly kind: 'jetstream' | 'in-process';
-  /** Resolves once the broker has stored the event; a repeated `id` within the dedup window is dropped. */
-  publish(subject: string, data: Uint8Array, id: string): Promise<void>;
+  /**
+   * Resolves once the broker has stored the event; a repeated `id` within the dedup window is
+   * dropped. Handlers run inside a consumer span continuing `traceparent`'s trace.
+   */
+  publish(subject: string, data: Uint8Array, id: string, options?: PublishOptions): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
 }

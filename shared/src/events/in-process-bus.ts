@@ -1,10 +1,12 @@
-import type { DeliveredEvent, EventBus, StreamSpec, SubscribeOptions, Subscription } from './event-bus';
+import { withConsumedEventSpan } from '../telemetry/event-trace-context';
+import type { DeliveredEvent, EventBus, PublishOptions, StreamSpec, SubscribeOptions, Subscription } from './event-bus';
 
 interface StoredEvent {
   seq: number;
   subject: string;
   data: Uint8Array;
   id: string;
+  traceparent: string | undefined;
 }
 
 function matches(pattern: string, subject: string): boolean {
@@ -33,12 +35,12 @@ export class InProcessBus implements EventBus {
     private readonly redeliveryDelayMs = 200,
   ) {}
 
-  async publish(subject: string, data: Uint8Array, id: string): Promise<void> {
+  async publish(subject: string, data: Uint8Array, id: string, options?: PublishOptions): Promise<void> {
     if (this.closed) throw new Error('the event bus is closed');
     if (!this.stream.subjects.some((pattern) => matches(pattern, subject))) throw new Error(`no stream for subject ${subject}`);
     if (this.seen.has(id)) return;
     this.seen.add(id);
-    this.log.push({ seq: this.log.length + 1, subject, data, id });
+    this.log.push({ seq: this.log.length + 1, subject, data, id, traceparent: options?.traceparent });
     for (const consumer of this.consumers.values()) consumer.wake();
   }
 
@@ -59,9 +61,15 @@ export class InProcessBus implements EventBus {
           continue;
         }
         const tries = attempts.get(next.seq) ?? 0;
-        const delivered: DeliveredEvent = { subject: next.subject, data: next.data, id: next.id, redeliveries: tries };
+        const delivered: DeliveredEvent = {
+          subject: next.subject,
+          data: next.data,
+          id: next.id,
+          redeliveries: tries,
+          traceparent: next.traceparent,
+        };
         try {
-          await options.handler(delivered);
+          await withConsumedEventSpan(delivered, 'in-process', () => options.handler(delivered));
           attempts.delete(next.seq);
           state.position = next.seq;
         } catch {

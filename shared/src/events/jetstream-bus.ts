@@ -9,7 +9,11 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
+import { withConsumedEventSpan } from '../telemetry/event-trace-context';
 import type { EventBus, StreamSpec, SubscribeOptions, Subscription } from './event-bus';
+
+/** The W3C trace context header, as HTTP carries it. */
+const TRACEPARENT_HEADER = 'traceparent';
 
 export interface JetStreamBusOptions {
   url: string;
@@ -53,9 +57,10 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
 
   return {
     kind: 'jetstream',
-    async publish(subject, data, id) {
+    async publish(subject, data, id, publishOptions) {
       const headers = natsHeaders();
       headers.set('Nats-Msg-Id', id);
+      if (publishOptions?.traceparent) headers.set(TRACEPARENT_HEADER, publishOptions.traceparent);
       await jetstream.publish(subject, data, {
         msgID: id,
         headers,
@@ -83,12 +88,14 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
       const loop = (async () => {
         for await (const message of messages) {
           try {
-            await subscribe.handler({
+            const event = {
               subject: message.subject,
               data: message.data,
               id: message.headers?.get('Nats-Msg-Id') || undefined,
               redeliveries: message.info.redeliveryCount - 1,
-            });
+              traceparent: message.headers?.get(TRACEPARENT_HEADER) || undefined,
+            };
+            await withConsumedEventSpan(event, 'nats', () => subscribe.handler(event));
             message.ack();
           } catch (error) {
             options.logger.warn({ err: error, subject: message.subject }, 'event handler failed; will be redelivered');

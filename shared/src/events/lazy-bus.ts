@@ -26,9 +26,9 @@ export function lazyEventBus(connect: () => Promise<EventBus>, logger: Logger, k
   })();
   return {
     kind,
-    async publish(subject, data, id) {
+    async publish(subject, data, id, options) {
       if (!bus) throw new Error('event broker not connected');
-      return bus.publish(subject, data, id);
+      return bus.publish(subject, data, id, options);
     },
     async subscribe(options: SubscribeOptions): Promise<Subscription> {
       let inner: Subscription | undefined;

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
+import { currentTraceparent, ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
 import type { Order } from '../domain/order';
 
-/** An event as the outbox stores it: id, subject and protobuf bytes. */
+/** An event as the outbox stores it: id, subject, protobuf bytes and the trace it belongs to. */
 export interface OutboxEntry {
   id: string;
   subject: string;
   payload: Uint8Array;
+  /** The W3C trace context of the request that caused it (consumers continue that trace). */
+  traceparent: string | undefined;
 }
 
 /** OrderPlaced and OrderCancelled carry the same fields; only the message type and subject differ. */
@@ -20,7 +22,7 @@ function orderEvent(
   const payload = message
     .encode({ eventId: id, orderId: order.id, userId: order.userId, totalCents: order.totalCents, currency: order.currency, occurredAt })
     .finish();
-  return { id, subject, payload };
+  return { id, subject, payload, traceparent: currentTraceparent() };
 }
 
 export function orderPlaced(order: Order, occurredAt = new Date()): OutboxEntry {

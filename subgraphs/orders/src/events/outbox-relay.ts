@@ -42,7 +42,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let acknowledged = 0;
       for (const event of events) {
         try {
-          await bus.publish(event.subject, event.payload, event.id);
+          await bus.publish(event.subject, event.payload, event.id, { traceparent: event.traceparent ?? undefined });
         } catch (error) {
           if (failures === 0) logger.warn({ err: error, eventId: event.id }, 'event broker unavailable; events wait in the outbox');
           failures++;

@@ -37,7 +37,7 @@ export interface OrderPage {
 }
 
 function toOutboxRow(entry: OutboxEntry) {
-  return { id: entry.id, subject: entry.subject, payload: Buffer.from(entry.payload) };
+  return { id: entry.id, subject: entry.subject, payload: Buffer.from(entry.payload), traceparent: entry.traceparent ?? null };
 }
 
 function isIdempotencyKeyClash(error: unknown): boolean {
@@ -118,7 +118,9 @@ export function createOrderRepository(prisma: PrismaClient) {
 
     /**
      * CONFIRMED → CANCELLED and the stock goes back, in one transaction. The status guard
-     * makes it happen at most once, however many cancels race.
+     * makes it happen at most once, however many cancels race. The products are locked in sku
+     * order first, as placeOrder locks them: an UPDATE … FROM join locks rows in whatever order
+     * its plan scans them, which can deadlock against an order placed at the same moment.
      */
     async cancel(orderId: string): Promise<Order> {
       return prisma.$transaction(async (tx) => {
@@ -126,6 +128,9 @@ export function createOrderRepository(prisma: PrismaClient) {
         const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
         if (changed.count === 0) throw new OrderStatusError(order.status);
         await tx.outboxEvent.create({ data: toOutboxRow(orderCancelled(order)) });
+        await tx.$queryRaw`
+          SELECT sku FROM products WHERE sku IN (SELECT sku FROM order_items WHERE order_id = ${orderId}::uuid)
+          ORDER BY sku FOR UPDATE`;
         await tx.$executeRaw`
           UPDATE products AS p SET stock = p.stock + i.quantity, updated_at = now()
           FROM order_items AS i WHERE i.order_id = ${orderId}::uuid AND p.sku = i.sku`;

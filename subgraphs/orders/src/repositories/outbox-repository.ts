@@ -4,6 +4,7 @@ export interface PendingEvent {
   id: string;
   subject: string;
   payload: Uint8Array;
+  traceparent: string | null;
 }
 
 /** One relay at a time publishes (across replicas too), so events leave in `seq` order. */
@@ -23,7 +24,7 @@ export function createOutboxRepository(prisma: PrismaClient) {
           const lock = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`;
           if (!lock[0]?.locked) return null;
           const rows = await tx.$queryRaw<PendingEvent[]>`
-            SELECT id, subject, payload FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT ${limit}`;
+            SELECT id, subject, payload, traceparent FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT ${limit}`;
           if (rows.length === 0) return 0;
           const acknowledged = await publish(rows);
           const done = rows.slice(0, acknowledged).map((row) => row.id);

@@ -117,7 +117,8 @@ export const OutboxEventScalarFieldEnum = {
   payload: 'payload',
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
-  attempts: 'attempts'
+  attempts: 'attempts',
+  traceparent: 'traceparent'
 } as const
 
 export type OutboxEventScalarFieldEnum = (typeof OutboxEventScalarFieldEnum)[keyof typeof OutboxEventScalarFieldEnum]

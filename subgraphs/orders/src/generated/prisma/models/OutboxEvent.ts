@@ -45,6 +45,7 @@ export type OutboxEventMinAggregateOutputType = {
   createdAt: Date | null
   publishedAt: Date | null
   attempts: number | null
+  traceparent: string | null
 }
 
 export type OutboxEventMaxAggregateOutputType = {
@@ -55,6 +56,7 @@ export type OutboxEventMaxAggregateOutputType = {
   createdAt: Date | null
   publishedAt: Date | null
   attempts: number | null
+  traceparent: string | null
 }
 
 export type OutboxEventCountAggregateOutputType = {
@@ -65,6 +67,7 @@ export type OutboxEventCountAggregateOutputType = {
   createdAt: number
   publishedAt: number
   attempts: number
+  traceparent: number
   _all: number
 }
 
@@ -87,6 +90,7 @@ export type OutboxEventMinAggregateInputType = {
   createdAt?: true
   publishedAt?: true
   attempts?: true
+  traceparent?: true
 }
 
 export type OutboxEventMaxAggregateInputType = {
@@ -97,6 +101,7 @@ export type OutboxEventMaxAggregateInputType = {
   createdAt?: true
   publishedAt?: true
   attempts?: true
+  traceparent?: true
 }
 
 export type OutboxEventCountAggregateInputType = {
@@ -107,6 +112,7 @@ export type OutboxEventCountAggregateInputType = {
   createdAt?: true
   publishedAt?: true
   attempts?: true
+  traceparent?: true
   _all?: true
 }
 
@@ -204,6 +210,7 @@ export type OutboxEventGroupByOutputType = {
   createdAt: Date
   publishedAt: Date | null
   attempts: number
+  traceparent: string | null
   _count: OutboxEventCountAggregateOutputType | null
   _avg: OutboxEventAvgAggregateOutputType | null
   _sum: OutboxEventSumAggregateOutputType | null
@@ -237,6 +244,7 @@ export type OutboxEventWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"OutboxEvent"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxEvent"> | Date | string | null
   attempts?: Prisma.IntFilter<"OutboxEvent"> | number
+  traceparent?: Prisma.StringNullableFilter<"OutboxEvent"> | string | null
 }
 
 export type OutboxEventOrderByWithRelationInput = {
@@ -247,6 +255,7 @@ export type OutboxEventOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  traceparent?: Prisma.SortOrderInput | Prisma.SortOrder
 }
 
 export type OutboxEventWhereUniqueInput = Prisma.AtLeast<{
@@ -260,6 +269,7 @@ export type OutboxEventWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"OutboxEvent"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxEvent"> | Date | string | null
   attempts?: Prisma.IntFilter<"OutboxEvent"> | number
+  traceparent?: Prisma.StringNullableFilter<"OutboxEvent"> | string | null
 }, "id" | "seq">
 
 export type OutboxEventOrderByWithAggregationInput = {
@@ -270,6 +280,7 @@ export type OutboxEventOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  traceparent?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OutboxEventCountOrderByAggregateInput
   _avg?: Prisma.OutboxEventAvgOrderByAggregateInput
   _max?: Prisma.OutboxEventMaxOrderByAggregateInput
@@ -288,6 +299,7 @@ export type OutboxEventScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"OutboxEvent"> | Date | string
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"OutboxEvent"> | Date | string | null
   attempts?: Prisma.IntWithAggregatesFilter<"OutboxEvent"> | number
+  traceparent?: Prisma.StringNullableWithAggregatesFilter<"OutboxEvent"> | string | null
 }
 
 export type OutboxEventCreateInput = {
@@ -298,6 +310,7 @@ export type OutboxEventCreateInput = {
   createdAt?: Date | string
   publishedAt?: Date | string | null
   attempts?: number
+  traceparent?: string | null
 }
 
 export type OutboxEventUncheckedCreateInput = {
@@ -308,6 +321,7 @@ export type OutboxEventUncheckedCreateInput = {
   createdAt?: Date | string
   publishedAt?: Date | string | null
   attempts?: number
+  traceparent?: string | null
 }
 
 export type OutboxEventUpdateInput = {
@@ -318,6 +332,7 @@ export type OutboxEventUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OutboxEventUncheckedUpdateInput = {
@@ -328,6 +343,7 @@ export type OutboxEventUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OutboxEventCreateManyInput = {
@@ -338,6 +354,7 @@ export type OutboxEventCreateManyInput = {
   createdAt?: Date | string
   publishedAt?: Date | string | null
   attempts?: number
+  traceparent?: string | null
 }
 
 export type OutboxEventUpdateManyMutationInput = {
@@ -348,6 +365,7 @@ export type OutboxEventUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OutboxEventUncheckedUpdateManyInput = {
@@ -358,6 +376,7 @@ export type OutboxEventUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OutboxEventCountOrderByAggregateInput = {
@@ -368,6 +387,7 @@ export type OutboxEventCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  traceparent?: Prisma.SortOrder
 }
 
 export type OutboxEventAvgOrderByAggregateInput = {
@@ -383,6 +403,7 @@ export type OutboxEventMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  traceparent?: Prisma.SortOrder
 }
 
 export type OutboxEventMinOrderByAggregateInput = {
@@ -393,6 +414,7 @@ export type OutboxEventMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  traceparent?: Prisma.SortOrder
 }
 
 export type OutboxEventSumOrderByAggregateInput = {
@@ -416,6 +438,10 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableStringFieldUpdateOperationsInput = {
+  set?: string | null
+}
+
 
 
 export type OutboxEventSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -426,6 +452,7 @@ export type OutboxEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   createdAt?: boolean
   publishedAt?: boolean
   attempts?: boolean
+  traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
 
 export type OutboxEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -436,6 +463,7 @@ export type OutboxEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   createdAt?: boolean
   publishedAt?: boolean
   attempts?: boolean
+  traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
 
 export type OutboxEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -446,6 +474,7 @@ export type OutboxEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   createdAt?: boolean
   publishedAt?: boolean
   attempts?: boolean
+  traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
 
 export type OutboxEventSelectScalar = {
@@ -456,9 +485,10 @@ export type OutboxEventSelectScalar = {
   createdAt?: boolean
   publishedAt?: boolean
   attempts?: boolean
+  traceparent?: boolean
 }
 
-export type OutboxEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "subject" | "payload" | "createdAt" | "publishedAt" | "attempts", ExtArgs["result"]["outboxEvent"]>
+export type OutboxEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "subject" | "payload" | "createdAt" | "publishedAt" | "attempts" | "traceparent", ExtArgs["result"]["outboxEvent"]>
 
 export type $OutboxEventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "OutboxEvent"
@@ -489,6 +519,10 @@ export type $OutboxEventPayload<ExtArgs extends runtime.Types.Extensions.Interna
      * Failed publication attempts so far.
      */
     attempts: number
+    /**
+     * W3C `traceparent` of the request that wrote the event, sent along so its consumers continue that trace.
+     */
+    traceparent: string | null
   }, ExtArgs["result"]["outboxEvent"]>
   composites: {}
 }
@@ -919,6 +953,7 @@ export interface OutboxEventFieldRefs {
   readonly createdAt: Prisma.FieldRef<"OutboxEvent", 'DateTime'>
   readonly publishedAt: Prisma.FieldRef<"OutboxEvent", 'DateTime'>
   readonly attempts: Prisma.FieldRef<"OutboxEvent", 'Int'>
+  readonly traceparent: Prisma.FieldRef<"OutboxEvent", 'String'>
 }
     
 

@@ -1,0 +1,68 @@
+/**
+ * The JetStream bus against the real NATS server (CI sets NATS_URL): a publisher's trace
+ * context travels as the message's `traceparent` header, and the consumer's handler runs in a
+ * span of that trace, so its log lines and SQL join the request that caused the event.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { connect } from 'nats';
+import pino from 'pino';
+import type { DeliveredEvent, EventBus } from './event-bus';
+import { connectJetStreamBus } from './jetstream-bus';
+
+const NATS_URL = process.env.NATS_URL;
+const describeWithNats = NATS_URL ? describe : describe.skip;
+if (!NATS_URL) console.warn('NATS_URL not set: skipping the JetStream bus tests (CI sets it)');
+
+describeWithNats('the JetStream bus', () => {
+  // A stream of its own, so other tests' streams and consumers on the same broker are untouched.
+  const suffix = randomUUID().slice(0, 8);
+  const stream = { name: `TEST_TRACE_${suffix}`, subjects: [`test-trace-${suffix}.>`] };
+  let bus: EventBus;
+
+  beforeAll(async () => {
+    // What startTelemetry sets up in a service: W3C propagation and async context.
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    bus = await connectJetStreamBus({ url: NATS_URL!, name: 'jetstream-bus-test', stream, logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await bus?.close();
+    propagation.disable();
+    context.disable();
+    const nats = await connect({ servers: NATS_URL });
+    await (await nats.jetstreamManager()).streams.delete(stream.name).catch(() => false);
+    await nats.close();
+  });
+
+  test('when an event is published with a traceparent, then the handler receives it and runs inside that trace', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+    const received = new Promise<{ event: DeliveredEvent; activeTraceId: string | undefined }>((resolve) => {
+      void bus.subscribe({
+        durable: `trace-${suffix}`,
+        subject: `test-trace-${suffix}.>`,
+        handler: async (event) => resolve({ event, activeTraceId: trace.getActiveSpan()?.spanContext().traceId }),
+      });
+    });
+
+    await bus.publish(`test-trace-${suffix}.placed`, new Uint8Array([1, 2, 3]), randomUUID(), { traceparent });
+
+    const { event, activeTraceId } = await received;
+    expect(event.traceparent).toBe(traceparent);
+    expect(Array.from(event.data)).toEqual([1, 2, 3]);
+    expect(activeTraceId).toBe(traceId);
+  });
+
+  test('when an event is published without a traceparent, then the handler receives none and runs outside any caller trace', async () => {
+    const received = new Promise<DeliveredEvent>((resolve) => {
+      void bus.subscribe({ durable: `plain-${suffix}`, subject: `test-trace-${suffix}.plain`, handler: async (event) => resolve(event) });
+    });
+
+    await bus.publish(`test-trace-${suffix}.plain`, new Uint8Array([4]), randomUUID());
+
+    expect((await received).traceparent).toBeUndefined();
+  });
+});
