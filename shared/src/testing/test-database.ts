@@ -38,6 +38,14 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       const client = new pg.Client({ connectionString: serverUrl() });
       await client.connect();
       try {
+        // pg's Pool.end() resolves before its connections have finished closing; terminating them
+        // mid-close (FORCE) makes their clients emit an unhandled 57P01 error in the test that
+        // ran it. So wait briefly for them to leave, then force whatever is really left.
+        for (let waited = 0; waited < 2_000; waited += 50) {
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await client.end();
