@@ -11,8 +11,8 @@ describe('parseBenchOptions', () => {
     expect(options.output).toMatch(/bench\/results\/latest\.json$/);
   });
 
-  test('when --quick is given, then each gateway gets 1 s of warm-up and one 4 s round per scenario', () => {
-    expect(parse('--quick')).toMatchObject({ warmupSeconds: 1, durationSeconds: 4, rounds: 1 });
+  test('when --quick is given, then each gateway gets 1 s of warm-up and two 2 s rounds per scenario', () => {
+    expect(parse('--quick')).toMatchObject({ warmupSeconds: 1, durationSeconds: 4, rounds: 2 });
   });
 
   test('when gateways are named in any order, then they run in report order', () => {

@@ -25,7 +25,7 @@ export interface BenchOptions {
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
-  --quick              1 s warm-up + 4 s measured in 1 round per scenario and gateway
+  --quick              1 s warm-up + 4 s measured in 2 rounds per scenario and gateway
                        (default 5 s warm-up + 18 s measured in 6 rounds of 3 s, gateways taking turns)
   --warmup <s>         warm-up seconds per scenario and gateway
   --duration <s>       measured seconds per scenario and gateway, all rounds together
@@ -75,7 +75,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   const gateways = list(values.gateway);
   const unknown = gateways.filter((id) => !GATEWAYS.some((gateway) => gateway.id === id));
   if (unknown.length > 0) throw new Error(`unknown gateway "${unknown[0]}" (one of ${GATEWAYS.map((g) => g.id).join(', ')})`);
-  const rounds = Math.round(positive('rounds', values.rounds, values.quick ? 1 : 6, 100));
+  const rounds = Math.round(positive('rounds', values.rounds, values.quick ? 2 : 6, 100));
   const durationSeconds = positive('duration', values.duration, values.quick ? 4 : 18);
   // autocannon ends a run on its one-second tick: rounds last whole seconds.
   if (!Number.isInteger(durationSeconds / rounds)) throw new Error(`--duration (${durationSeconds}) must be a whole number of seconds per round (${rounds} rounds)`);

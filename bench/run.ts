@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     for (const scenario of options.scenarios) {
       for (const gateway of stack.gateways) probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
     }
-    for (const scenario of options.scenarios) {
+    for (const [scenarioIndex, scenario] of options.scenarios.entries()) {
       const requestsOf = new Map(stack.gateways.map((gateway) => [gateway.id, scenario.requests(contextFor(gateway))]));
       const warmups = new Map<string, WarmupResult>();
       for (const gateway of stack.gateways) {
@@ -76,8 +76,10 @@ async function main(): Promise<void> {
       }
       const rounds = new Map<string, RoundResult[]>(stack.gateways.map((gateway) => [gateway.id, []]));
       for (let round = 0; round < options.rounds; round++) {
-        // Each round starts with the next gateway, so none always follows the same one.
-        const order = stack.gateways.map((_, i) => stack.gateways[(i + round) % stack.gateways.length]!);
+        // Each round starts with the next gateway, and each scenario with another one than the
+        // last, so none always follows the same one or always goes first (a first round can
+        // catch the subgraphs' garbage collection or JIT still settling after the warm-ups).
+        const order = stack.gateways.map((_, i) => stack.gateways[(i + round + scenarioIndex) % stack.gateways.length]!);
         for (const gateway of order) {
           const result = await measureRound(stack, gateway, scenario, requestsOf.get(gateway.id)!, {
             ...options,
