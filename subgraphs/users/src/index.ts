@@ -32,7 +32,7 @@ import { createPasswordHasher } from './security/password-hasher';
 import { createTokenIssuer } from './security/token-issuer';
 import { checkViewerAccount } from './use-cases/check-viewer-account';
 import type { UsersDependencies } from './use-cases/dependencies';
-import { createSignInThrottle, systemClock } from './use-cases/sign-in-throttle';
+import { createSignInThrottle, systemClock, type Clock } from './use-cases/sign-in-throttle';
 import { ensureAdmin } from './use-cases/manage-accounts';
 
 export { loadConfig, type UsersConfig } from './config';
@@ -59,6 +59,8 @@ export async function startUsersService(
     logger?: Logger;
     /** The bus order events arrive on; default: JetStream at NATS_URL, else an in-process bus. */
     eventBus?: EventBus;
+    /** Time for sign-in throttling; default the system clock (tests record the waits instead of timing them). */
+    clock?: Clock;
   } = {},
 ): Promise<RunningUsersService> {
   const logger =
@@ -85,7 +87,7 @@ export async function startUsersService(
     const users = createUserRepository(prisma);
     const tokens = await createTokenIssuer({ ...config.jwt, keyFile: config.jwt.privateKeyPem ? undefined : config.jwt.keyFile, logger });
     const verifier = createTokenVerifier({ jwks: tokens.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
-    const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, systemClock, logger);
+    const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, options.clock ?? systemClock, logger);
     consumer = await startOrderEventsConsumer({
       bus: events.bus,
       durable: config.eventsConsumer,

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { captureLogger, createTestDatabase, freePort, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { graphqlClient, type GraphQLSend, type GraphQLTestResponse } from '../../../../test/support/graphql-client';
 import { loadConfig, startUsersService, type RunningUsersService } from '../../src';
+import type { Clock } from '../../src/use-cases/sign-in-throttle';
 import { startFakeOrderService, type FakeOrderService } from './fake-order-service';
 
 export const TEST_ADMIN = { email: 'admin@users.test', password: 'admin-test-password' } as const;
@@ -35,6 +36,8 @@ export interface StartUsersOptions {
   database?: TestDatabase;
   /** Reuse a DATA_DIR (the development signing key lives there); a temp one is created otherwise and removed by `stop()`. */
   dataDir?: string;
+  /** Time for sign-in throttling (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -64,7 +67,7 @@ export async function startUsersUnderTest(options: StartUsersOptions = {}): Prom
   const logs = captureLogger('users');
   let service: RunningUsersService;
   try {
-    service = await startUsersService(loadConfig(env), { logger: logs.logger });
+    service = await startUsersService(loadConfig(env), { logger: logs.logger, clock: options.clock });
   } catch (error) {
     await orders.stop();
     if (!options.database) await database.drop();
