@@ -35,7 +35,7 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all)
   --gateway <list>     ours, apollo, hive (the default), and ours-lean (limits, traces, request logs off),
                        ours-nodedup, hive-nodedup (without sharing identical in-flight subgraph queries)
-  --profile            run our gateway and the subgraphs under --cpu-prof; print where their CPU time goes
+  --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes
                        per scenario (profiles and summary.txt in bench/results/profiles/<time>/)
   --output <file>      JSON results (default bench/results/latest.json)
 Environment: TEST_DATABASE_URL — a PostgreSQL server to use instead of an embedded one.`;

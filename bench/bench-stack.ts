@@ -23,6 +23,11 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'hive-nodedup', label: 'Hive Gateway, no in-flight dedup', byDefault: false },
 ];
 
+/** With --profile, the gateway run under --cpu-prof: the first of ours in the run (ours, else a variant of it). */
+export function profiledGatewayId(gateways: readonly GatewayId[]): GatewayId | undefined {
+  return gateways.find((id) => id.startsWith('ours'));
+}
+
 export interface RunningGateway {
   id: GatewayId;
   label: string;
@@ -198,7 +203,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
               entry: 'gateway/src/index.ts',
               logFile: logFile(`gateway-${id}`),
               isReady: () => answersOk(`${url}/readyz`),
-              nodeFlags: id === 'ours' ? profiled('gateway') : [],
+              nodeFlags: id === profiledGatewayId(options.gateways) ? profiled('gateway') : [],
               preload: TELEMETRY_PRELOAD,
               env: {
                 ...common,

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options';
 import { checkTargets, formatReport, throughputRatios, type BenchReport, type ScenarioResult } from './bench-report';
-import { startBenchStack, type RunningGateway } from './bench-stack';
+import { profiledGatewayId, startBenchStack, type RunningGateway } from './bench-stack';
 import { combineRounds, measureRound, probeScenario, warmUp, type RoundResult, type WarmupResult } from './measure-scenario';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './profile-summary';
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
             roundSeconds: options.durationSeconds / options.rounds,
           });
           rounds.get(gateway.id)!.push(result);
-          if (gateway.id === 'ours') windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
+          if (gateway.id === profiledGatewayId(options.gateways)) windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
           windows.all.set(scenario.id, [...(windows.all.get(scenario.id) ?? []), result.window]);
           const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
           if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);
