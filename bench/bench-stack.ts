@@ -130,10 +130,15 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       return databases as [TestDatabase, TestDatabase];
     });
     await timed('migrations', () => migrateSubgraphDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url }));
-    const seed = await timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD }));
-    options.log(
-      `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
-    );
+    // Seeding, the subgraphs and the gateways start together: none needs another to start (our
+    // gateway's readiness waits for the subgraphs), and the start-up is most of a quick run.
+    const seeding = timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD }));
+    // Each process is stopped with the stack as soon as it is up, whatever else fails meanwhile.
+    const stoppedWithStack = async (starting: Promise<ServiceProcess>) => {
+      const started = await starting;
+      cleanups.push(() => started.stop());
+      return started;
+    };
 
     const [usersPort, usersGrpc, ordersPort, ordersGrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const usersUrl = `http://127.0.0.1:${usersPort}`;
@@ -143,9 +148,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
     const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
-    const [usersProcess, ordersProcess] = await timed('subgraphs', () =>
+    const subgraphsStarting = timed('subgraphs', () =>
       Promise.all([
-        startServiceProcess({
+        stoppedWithStack(startServiceProcess({
           name: 'users',
           entry: 'subgraphs/users/src/index.ts',
           logFile: logFile('users'),
@@ -163,8 +168,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             JWT_TTL_SECONDS: '86400',
             ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
           },
-        }),
-        startServiceProcess({
+        })),
+        stoppedWithStack(startServiceProcess({
           name: 'orders',
           entry: 'subgraphs/orders/src/index.ts',
           logFile: logFile('orders'),
@@ -181,24 +186,23 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             JWKS_URL: jwksUrl,
             SEED_CATALOG: 'false',
           },
-        }),
+        })),
       ]),
     );
-    cleanups.push(() => usersProcess.stop(), () => ordersProcess.stop());
 
     const otlpSink = await startOtlpSink();
     cleanups.push(() => otlpSink.close());
     const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
     const subgraphUrls = { USERS_URL: `${usersUrl}/graphql`, ORDERS_URL: `${ordersUrl}/graphql` };
-    const gatewaysStarting = Promise.all(
+    const gatewaysStarting = timed('gateways', () => Promise.all(
       options.gateways.map(async (id, i) => {
         const url = `http://127.0.0.1:${gatewayPorts[i]}`;
         const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
         const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
         const ours = id === 'ours' || id === 'ours-lean' || id === 'ours-nodedup';
         const lean = id === 'ours-lean';
-        const started = ours
-          ? await startServiceProcess({
+        const started = await stoppedWithStack(ours
+          ? startServiceProcess({
               name: label,
               entry: 'gateway/src/index.ts',
               logFile: logFile(`gateway-${id}`),
@@ -217,7 +221,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
               },
             })
-          : await startServiceProcess({
+          : startServiceProcess({
               name: label,
               entry: id === 'apollo' ? 'bench/gateways/bare-apollo-gateway.ts' : 'bench/gateways/hive-gateway.ts',
               logFile: logFile(`gateway-${id}`),
@@ -227,15 +231,24 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
                 ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
               },
-            });
-        cleanups.push(() => started.stop());
+            }),
+        );
         return { id, label, url, process: started };
       }),
+    ));
+    // Awaited below: a failure to start meanwhile is not unhandled, and stops the stack there.
+    gatewaysStarting.catch(() => undefined);
+    subgraphsStarting.catch(() => undefined);
+    const seed = await seeding;
+    options.log(
+      `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
     );
-    // Gateways start while the accounts sign in (scrypt on the users service).
-    const [gateways, tokens] = await timed('gateways and sign-ins', () =>
-      Promise.all([gatewaysStarting, signInAll(usersUrl, [seed.admin.email, ...seed.accounts.slice(0, options.accounts).map((a) => a.email)])]),
+    const [usersProcess, ordersProcess] = await subgraphsStarting;
+    // The accounts sign in (scrypt on the users service) while the gateways finish starting.
+    const tokens = await timed('sign-ins', () =>
+      signInAll(usersUrl, [seed.admin.email, ...seed.accounts.slice(0, options.accounts).map((a) => a.email)]),
     );
+    const gateways = await gatewaysStarting;
     const [adminToken, ...customerTokens] = tokens;
     return {
       seed,
