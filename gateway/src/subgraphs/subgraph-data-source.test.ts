@@ -317,6 +317,71 @@ describe('the subgraph call', () => {
   });
 });
 
+describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource gives it)', () => {
+  test('when the subgraph answers 500 with GraphQL errors, then the fetch fails with its status, no code, and the body', async () => {
+    upstream = await startUpstream((res) => {
+      res.writeHead(500, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: 'boom' }] }));
+    });
+
+    const error = (await dataSource().process(fetchOf(QUERY)).catch((caught: unknown) => caught)) as { message: string; extensions: Record<string, unknown> };
+
+    expect(error.message).toBe('500: Internal Server Error');
+    expect(error.extensions.code).toBeUndefined();
+    expect(error.extensions.response).toEqual({ url: upstream.url, status: 500, statusText: 'Internal Server Error', body: { errors: [{ message: 'boom' }] } });
+  });
+
+  test('when the subgraph answers 200 with something other than a JSON object, then the fetch fails naming what came', async () => {
+    upstream = await startUpstream((res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('not graphql');
+    });
+
+    await expect(dataSource().process(fetchOf(QUERY))).rejects.toThrow('Expected JSON response body, but received: not graphql');
+    expect(await fetchesObserved('error')).toBe(1);
+  });
+
+  test('when the subgraph answers with GraphQL errors and data, then both reach the executor and the fetch counts as a GraphQL error', async () => {
+    upstream = await startUpstream((res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: { items: null }, errors: [{ message: 'partly', path: ['items'] }], extensions: { cost: 1 } }));
+    });
+
+    const response = await dataSource().process(fetchOf(QUERY));
+
+    expect(response).toMatchObject({ data: { items: null }, errors: [{ message: 'partly', path: ['items'] }], extensions: { cost: 1 } });
+    expect(await fetchesObserved('graphql_error')).toBe(1);
+  });
+
+  test.each([
+    ['no Cache-Control', undefined, { maxAge: 0 }],
+    ['max-age=60, private', 'max-age=60, private', { maxAge: 60, scope: 'PRIVATE' }],
+    ['public, max-age="30"', 'public, max-age="30"', { maxAge: 30, scope: 'PUBLIC' }],
+    ['a max-age that is not a number', 'max-age=soon', { maxAge: 0 }],
+  ])('when the subgraph answers with %s, then the response\'s cache policy is narrowed accordingly', async (_, header, hint) => {
+    upstream = await startUpstream((res, request) => {
+      if (header) res.setHeader('cache-control', header);
+      ECHO(res, request);
+    });
+    const restrict = jest.fn();
+    const fetch = fetchOf(QUERY);
+
+    await dataSource().process({ ...fetch, incomingRequestContext: { context: fetch.context, overallCachePolicy: { restrict } } as never });
+
+    expect(restrict).toHaveBeenCalledWith(hint);
+  });
+
+  test('when the executor adds headers of its own, then they are sent along with the token', async () => {
+    upstream = await startUpstream();
+    const fetch = fetchOf(QUERY, { token: 'token-a' });
+
+    await dataSource().process({ ...fetch, request: { ...fetch.request, http: { headers: new Map([['Apollo-Federation-Include-Trace', 'ftv1']]) } as never } });
+
+    expect(upstream.received[0]!.headers).toMatchObject({ 'apollo-federation-include-trace': 'ftv1', authorization: 'Bearer token-a' });
+    expect(JSON.parse(upstream.received[0]!.body)).not.toHaveProperty('http');
+  });
+});
+
 describe('the type of a subgraph operation', () => {
   test.each([
     ['{items{id}}', 'query'],

@@ -1,62 +1,45 @@
 import { STATUS_CODES } from 'node:http';
-import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import type { SubgraphAnswer } from './subgraph-request';
 
-/** What RemoteGraphQLDataSource expects its fetcher to resolve with (a WHATWG Response's shape). */
-export type FetcherResponse = Awaited<ReturnType<RemoteGraphQLDataSource['fetcher']>>;
-type FetcherHeaders = FetcherResponse['headers'];
+/** What a data source hands Apollo Gateway's executor for one fetch. */
+export type SubgraphGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+type AnswerHeadersShape = NonNullable<SubgraphGraphQLResponse['http']>['headers'];
 
 /**
- * A fetch-Response-like view of a buffered {@link SubgraphAnswer}, for one caller.
- * RemoteGraphQLDataSource reads `ok`, `status`, `statusText`, `url`, `headers.get()` and the
- * body once, through `json()` or `text()`; the rest is there to honour the type. Each caller
- * gets its own view, so each parses its own objects from the shared text.
+ * A subgraph's answer as the executor reads it: the parsed body (`data`, `errors`,
+ * `extensions`) and the HTTP status and headers. Parsed per caller: callers that shared one
+ * request each get their own objects, since Apollo Gateway merges them into its results.
+ * Failures are those of Apollo's RemoteGraphQLDataSource, word for word: a non-2xx status is a
+ * `<status>: <status text>` GraphQLError carrying the answer (401 UNAUTHENTICATED, 403
+ * FORBIDDEN), a body that is not a JSON object an error naming what came instead.
  */
-export class SubgraphResponse implements FetcherResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  readonly statusText: string;
-  readonly redirected = false;
-  readonly headers: FetcherHeaders;
-  private used = false;
-
-  constructor(
-    readonly url: string,
-    private readonly answer: SubgraphAnswer,
-  ) {
-    this.status = answer.status;
-    this.ok = answer.status >= 200 && answer.status < 300;
-    this.statusText = STATUS_CODES[answer.status] ?? '';
-    this.headers = new AnswerHeaders(answer.headers);
+export function readSubgraphAnswer(url: string, answer: SubgraphAnswer): SubgraphGraphQLResponse {
+  const headers = new AnswerHeaders(answer.headers);
+  const body = parseBody(headers, answer.body);
+  if (answer.status < 200 || answer.status >= 300) {
+    const statusText = STATUS_CODES[answer.status] ?? '';
+    const code = answer.status === 401 ? 'UNAUTHENTICATED' : answer.status === 403 ? 'FORBIDDEN' : undefined;
+    throw new GraphQLError(`${answer.status}: ${statusText}`, {
+      extensions: { response: { url, status: answer.status, statusText, body }, ...(code ? { code } : {}) },
+    });
   }
-
-  get bodyUsed(): boolean {
-    return this.used;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new Error(`Expected JSON response body, but received: ${String(body)}`);
   }
-
-  async text(): Promise<string> {
-    // As with fetch, a body is read once.
-    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
-    this.used = true;
-    return this.answer.body;
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = Buffer.from(await this.text());
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  }
-
-  clone(): SubgraphResponse {
-    return new SubgraphResponse(this.url, this.answer);
-  }
+  return { ...(body as Omit<SubgraphGraphQLResponse, 'http'>), http: { status: answer.status, headers } };
 }
 
-/** Response headers: read-only, as a fetch Response's are. */
-class AnswerHeaders implements FetcherHeaders {
+/** JSON when the answer says it is (as Apollo's data source decides), its text otherwise. */
+function parseBody(headers: AnswerHeaders, text: string): unknown {
+  const type = headers.get('content-type');
+  if (type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json'))) return JSON.parse(text);
+  return text;
+}
+
+/** Response headers, read-only, over Node's parsed ones (lower-case names, repeats as arrays). */
+export class AnswerHeaders implements AnswerHeadersShape {
   constructor(private readonly raw: SubgraphAnswer['headers']) {}
 
   get(name: string): string | null {
