@@ -33,8 +33,9 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --connections <n>    concurrent keep-alive connections (default 10)
   --accounts <n>       signed-in customers to rotate through (default 50, at most 50)
   --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all)
-  --gateway <list>     ours, apollo, hive (the default), and ours-lean (limits, traces, request logs off),
-                       ours-nodedup, hive-nodedup (without sharing identical in-flight subgraph queries)
+  --gateway <list>     ours, apollo, hive (the default), and ours-alltraces (every request traced, not one in
+                       ten), ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
+                       (without sharing identical in-flight subgraph queries)
   --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes
                        per scenario (profiles and summary.txt in bench/results/profiles/<time>/)
   --output <file>      JSON results (default bench/results/latest.json)

@@ -150,7 +150,7 @@ export function formatReport(report: BenchReport): string {
       `load average before ${report.machine.loadBefore.map((n) => n.toFixed(2)).join(', ')}, after ${report.machine.loadAfter.map((n) => n.toFixed(2)).join(', ')}; ` +
       `CPU used by others while measuring: ${report.machine.otherCpuPercent ? `${report.machine.otherCpuPercent.mean} % mean, ${report.machine.otherCpuPercent.max} % max` : 'unknown'}`,
     `code: ${report.git.commit.slice(0, 12)}${report.git.uncommitted.length > 0 ? ` + ${report.git.uncommitted.length} uncommitted files` : ''}; ` +
-      `telemetry preload ${report.telemetry.preloaded ? 'on' : 'absent'}; our gateway's trace export: ${report.telemetry.otlpExports} OTLP requests, ${Math.round(report.telemetry.otlpBytes / 1024)} KiB`,
+      `telemetry preload ${report.telemetry.preloaded ? 'on' : 'absent'}; our gateways' trace export (ours: one request in ten sampled): ${report.telemetry.otlpExports} OTLP requests, ${Math.round(report.telemetry.otlpBytes / 1024)} KiB`,
     `seed: ${report.seed.users} users, ${report.seed.orders} orders, ${report.seed.orderItems} order items, ${report.seed.products} products (${report.seed.seconds} s)`,
     `load: ${report.options.connections} connections; per scenario and gateway ${report.options.warmupSeconds} s warm-up, then ${report.options.durationSeconds} s measured in ${report.options.rounds} round(s), gateways taking turns`,
   ];
