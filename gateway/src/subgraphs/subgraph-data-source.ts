@@ -107,8 +107,9 @@ function restrictCachePolicy(policy: CachePolicy | undefined, response: Subgraph
   if (!policy || !('restrict' in policy)) return;
   const hint: { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } = { maxAge: 0 };
   for (const part of (response.http?.headers.get('cache-control') ?? '').trim().split(/\s*,\s*/)) {
-    const [key, value] = part.split(/\s*=\s*/, 2);
-    if (key === 'max-age' && value !== undefined && /^[0-9]+$/.test(value.replace(/^"|"$/g, ''))) hint.maxAge = Number(value.replace(/^"|"$/g, ''));
+    const [key, quoted] = part.split(/\s*=\s*/, 2);
+    const value = quoted?.replace(/^"|"$/g, '');
+    if (key === 'max-age' && value !== undefined && /^[0-9]+$/.test(value)) hint.maxAge = Number(value);
     if (key === 'private' && value === undefined) hint.scope = 'PRIVATE';
     if (key === 'public' && value === undefined) hint.scope = 'PUBLIC';
   }
