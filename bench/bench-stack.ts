@@ -117,6 +117,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
+  // What was still starting when something failed: waited for, so that stopping the stack stops it too.
+  const starting: Promise<unknown>[] = [];
   try {
     mkdirSync(options.workDir, { recursive: true });
     let cluster: RunningEmbeddedPostgres | undefined;
@@ -141,10 +143,16 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     await timed('migrations', () => migrateSubgraphDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url }));
     // Seeding, the subgraphs and the gateways start together: none needs another to start (our
     // gateway's readiness waits for the subgraphs), and the start-up is most of a quick run.
-    const seeding = timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD }));
+    // Each is awaited further down; a failure meanwhile is not unhandled, and stops the stack there.
+    const later = <T>(promise: Promise<T>): Promise<T> => {
+      promise.catch(() => undefined);
+      starting.push(promise);
+      return promise;
+    };
+    const seeding = later(timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD })));
     // Each process is stopped with the stack as soon as it is up, whatever else fails meanwhile.
-    const stoppedWithStack = async (starting: Promise<ServiceProcess>) => {
-      const started = await starting;
+    const stoppedWithStack = async (spawning: Promise<ServiceProcess>) => {
+      const started = await spawning;
       cleanups.push(() => started.stop());
       return started;
     };
@@ -157,7 +165,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
     const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
-    const subgraphsStarting = timed('subgraphs', () =>
+    const subgraphsStarting = later(timed('subgraphs', () =>
       Promise.all([
         stoppedWithStack(startServiceProcess({
           name: 'users',
@@ -197,13 +205,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           },
         })),
       ]),
-    );
+    ));
 
     const otlpSink = await startOtlpSink();
     cleanups.push(() => otlpSink.close());
     const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
     const subgraphUrls = { USERS_URL: `${usersUrl}/graphql`, ORDERS_URL: `${ordersUrl}/graphql` };
-    const gatewaysStarting = timed('gateways', () => Promise.all(
+    const gatewaysStarting = later(timed('gateways', () => Promise.all(
       options.gateways.map(async (id, i) => {
         const url = `http://127.0.0.1:${gatewayPorts[i]}`;
         const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
@@ -245,10 +253,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         );
         return { id, label, url, process: started };
       }),
-    ));
-    // Awaited below: a failure to start meanwhile is not unhandled, and stops the stack there.
-    gatewaysStarting.catch(() => undefined);
-    subgraphsStarting.catch(() => undefined);
+    )));
     const seed = await seeding;
     options.log(
       `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
@@ -278,6 +283,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       stop,
     };
   } catch (error) {
+    await Promise.allSettled(starting);
     await stop();
     throw error;
   }
