@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { readMetric } from '@fedshop/shared/testing';
 import type { GatewayResult, ProcessRole, SqlProbe } from './bench-report';
 import type { BenchStack, RunningGateway } from './bench-stack';
 import { driveLoad, summarizeLatencies, type LoadResult } from './load-driver';
@@ -10,21 +11,10 @@ export interface MeasureOptions {
   connections: number;
 }
 
-/** Sum of a counter's series whose labels include `labels`, from a Prometheus text endpoint. */
-export async function readCounter(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => wanted.every((label) => line.includes(label)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
-
 /** SQL statements each subgraph has sent while serving requests so far. */
 async function requestStatements(stack: BenchStack): Promise<{ users: number; orders: number }> {
   const [users, orders] = await Promise.all(
-    [stack.users.url, stack.orders.url].map((url) => readCounter(`${url}/metrics`, 'db_client_statements_total', { origin: 'request' })),
+    [stack.users.url, stack.orders.url].map((url) => readMetric(url, 'db_client_statements_total', { origin: 'request' })),
   );
   return { users: users!, orders: orders! };
 }

@@ -136,13 +136,5 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   };
 }
 
-/** Reads one counter or gauge (summed over the series whose labels include `labels`) from a service's /metrics. */
-export async function readMetric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => wanted.every((label) => line.includes(label)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
+/** Kept here for the tests that import it with the platform. */
+export { readMetric } from '@fedshop/shared/testing';
