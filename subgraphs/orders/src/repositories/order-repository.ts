@@ -1,3 +1,4 @@
+import { newTimeOrderedUuid, serviceUnavailable } from '@fedshop/shared';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../domain/order';
 import type { PricedOrder } from '../domain/pricing';
@@ -20,8 +21,9 @@ export class OrderStatusError extends Error {
 const ORDER_COLUMNS = { id: true, userId: true, status: true, totalCents: true, currency: true, createdAt: true } as const;
 const ITEM_COLUMNS = { orderId: true, sku: true, quantity: true, unitPriceCents: true } as const;
 
-/** Interactive transactions wait at most this long for a connection, and may run this long. */
-const TRANSACTION_OPTIONS = { maxWait: 5_000, timeout: 10_000 };
+const PRODUCT_COLUMNS = { sku: true, name: true, priceCents: true, currency: true, stock: true } as const;
+/** A price changing between reading the catalog and placing the order is retried this often. */
+const MAX_PRICING_ATTEMPTS = 3;
 
 export interface PlaceOrderRequest {
   userId: string;
@@ -40,12 +42,6 @@ function toOutboxRow(entry: OutboxEntry) {
   return { id: entry.id, subject: entry.subject, payload: Buffer.from(entry.payload), traceparent: entry.traceparent ?? null };
 }
 
-function isIdempotencyKeyClash(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
-  const target = JSON.stringify(error.meta ?? {});
-  return target.includes('idempotency_key') || target.includes('idempotencyKey');
-}
-
 /** Data access for orders. The only module of the orders service that writes orders and stock. */
 export function createOrderRepository(prisma: PrismaClient) {
   async function findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<OrderWithItems | null> {
@@ -57,85 +53,126 @@ export function createOrderRepository(prisma: PrismaClient) {
 
   return {
     /**
-     * Places an order in one transaction: returns the order already placed with this
-     * idempotency key if there is one; otherwise locks the products in sku order (so
-     * concurrent orders never deadlock), prices the items with `price`, inserts the order,
-     * decrements stock with a guard and inserts the items. Any failure rolls everything back.
-     * Two concurrent requests with one key: the second blocks on the unique index, then
-     * returns the first one's order.
+     * Places an order, or returns the one already placed with this idempotency key.
+     *
+     * The catalog is read without locks and priced by `price`; then ONE statement locks the
+     * products in sku order, checks stock (and that the prices just read still hold), and only
+     * if every line passes inserts the order, takes the stock, inserts the items and the
+     * outbox event. A single statement is atomic, and it holds the product rows' locks only
+     * while PostgreSQL runs it: an interactive transaction would hold them across round trips
+     * to this process, so a burst of orders for one product would queue on the event loop
+     * with the lock held, and the requests behind them would time out waiting for a connection.
+     * Two concurrent requests with one key: the second waits on the unique index, inserts
+     * nothing, and returns the first one's order.
      */
     async placeOrder(
       request: PlaceOrderRequest,
       price: (catalog: Product[]) => PricedOrder,
     ): Promise<{ order: OrderWithItems; created: boolean }> {
+      const existing = await findByIdempotencyKey(request.userId, request.idempotencyKey);
+      if (existing) return { order: existing, created: false };
       const skus = request.items.map((item) => item.sku).sort();
-      try {
-        return await prisma.$transaction(async (tx) => {
-          const existing = await tx.order.findUnique({
-            where: { userId_idempotencyKey: { userId: request.userId, idempotencyKey: request.idempotencyKey } },
-            select: { ...ORDER_COLUMNS, items: { select: ITEM_COLUMNS, orderBy: { sku: 'asc' } } },
-          });
-          if (existing) return { order: existing, created: false };
-          const catalog = await tx.$queryRaw<Product[]>`
-            SELECT sku, name, price_cents AS "priceCents", currency, stock
-            FROM products WHERE sku = ANY(${skus}::varchar[]) ORDER BY sku FOR UPDATE`;
-          const priced = price(catalog);
-          const stockBySku = new Map(catalog.map((product) => [product.sku, product.stock]));
-          const short = priced.lines.find((line) => (stockBySku.get(line.sku) ?? 0) < line.quantity);
-          if (short) throw new InsufficientStockError(short.sku);
-          const order = await tx.order.create({
-            data: {
-              userId: request.userId,
-              idempotencyKey: request.idempotencyKey,
-              totalCents: priced.totalCents,
-              currency: priced.currency,
-            },
-            select: ORDER_COLUMNS,
-          });
-          const lines = [...priced.lines].sort((a, b) => (a.sku < b.sku ? -1 : 1));
-          // One statement for all items; the `stock >=` guard (and the CHECK constraint) hold even if the lock above were removed.
-          const decremented = await tx.$executeRaw`
-            UPDATE products AS p SET stock = p.stock - v.quantity, updated_at = now()
-            FROM unnest(${lines.map((l) => l.sku)}::varchar[], ${lines.map((l) => l.quantity)}::int[]) AS v(sku, quantity)
-            WHERE p.sku = v.sku AND p.stock >= v.quantity`;
-          if (decremented !== lines.length) throw new InsufficientStockError(lines[0]!.sku);
-          await tx.orderItem.createMany({ data: lines.map((line) => ({ orderId: order.id, ...line })) });
-          // Same transaction: the event exists if and only if the order does.
-          await tx.outboxEvent.create({ data: toOutboxRow(orderPlaced(order)) });
+      for (let attempt = 1; ; attempt++) {
+        const catalog = await prisma.product.findMany({ where: { sku: { in: skus } }, select: PRODUCT_COLUMNS });
+        const priced = price(catalog);
+        const createdAt = new Date();
+        const order: Order = {
+          id: newTimeOrderedUuid(createdAt.getTime()),
+          userId: request.userId,
+          status: 'CONFIRMED',
+          totalCents: priced.totalCents,
+          currency: priced.currency,
+          createdAt,
+        };
+        const lines = [...priced.lines].sort((a, b) => (a.sku < b.sku ? -1 : 1));
+        const event = toOutboxRow(orderPlaced(order, createdAt));
+        const [outcome] = await prisma.$queryRaw<{ placed: boolean; shortSku: string | null; repriced: boolean }[]>`
+          WITH line AS (
+            SELECT * FROM unnest(${lines.map((l) => l.sku)}::varchar[], ${lines.map((l) => l.quantity)}::int[],
+                                 ${lines.map((l) => l.unitPriceCents)}::int[]) AS l(sku, quantity, unit_price_cents)
+          ),
+          locked AS (
+            SELECT sku, stock, price_cents, currency FROM products
+            WHERE sku = ANY(${skus}::varchar[]) ORDER BY sku FOR UPDATE
+          ),
+          verdict AS (
+            SELECT min(l.sku) FILTER (WHERE k.sku IS NULL OR k.stock < l.quantity) AS short_sku,
+                   bool_or(k.price_cents <> l.unit_price_cents OR k.currency <> ${order.currency}) AS repriced
+            FROM line AS l LEFT JOIN locked AS k ON k.sku = l.sku
+          ),
+          new_order AS (
+            INSERT INTO orders (id, user_id, idempotency_key, total_cents, currency, created_at, updated_at)
+            SELECT ${order.id}::uuid, ${order.userId}::uuid, ${request.idempotencyKey}, ${order.totalCents}, ${order.currency},
+                   ${createdAt}::timestamptz, ${createdAt}::timestamptz
+            FROM verdict WHERE short_sku IS NULL AND repriced IS NOT TRUE
+            ON CONFLICT (user_id, idempotency_key) DO NOTHING
+            RETURNING id
+          ),
+          taken AS (
+            -- Only rows locked above, so locks are only ever taken in sku order.
+            UPDATE products AS p SET stock = p.stock - l.quantity, updated_at = now()
+            FROM locked AS k JOIN line AS l ON l.sku = k.sku
+            WHERE p.sku = k.sku AND EXISTS (SELECT 1 FROM new_order)
+          ),
+          items AS (
+            INSERT INTO order_items (order_id, sku, quantity, unit_price_cents)
+            SELECT n.id, l.sku, l.quantity, l.unit_price_cents FROM new_order AS n CROSS JOIN line AS l
+          ),
+          event AS (
+            INSERT INTO outbox_events (id, subject, payload, traceparent)
+            SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM new_order
+          )
+          SELECT EXISTS (SELECT 1 FROM new_order) AS placed, short_sku AS "shortSku", coalesce(repriced, false) AS repriced
+          FROM verdict`;
+        if (outcome!.placed) {
           return { order: { ...order, items: lines.map((line) => ({ orderId: order.id, ...line })) }, created: true };
-        }, TRANSACTION_OPTIONS);
-      } catch (error) {
-        // A duplicate that raced the first request either hits the unique index or, having
-        // waited for the first one's stock lock, finds the stock it took gone: both answer
-        // with the first order.
-        if (isIdempotencyKeyClash(error) || error instanceof InsufficientStockError) {
-          const first = await findByIdempotencyKey(request.userId, request.idempotencyKey);
-          if (first) return { order: first, created: false };
         }
-        throw error;
+        // Nothing was written. A request with the same key got there first (its order
+        // answers, even if it took the last of the stock), or stock or prices did not hold.
+        const first = await findByIdempotencyKey(request.userId, request.idempotencyKey);
+        if (first) return { order: first, created: false };
+        if (outcome!.shortSku) throw new InsufficientStockError(outcome!.shortSku);
+        if (attempt === MAX_PRICING_ATTEMPTS) {
+          throw serviceUnavailable('The catalog changed while the order was being placed; nothing was written, try again.');
+        }
       }
     },
 
     /**
-     * CONFIRMED → CANCELLED and the stock goes back, in one transaction. The status guard
-     * makes it happen at most once, however many cancels race. The products are locked in sku
-     * order first, as placeOrder locks them: an UPDATE … FROM join locks rows in whatever order
-     * its plan scans them, which can deadlock against an order placed at the same moment.
+     * CONFIRMED → CANCELLED and the stock goes back, in ONE statement (atomic, and no lock
+     * held across round trips, as for placeOrder). The status guard makes it happen at most
+     * once, however many cancels race. The products are locked in sku order first, as
+     * placeOrder locks them: an UPDATE … FROM join locks rows in whatever order its plan
+     * scans them, which could deadlock against an order placed at the same moment. The event
+     * is built from the order as read before: the fields it carries never change.
      */
     async cancel(orderId: string): Promise<Order> {
-      return prisma.$transaction(async (tx) => {
-        const changed = await tx.order.updateMany({ where: { id: orderId, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
-        const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
-        if (changed.count === 0) throw new OrderStatusError(order.status);
-        await tx.outboxEvent.create({ data: toOutboxRow(orderCancelled(order)) });
-        await tx.$queryRaw`
-          SELECT sku FROM products WHERE sku IN (SELECT sku FROM order_items WHERE order_id = ${orderId}::uuid)
-          ORDER BY sku FOR UPDATE`;
-        await tx.$executeRaw`
-          UPDATE products AS p SET stock = p.stock + i.quantity, updated_at = now()
-          FROM order_items AS i WHERE i.order_id = ${orderId}::uuid AND p.sku = i.sku`;
-        return order;
-      }, TRANSACTION_OPTIONS);
+      const before = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      const event = toOutboxRow(orderCancelled(before));
+      const [outcome] = await prisma.$queryRaw<{ cancelled: boolean }[]>`
+        WITH cancelled AS (
+          UPDATE orders SET status = 'CANCELLED', updated_at = now()
+          WHERE id = ${orderId}::uuid AND status = 'CONFIRMED'
+          RETURNING id
+        ),
+        locked AS (
+          SELECT p.sku, i.quantity FROM products AS p JOIN order_items AS i ON i.sku = p.sku
+          WHERE i.order_id = (SELECT id FROM cancelled)
+          ORDER BY p.sku FOR UPDATE OF p
+        ),
+        restored AS (
+          UPDATE products AS p SET stock = p.stock + k.quantity, updated_at = now()
+          FROM locked AS k WHERE p.sku = k.sku
+        ),
+        event AS (
+          INSERT INTO outbox_events (id, subject, payload, traceparent)
+          SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM cancelled
+        )
+        SELECT EXISTS (SELECT 1 FROM cancelled) AS cancelled`;
+      if (outcome!.cancelled) return { ...before, status: 'CANCELLED' };
+      // Read again: the status that stopped us was set after `before` was read.
+      const now = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      throw new OrderStatusError(now.status);
     },
 
     /** CONFIRMED → SHIPPED. */
