@@ -88,6 +88,11 @@ export interface BenchStack {
  */
 const TELEMETRY_PRELOAD = existsSync(path.resolve(__dirname, '../shared/src/telemetry/register.ts')) ? ['@fedshop/shared/telemetry/register'] : [];
 
+/** Peers run under tsx as ours does, and, as ours does, without source maps (where the tree has the policy). */
+const SOURCE_MAP_POLICY = existsSync(path.resolve(__dirname, '../shared/src/lifecycle/source-map-policy.ts'))
+  ? ['@fedshop/shared/lifecycle/source-map-policy']
+  : [];
+
 /** Well above what two cores can serve: the limiter's cost is measured, never a refusal. */
 const UNREACHABLE_PER_MINUTE = '1000000000';
 const PASSWORD = 'bench-password';
@@ -244,6 +249,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
               entry: id === 'apollo' ? 'bench/gateways/bare-apollo-gateway.ts' : 'bench/gateways/hive-gateway.ts',
               logFile: logFile(`gateway-${id}`),
               isReady: graphqlReady(url),
+              // Like ours: no source maps under tsx (a compiled deployment has none to parse).
+              preload: SOURCE_MAP_POLICY,
               env: {
                 ...common,
                 SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),

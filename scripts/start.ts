@@ -83,7 +83,9 @@ function launch(spec: ServiceSpec): ChildProcess {
   // Per-service variables are set below; the rest of the environment passes through.
   const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
   // The telemetry preload runs before the service's modules load (shared/src/telemetry/register.ts).
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', spec.entry], {
+  // Development keeps TypeScript lines in stack traces; production images run without source
+  // maps (shared/src/lifecycle/source-map-policy.ts).
+  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', spec.entry], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(
       Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),
