@@ -171,8 +171,8 @@ export function createOrderRepository(prisma: PrismaClient) {
         SELECT EXISTS (SELECT 1 FROM cancelled) AS cancelled`;
       if (outcome!.cancelled) return { ...before, status: 'CANCELLED' };
       // Read again: the status that stopped us was set after `before` was read.
-      const now = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
-      throw new OrderStatusError(now.status);
+      const current = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      throw new OrderStatusError(current.status);
     },
 
     /** CONFIRMED → SHIPPED. */
