@@ -102,6 +102,31 @@ describe('order repository: placing an order while the catalog changes', () => {
     expect(await orders.snapshot()).toEqual(before);
   });
 
+  test('when the product is restocked while the order waits for it, then the order takes the new stock', async () => {
+    const sku = uniqueSku('RESTOCK');
+    await orders.upsertProduct({ sku, stock: 0 });
+    const items = [{ sku, quantity: 2 }];
+    const admin = await orders.sql.connect();
+    let placing: ReturnType<OrderRepository['placeOrder']> | undefined;
+    try {
+      await admin.query('BEGIN');
+      // A restock in flight (as a cancelled order's stock coming back): the order's statement
+      // starts while the committed stock is 0, and waits for this row.
+      await admin.query('UPDATE products SET stock = stock + 2 WHERE sku = $1', [sku]);
+      placing = repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'restock-race', items }, (catalog) => priceOrder(items, catalog));
+      await untilWaitingOnLock();
+      await admin.query('COMMIT');
+    } finally {
+      admin.release();
+    }
+
+    const { order, created } = await placing!;
+    expect(created).toBe(true);
+    expect(order.items).toEqual([{ orderId: order.id, sku, quantity: 2, unitPriceCents: 1000 }]);
+    expect(await orders.stockOf(sku)).toBe(0);
+    expect(await placedEventsFor(order.id)).toBe(1);
+  });
+
   test('when stock runs short while the order waits for the product, then nothing is written and the short sku is named', async () => {
     const [plenty, scarce] = [uniqueSku('PLENTY'), uniqueSku('SCARCE')];
     await orders.upsertProduct({ sku: plenty, stock: 10 });

@@ -109,8 +109,12 @@ export function createOrderRepository(prisma: PrismaClient) {
             RETURNING id
           ),
           taken AS (
-            -- Only rows locked above, so locks are only ever taken in sku order.
-            UPDATE products AS p SET stock = p.stock - l.quantity, updated_at = now()
+            -- Only rows locked above, so locks are only ever taken in sku order. The new stock
+            -- comes from the locked row (current, and ours until commit), not from p: p is the
+            -- version this statement's snapshot saw, and PostgreSQL checks the CHECK (stock >= 0)
+            -- on the row computed from it before noticing the row moved on. After a concurrent
+            -- restock, p.stock - quantity could be negative though the current stock suffices.
+            UPDATE products AS p SET stock = k.stock - l.quantity, updated_at = now()
             FROM locked AS k JOIN line AS l ON l.sku = k.sku
             WHERE p.sku = k.sku AND EXISTS (SELECT 1 FROM new_order)
           ),
