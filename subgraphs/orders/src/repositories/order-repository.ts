@@ -4,7 +4,7 @@ import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../
 import type { PricedOrder } from '../domain/pricing';
 import { orderCancelled, orderPlaced, type OutboxEntry } from '../events/order-events';
 
-/** The guarded stock decrement found too little stock for this sku; the transaction rolled back. */
+/** The stock check found too little stock for this sku; nothing was written. */
 export class InsufficientStockError extends Error {
   constructor(readonly sku: string) {
     super(`insufficient stock for ${sku}`);

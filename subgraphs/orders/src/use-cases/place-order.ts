@@ -9,8 +9,9 @@ import type { OrdersDependencies } from './dependencies';
  * Places an order for the signed-in user:
  * 1. the input is checked (nothing written on a bad one);
  * 2. the users service confirms over gRPC that the account exists and is ACTIVE;
- * 3. one transaction prices the items from the catalog, takes the stock with a guard and
- *    writes the order; the same idempotency key returns the first order instead.
+ * 3. the items are priced from the catalog, then one statement takes the stock with a guard
+ *    and writes the order and its event; the same idempotency key returns the first order
+ *    instead.
  */
 export async function placeOrder(
   deps: OrdersDependencies,
