@@ -9,6 +9,8 @@
  */
 module.exports = {
   testEnvironment: 'node',
+  // Workspaces resolve each other's TypeScript sources (package.json `exports`), as `npm start` does.
+  testEnvironmentOptions: { customExportConditions: ['@fedshop/source', 'node', 'node-addons'] },
   roots: ['<rootDir>/shared', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/test', '<rootDir>/scripts', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   transform: {

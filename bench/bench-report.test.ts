@@ -80,7 +80,7 @@ describe('formatReport', () => {
       command: 'npm run bench',
       machine: { cpus: 2, cpuModel: 'test cpu', memoryGiB: 24, node: 'v24.21.0', os: 'Linux', loadBefore: [0.5, 0.4, 0.3], loadAfter: [2, 1, 0.5], otherCpuPercent: { mean: 1.5, max: 4 } },
       git: { commit: 'abcdef0123456789', uncommitted: [] },
-      telemetry: { preloaded: true, otlpExports: 3, otlpBytes: 4096 },
+      telemetry: { otlpExports: 3, otlpBytes: 4096 },
       options: { quick: false, warmupSeconds: 5, durationSeconds: 18, rounds: 3, connections: 10, accounts: 50, profile: false },
       seed: { users: 1000, orders: 20000, orderItems: 60000, products: 200, seconds: 2 },
       startupSeconds: {},

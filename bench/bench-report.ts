@@ -79,7 +79,7 @@ export interface BenchReport {
   /** The code measured: HEAD and the files that differed from it (other work in progress is measured too). */
   git: { commit: string; uncommitted: string[] };
   /** The services' OpenTelemetry preload, and the OTLP exports our gateway sent to the sink (0: its trace export was not on). */
-  telemetry: { preloaded: boolean; otlpExports: number; otlpBytes: number };
+  telemetry: { otlpExports: number; otlpBytes: number };
   options: { quick: boolean; warmupSeconds: number; durationSeconds: number; rounds: number; connections: number; accounts: number; profile: boolean };
   seed: { users: number; orders: number; orderItems: number; products: number; seconds: number };
   startupSeconds: Record<string, number>;
@@ -150,7 +150,7 @@ export function formatReport(report: BenchReport): string {
       `load average before ${report.machine.loadBefore.map((n) => n.toFixed(2)).join(', ')}, after ${report.machine.loadAfter.map((n) => n.toFixed(2)).join(', ')}; ` +
       `CPU used by others while measuring: ${report.machine.otherCpuPercent ? `${report.machine.otherCpuPercent.mean} % mean, ${report.machine.otherCpuPercent.max} % max` : 'unknown'}`,
     `code: ${report.git.commit.slice(0, 12)}${report.git.uncommitted.length > 0 ? ` + ${report.git.uncommitted.length} uncommitted files` : ''}; ` +
-      `telemetry preload ${report.telemetry.preloaded ? 'on' : 'absent'}; our gateways' trace export (ours: one request in ten sampled): ${report.telemetry.otlpExports} OTLP requests, ${Math.round(report.telemetry.otlpBytes / 1024)} KiB`,
+      `our gateways' trace export (ours: one request in ten sampled): ${report.telemetry.otlpExports} OTLP requests, ${Math.round(report.telemetry.otlpBytes / 1024)} KiB`,
     `seed: ${report.seed.users} users, ${report.seed.orders} orders, ${report.seed.orderItems} order items, ${report.seed.products} products (${report.seed.seconds} s)`,
     `load: ${report.options.connections} connections; per scenario and gateway ${report.options.warmupSeconds} s warm-up, then ${report.options.durationSeconds} s measured in ${report.options.rounds} round(s), gateways taking turns`,
   ];

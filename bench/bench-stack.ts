@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared';
+import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared/database/embedded-postgres';
 import { createTestDatabase, freePort, TEST_SERVER_URL_VARIABLE, type TestDatabase } from '@fedshop/shared/testing';
 import { ISSUE_VOLUME, migrateSubgraphDatabases, seedDatabases, type SeedSummary, type SeedVolume } from './seed-databases';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
@@ -74,24 +74,10 @@ export interface BenchStack {
   customerTokens: string[];
   /** Where our gateway exports its traces. */
   otlpSink: OtlpSink;
-  /** Whether the services were started with the telemetry preload (where the tree has one). */
-  telemetryPreloaded: boolean;
   /** Pids of the service processes by name (gateways by id). */
   pids(): Record<string, number>;
   stop(): Promise<void>;
 }
-
-/**
- * The services' start commands (package scripts, `npm start`, the images) preload the
- * OpenTelemetry instrumentations with this module; the benchmark starts them the same way
- * wherever the module exists.
- */
-const TELEMETRY_PRELOAD = existsSync(path.resolve(__dirname, '../shared/src/telemetry/register.ts')) ? ['@fedshop/shared/telemetry/register'] : [];
-
-/** Peers run under tsx as ours does, and, as ours does, without source maps (where the tree has the policy). */
-const SOURCE_MAP_POLICY = existsSync(path.resolve(__dirname, '../shared/src/lifecycle/source-map-policy.ts'))
-  ? ['@fedshop/shared/lifecycle/source-map-policy']
-  : [];
 
 /** Well above what two cores can serve: the limiter's cost is measured, never a refusal. */
 const UNREACHABLE_PER_MINUTE = '1000000000';
@@ -174,10 +160,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       Promise.all([
         stoppedWithStack(startServiceProcess({
           name: 'users',
-          entry: 'subgraphs/users/src/index.ts',
+          entry: 'subgraphs/users/dist/main.js',
           logFile: logFile('users'),
           nodeFlags: profiled('users'),
-          preload: TELEMETRY_PRELOAD,
           isReady: () => answersOk(`${usersUrl}/readyz`),
           env: {
             ...production,
@@ -193,10 +178,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         })),
         stoppedWithStack(startServiceProcess({
           name: 'orders',
-          entry: 'subgraphs/orders/src/index.ts',
+          entry: 'subgraphs/orders/dist/main.js',
           logFile: logFile('orders'),
           nodeFlags: profiled('orders'),
-          preload: TELEMETRY_PRELOAD,
           isReady: () => answersOk(`${ordersUrl}/readyz`),
           env: {
             ...production,
@@ -226,12 +210,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         const started = await stoppedWithStack(ours
           ? startServiceProcess({
               name: label,
-              entry: 'gateway/src/index.ts',
+              entry: 'gateway/dist/main.js',
               logFile: logFile(`gateway-${id}`),
               isReady: () => answersOk(`${url}/readyz`),
               nodeFlags: id === profiledGatewayId(options.gateways) ? profiled('gateway') : [],
-              preload: TELEMETRY_PRELOAD,
-              env: {
+                  env: {
                 ...common,
                 JWKS_URL: jwksUrl,
                 // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
@@ -246,11 +229,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             })
           : startServiceProcess({
               name: label,
-              entry: id === 'apollo' ? 'bench/gateways/bare-apollo-gateway.ts' : 'bench/gateways/hive-gateway.ts',
+              entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
               logFile: logFile(`gateway-${id}`),
               isReady: graphqlReady(url),
-              // Like ours: no source maps under tsx (a compiled deployment has none to parse).
-              preload: SOURCE_MAP_POLICY,
               env: {
                 ...common,
                 SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
@@ -281,7 +262,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       adminToken: adminToken!,
       customerTokens,
       otlpSink,
-      telemetryPreloaded: TELEMETRY_PRELOAD.length > 0,
       pids: () => ({
         users: usersProcess.pid,
         orders: ordersProcess.pid,

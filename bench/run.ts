@@ -22,6 +22,17 @@ type Window = { startUs: number; endUs: number };
 const began = Date.now();
 const log = (line: string) => process.stderr.write(`[bench +${((Date.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
 
+/**
+ * Every gateway of a run is compiled JavaScript on plain Node: ours and the subgraphs as the
+ * images run them (`npm run build`), the peers from bench/gateways (their own tsconfig).
+ */
+function buildGateways(): void {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const repoRoot = path.resolve(__dirname, '..');
+  execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', 'bench/gateways'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
 async function main(): Promise<void> {
   const parsed = parseBenchOptions(process.argv.slice(2));
   if (parsed === 'help') {
@@ -36,6 +47,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-bench-'));
   const profileDir = options.profile ? path.join(resultsDir, 'profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : undefined;
   log(`load average ${loadBefore.map((n) => n.toFixed(2)).join(', ')}; work dir ${workDir}`);
+  buildGateways();
 
   const stack = await startBenchStack({
     gateways: options.gateways,
@@ -128,7 +140,7 @@ async function main(): Promise<void> {
           : { mean: Math.round((otherCpu.reduce((a, b) => a + b, 0) / otherCpu.length) * 10) / 10, max: Math.max(...otherCpu) },
     },
     git: gitState(),
-    telemetry: { preloaded: stack.telemetryPreloaded, otlpExports: telemetry.requests, otlpBytes: telemetry.bytes },
+    telemetry: { otlpExports: telemetry.requests, otlpBytes: telemetry.bytes },
     options: {
       quick: options.quick,
       warmupSeconds: options.warmupSeconds,

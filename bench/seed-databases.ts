@@ -1,6 +1,6 @@
 import pg from 'pg';
 import pino from 'pino';
-import { applyMigrations } from '@fedshop/shared';
+import { applyMigrations } from '@fedshop/shared/database';
 import { SUBGRAPH_DATABASES } from '../scripts/lib/subgraph-databases';
 import { tierFor } from '../subgraphs/users/src/domain/customer-tier';
 import { createPasswordHasher } from '../subgraphs/users/src/security/password-hasher';

@@ -7,14 +7,12 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 export interface ServiceProcessOptions {
   /** For messages: `users`, `gateway (ours)`, … */
   name: string;
-  /** TypeScript entry point relative to the repo root, run with `node --import tsx`. */
+  /** Compiled entry point relative to the repo root, run with plain `node` (`npm run bench` builds first). */
   entry: string;
   /** The process's whole environment besides PATH, HOME and TMPDIR (nothing else is inherited). */
   env: Record<string, string>;
   /** Node flags before the entry, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
-  /** Modules imported after tsx, before the entry (as the services' start commands preload telemetry). */
-  preload?: string[];
   /** stdout and stderr go to this file (the services log one line per request: a file costs them what production logging would). */
   logFile: string;
   /** Resolves true once the process serves. */
@@ -52,8 +50,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   );
   let child: ChildProcess;
   try {
-    const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
-    child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', ...preload, options.entry], {
+    child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.entry], {
       cwd: REPO_ROOT,
       env: { ...inherited, ...options.env },
       stdio: ['ignore', log, log],

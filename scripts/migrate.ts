@@ -1,23 +1,16 @@
 /**
- * Applies pending migrations for deploys: `npm run migrate` (both subgraphs, from
+ * Applies pending migrations from a checkout: `npm run migrate` (both subgraphs, from
  * USERS_DATABASE_URL and ORDERS_DATABASE_URL) or `npm run migrate -w subgraphs/<name>`
- * (one subgraph, from DATABASE_URL). Writes Prisma's own `_prisma_migrations` bookkeeping,
+ * (one subgraph, from DATABASE_URL). Images run each subgraph's own `node dist/migrate.js`
+ * (`subgraphs/<name>/src/migrate.ts`); both use the same applier. Writes Prisma's own `_prisma_migrations` bookkeeping,
  * so `prisma migrate status` agrees. Safe to run concurrently: it takes Prisma's advisory lock.
  */
-import pino from 'pino';
-import { applyMigrations, createPool, ensureDatabaseExists } from '@fedshop/shared';
+import { migrateDatabase } from '@fedshop/shared/database';
 import { isSubgraphName, SUBGRAPH_DATABASES, type SubgraphName } from './lib/subgraph-databases';
 
 async function migrate(subgraph: SubgraphName, url: string): Promise<void> {
-  const logger = pino({ level: 'warn' });
-  await ensureDatabaseExists(url);
-  const pool = createPool(url, { max: 1, applicationName: 'fedshop-migrate' });
-  try {
-    const applied = await applyMigrations(pool, SUBGRAPH_DATABASES[subgraph].migrations, logger);
-    console.log(applied.length === 0 ? `${subgraph}: up to date` : `${subgraph}: applied ${applied.join(', ')}`);
-  } finally {
-    await pool.end();
-  }
+  const applied = await migrateDatabase(url, SUBGRAPH_DATABASES[subgraph].migrations);
+  console.log(applied.length === 0 ? `${subgraph}: up to date` : `${subgraph}: applied ${applied.join(', ')}`);
 }
 
 async function main(): Promise<void> {

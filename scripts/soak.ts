@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared';
+import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared/database/embedded-postgres';
 import { freePort, TEST_SERVER_URL_VARIABLE } from '@fedshop/shared/testing';
 import { formatReport, runMixedLoad } from '../test/support/mixed-load';
 import { startTestPlatform } from '../test/support/test-platform';

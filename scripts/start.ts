@@ -38,7 +38,7 @@ const dataRoot = path.resolve(env.DATA_DIR ?? path.join(REPO_ROOT, '.data'));
 const services: ServiceSpec[] = [
   {
     name: 'users',
-    entry: 'subgraphs/users/src/index.ts',
+    entry: 'subgraphs/users/src/main.ts',
     url: `http://localhost:${usersPort}/graphql`,
     env: {
       PORT: usersPort,
@@ -51,7 +51,7 @@ const services: ServiceSpec[] = [
   },
   {
     name: 'orders',
-    entry: 'subgraphs/orders/src/index.ts',
+    entry: 'subgraphs/orders/src/main.ts',
     url: `http://localhost:${ordersPort}/graphql`,
     env: {
       PORT: ordersPort,
@@ -65,7 +65,7 @@ const services: ServiceSpec[] = [
   },
   {
     name: 'gateway',
-    entry: 'gateway/src/index.ts',
+    entry: 'gateway/src/main.ts',
     url: `http://localhost:${gatewayPort}/graphql`,
     env: {
       PORT: gatewayPort,
@@ -82,10 +82,10 @@ let stopping = false;
 function launch(spec: ServiceSpec): ChildProcess {
   // Per-service variables are set below; the rest of the environment passes through.
   const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
-  // The telemetry preload runs before the service's modules load (shared/src/telemetry/register.ts).
-  // Development keeps TypeScript lines in stack traces; production images run without source
-  // maps (shared/src/lifecycle/source-map-policy.ts).
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', spec.entry], {
+  // Development runs the TypeScript sources (no build step, so a start is as fast as the
+  // services' own), with the workspaces resolving each other's sources and TypeScript lines in
+  // stack traces. Production runs the compiled `dist/main.js` (README, Production runtime).
+  const child = spawn(process.execPath, ['--enable-source-maps', '--conditions=@fedshop/source', '--import', 'tsx', spec.entry], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(
       Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),

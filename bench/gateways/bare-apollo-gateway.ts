@@ -3,7 +3,7 @@
  * `startStandaloneServer` and no plugins, options or caches of ours: the baseline our
  * gateway's auth, limits and telemetry are measured against. It only forwards the
  * Authorization header (the subgraphs verify the token themselves) and routes to the
- * running subgraphs. Run as its own process: `node --import tsx bench/gateways/bare-apollo-gateway.ts`
+ * running subgraphs. Run as its own process, compiled like ours: `node bench/dist/gateways/bare-apollo-gateway.js`
  * with PORT, SUPERGRAPH_PATH, USERS_URL and ORDERS_URL set.
  */
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';

@@ -5,7 +5,7 @@
  * the token), and the landing page, which is off. One default matters for reading the numbers:
  * identical subgraph queries in flight at the same moment share one fetch
  * (`deduplicateInflightRequests`); DEDUPLICATE_INFLIGHT=false turns that off. Run as its own
- * process: `node --import tsx bench/gateways/hive-gateway.ts` with PORT, SUPERGRAPH_PATH,
+ * process, compiled like ours: `node bench/dist/gateways/hive-gateway.js` with PORT, SUPERGRAPH_PATH,
  * USERS_URL and ORDERS_URL set.
  */
 import { createServer, type RequestListener } from 'node:http';

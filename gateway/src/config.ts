@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, parseEnv, shutdownEnvSchema, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared';
+import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
+import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 import { edgeConfig, edgeEnvSchema } from './edge/edge-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');

@@ -1,4 +1,4 @@
-import type { Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
 import type { RateLimitDecision } from './edge/rate-limit';
 
 /** Per-request state of the gateway. */

@@ -2,22 +2,14 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import {
-  ERROR_CODES,
-  REQUEST_REJECTION_CODES,
-  createGraphQLErrorFormatter,
-  createLogger,
-  stringifyCompactResult,
-  createServiceMetrics,
-  createTokenVerifier,
-  graphqlTelemetryPlugin,
-  healthRoutes,
-  runServiceMain,
-  serveMetrics,
-  startHttpServer,
-  type Logger,
-} from '@fedshop/shared';
-import { loadConfig, type GatewayConfig } from './config';
+import { createTokenVerifier } from '@fedshop/shared/auth';
+import { ERROR_CODES, REQUEST_REJECTION_CODES, createGraphQLErrorFormatter } from '@fedshop/shared/errors';
+import { stringifyCompactResult } from '@fedshop/shared/graphql';
+import { healthRoutes, startHttpServer } from '@fedshop/shared/http';
+import { createLogger, type Logger } from '@fedshop/shared/logging';
+import { createServiceMetrics, serveMetrics } from '@fedshop/shared/metrics';
+import { graphqlTelemetryPlugin } from '@fedshop/shared/telemetry';
+import type { GatewayConfig } from './config';
 import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
 import { SubgraphDataSource } from './subgraphs/subgraph-data-source';
@@ -29,8 +21,8 @@ import { Counter } from 'prom-client';
 
 export { loadConfig, type GatewayConfig } from './config';
 
-const SERVICE = 'gateway';
-const VERSION: string = require('../package.json').version;
+export const SERVICE = 'gateway';
+export const VERSION: string = require('../package.json').version;
 
 export interface RunningGateway {
   /** Base URL (GraphQL at /graphql). */
@@ -165,6 +157,3 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   };
 }
 
-if (require.main === module) {
-  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startGateway });
-}

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { applyMigrations } from '@fedshop/shared';
+import { applyMigrations } from '@fedshop/shared/database';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@fedshop/shared/testing';
 import { REPO_ROOT, SUBGRAPH_DATABASES, type SubgraphName } from '../../scripts/lib/subgraph-databases';
 import { diffDatamodels } from './support/diff-datamodels';

@@ -115,7 +115,7 @@ describe('docker-compose.yml: the local stack', () => {
     for (const subgraph of SUBGRAPHS) {
       const migrate = dev.services[`${subgraph}-migrate`]!;
       expect(migrate.image).toBe(dev.services[subgraph]!.image);
-      expect(migrate.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts', subgraph]);
+      expect(migrate.command).toEqual(['node', 'dist/migrate.js']);
       expect(migrate.environment).toEqual({ DATABASE_URL: dev.services[subgraph]!.environment.DATABASE_URL });
       expect(migrate.restart ?? 'no').toBe('no');
     }
@@ -205,8 +205,12 @@ describe('docker-compose.prod.yml: production overrides', () => {
         const source = typeof entry === 'string' ? entry : entry.source;
         expect({ name, source, defined: source in prod.secrets }).toEqual({ name, source, defined: true });
       }
-      // An overridden entrypoint clears the image's CMD: the command must then be explicit.
+      // An overridden entrypoint clears the image's CMD: the command must then be explicit, and
+      // for a platform service it is the image's own (compiled code, plain node).
       if (definition.entrypoint) expect({ name, command: Boolean(definition.command) || definition.image === undefined }).toEqual({ name, command: true });
+      if (definition.entrypoint && (name === 'users' || name === 'orders' || name === 'gateway')) {
+        expect({ name, command: definition.command }).toEqual({ name, command: ['node', 'dist/main.js'] });
+      }
     }
     expect(secretTargets(prod.services.users!)).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_PRIVATE_KEY']));
     expect(prod.services['users-db']!.environment).not.toHaveProperty('POSTGRES_PASSWORD');
@@ -217,7 +221,7 @@ describe('docker-compose.prod.yml: production overrides', () => {
   test('when the secrets entrypoint runs, then it exports each mounted file as the variable named after it and runs the command', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { runIsolated, minimalEnv } = await import('./support/process');
+    const { runIsolated, minimalEnv } = require('./support/process') as typeof import('./support/process');
     const dir = mkdtempSync(path.join(tmpdir(), 'fedshop-secrets-'));
     try {
       writeFileSync(path.join(dir, 'DATABASE_URL'), 'postgres://u:p@db:5432/users\n');

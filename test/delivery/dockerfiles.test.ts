@@ -1,15 +1,15 @@
 /**
  * Delivery: one Dockerfile per service, read statically (no Docker engine on these machines):
- * multi-stage on a Node LTS slim base, generated code rebuilt in the build stage, only that
- * workspace's production dependencies, non-root, a HEALTHCHECK on /healthz, the service's real
- * ports and entry point, and nothing copied that the build context (.dockerignore) leaves out.
+ * multi-stage on a Node LTS slim base, generated code rebuilt and everything compiled in the build
+ * stage, only that workspace's production dependencies, compiled JavaScript run by plain node,
+ * non-root, a HEALTHCHECK on /healthz, the service's real ports, and nothing copied that the
+ * build context (.dockerignore) leaves out. production-dependencies.test.ts installs and runs
+ * what these files describe.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { copyArguments, execForm, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
 import { REPO_ROOT, SERVICES } from './support/services';
-
-const WORKSPACE_MANIFESTS = ['shared/package.json', 'gateway/package.json', 'subgraphs/users/package.json', 'subgraphs/orders/package.json'];
 
 function read(workspace: string): Dockerfile {
   return parseDockerfile(readFileSync(path.join(REPO_ROOT, workspace, 'Dockerfile'), 'utf8'));
@@ -46,22 +46,23 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     for (const stage of dockerfile.stages) expect(stage.image).toMatch(/^node:24(\.\d+)*-(bookworm-)?slim$/);
   });
 
-  test('when the build stage runs, then it installs from the lockfile and regenerates the committed generated code', () => {
+  test('when the build stage runs, then it installs from the lockfile, regenerates the committed generated code and compiles', () => {
     expect(build).toBeDefined();
     const runs = args(build!, 'RUN').join('\n');
     expect(runs).toMatch(/npm ci\b/);
     expect(runs).toContain('npm run proto');
     if (candidate.name !== 'gateway') expect(runs).toContain('npm run prisma:generate');
     else expect(runs).toContain('npm run compose -- --check');
+    expect(runs).toContain('npm run build');
   });
 
-  test('when dependencies are installed for the runtime, then only this workspace’s production ones are, from the lockfile', () => {
+  test('when dependencies are installed for the runtime, then the manifests are narrowed to this workspace and installed without dev tools', () => {
     const deps = dockerfile.stages.find((stage) => stage.name === 'deps')!;
     const install = args(deps, 'RUN').join('\n');
-    expect(install).toMatch(new RegExp(`npm ci --omit=dev --workspace ${candidate.workspace.replace('/', '\\/')} --include-workspace-root=false`));
-    // npm ci checks the lockfile against every workspace manifest, so all of them are copied.
+    expect(install).toContain(`node /tmp/narrow-to-workspace.cjs ${candidate.workspace}`);
+    expect(install).toMatch(/npm install --omit=dev\b/);
     const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
-    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...WORKSPACE_MANIFESTS]));
+    expect(copied).toEqual(['package.json', 'package-lock.json', 'shared/package.json', `${candidate.workspace}/package.json`, 'scripts/narrow-to-workspace.cjs']);
     expect(args(runtime, 'RUN')).toEqual([]);
   });
 
@@ -75,22 +76,17 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     if (candidate.grpcPort) expect(env).toMatch(new RegExp(`GRPC_PORT=${candidate.grpcPort}\\b`));
   });
 
-  test('when the health check and command are read, then Docker probes /healthz with node and starts the service entry after the telemetry preload', () => {
+  test('when the health check and command are read, then Docker probes /healthz with node and runs the compiled entry with plain node', () => {
     const [healthcheck] = args(runtime, 'HEALTHCHECK');
     expect(healthcheck).toBeDefined();
     const probe = execForm(healthcheck!.replace(/^(--\S+\s+)*CMD\s+/, ''));
     expect(probe?.slice(0, 2)).toEqual(['node', '-e']);
     expect(probe?.[2]).toContain(`process.env.PORT||${candidate.httpPort}`);
     expect(probe?.[2]).toContain('/healthz');
-    // The preload patches @grpc/grpc-js and node:http before the service loads them (shared/src/telemetry/register.ts).
-    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual([
-      'node',
-      '--import',
-      'tsx',
-      '--import',
-      '@fedshop/shared/telemetry/register',
-      candidate.entry,
-    ]);
+    // No tsx, no loader flags: dist/main.js installs the tracing instrumentations itself, first.
+    expect(args(runtime, 'WORKDIR').at(-1)).toBe(`/app/${candidate.workspace}`);
+    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', 'dist/main.js']);
+    expect(`/app/${candidate.workspace}/dist/main.js`).toBe(`/app/${candidate.entry}`);
   });
 
   test('when the runtime stage copies files, then each comes from the build or deps stage or exists in the build context', () => {
@@ -109,8 +105,9 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
       .map(copyArguments)
       .filter((copy) => copy.from === 'build')
       .flatMap((copy) => copy.sources);
-    // Generated gRPC stubs and (subgraphs) the Prisma client come from the build stage, not the context.
-    expect(fromBuild).toEqual(expect.arrayContaining(['/src/shared/src', `/src/${candidate.workspace}/src`]));
+    // Compiled code (generated gRPC stubs and Prisma client included) comes from the build stage; no sources ship.
+    expect(fromBuild).toEqual(expect.arrayContaining(['/src/shared/dist', `/src/${candidate.workspace}/dist`]));
+    expect(fromBuild.filter((source) => source.endsWith('/src'))).toEqual([]);
   });
 });
 
@@ -144,10 +141,12 @@ describe('files the services read by default', () => {
 });
 
 describe('subgraph images carry their migrations', () => {
-  test.each(['users', 'orders'])('when the %s image is read, then it holds the migration script and that subgraph’s migrations only', (name) => {
+  test.each(['users', 'orders'])('when the %s image is read, then it holds its compiled migration command and that subgraph’s migrations only', (name) => {
     const runtime = read(`subgraphs/${name}`).stages.at(-1)!;
     const sources = args(runtime, 'COPY').flatMap((line) => copyArguments(line).sources);
-    expect(sources).toEqual(expect.arrayContaining([`prisma/${name}/migrations`, 'scripts/migrate.ts', 'scripts/lib/subgraph-databases.ts']));
+    expect(sources).toEqual(expect.arrayContaining([`prisma/${name}/migrations`, `/src/subgraphs/${name}/dist`]));
+    // `node dist/migrate.js` is compiled from the service's own src/migrate.ts.
+    expect(existsSync(path.join(REPO_ROOT, `subgraphs/${name}/src/migrate.ts`))).toBe(true);
     const other = name === 'users' ? 'orders' : 'users';
     expect(sources.filter((source) => source.includes(other))).toEqual([]);
   });
@@ -155,10 +154,10 @@ describe('subgraph images carry their migrations', () => {
 
 describe('.dockerignore', () => {
   test('when the build context is filtered, then local state and secrets stay out and the sources stay in', () => {
-    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts']) {
+    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts', 'gateway/dist/main.js']) {
       expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true });
     }
-    for (const file of ['package-lock.json', 'shared/src/index.ts', 'proto/buf.yaml', 'supergraph.graphql', 'rover.yaml', 'scripts/compose.ts', 'prisma/users/migrations']) {
+    for (const file of ['package-lock.json', 'shared/src/errors/index.ts', 'proto/buf.yaml', 'supergraph.graphql', 'rover.yaml', 'scripts/compose.ts', 'prisma/users/migrations']) {
       expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: false });
     }
   });

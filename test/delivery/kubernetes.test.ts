@@ -237,7 +237,7 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
       const [container] = podTemplate(job).spec.containers;
       const serviceSpec = serviceContainer(resources, SERVICES.find((candidate) => candidate.name === name)!);
       expect(container!.image).toBe(serviceSpec.image);
-      expect(container!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts', name]);
+      expect(container!.command).toEqual(['node', 'dist/migrate.js']);
       const database = (spec: Container) => spec.env?.find((variable) => variable.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
       expect(database(container!)).toEqual(database(serviceSpec));
       expect(database(container!)).toEqual({ name: `${name}-secrets`, key: 'DATABASE_URL' });

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { healthRoutes } from '@fedshop/shared';
+import { healthRoutes } from '@fedshop/shared/http';
 import { minimalEnv, runIsolated } from './support/process';
 import { configProblems, REPO_ROOT, requiredInProduction, SERVICES, service, variablesRead } from './support/services';
 
-/** Starts a service entry the way its image does, with only the given environment. */
+/** Starts a service's compiled entry the way its image does (`node dist/main.js`), with only the given environment. */
 function startWithEnv(entry: string, env: Record<string, string>) {
-  return runIsolated(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env: { ...minimalEnv(), ...env } }).then((result) => ({ ...result, problems: result.stderr.split('\n').filter((line) => line.startsWith('  - ')) }));
+  return runIsolated(process.execPath, [entry], { cwd: REPO_ROOT, env: { ...minimalEnv(), ...env } }).then((result) => ({ ...result, problems: result.stderr.split('\n').filter((line) => line.startsWith('  - ')) }));
 }
 
 describe('service configuration as deployments see it', () => {
@@ -68,7 +68,7 @@ describe('service configuration as deployments see it', () => {
 });
 
 describe('production start with a bad environment', () => {
-  // The three services start at once (each start is a whole Node process with tsx).
+  // The three services start at once (each start is a whole Node process).
   type Outcome = Awaited<ReturnType<typeof startWithEnv>>;
   let users: Outcome;
   let orders: Outcome;
@@ -76,14 +76,14 @@ describe('production start with a bad environment', () => {
   beforeAll(async () => {
     const production = { NODE_ENV: 'production' };
     [users, orders, gateway] = await Promise.all([
-      startWithEnv('subgraphs/users/src/index.ts', {
+      startWithEnv('subgraphs/users/dist/main.js', {
         ...production,
         PORT: 'eighty',
         DATABASE_URL: 'mysql://users@db/users',
         ADMIN_EMAIL: 'ops@example.com',
       }),
-      startWithEnv('subgraphs/orders/src/index.ts', { ...production, GRPC_PORT: '70000', JWKS_URL: 'not a url', SEED_CATALOG: 'sometimes' }),
-      startWithEnv('gateway/src/index.ts', { ...production, PORT: '-1', USERS_URL: 'not a url', SUBGRAPH_TIMEOUT_MS: '0' }),
+      startWithEnv('subgraphs/orders/dist/main.js', { ...production, GRPC_PORT: '70000', JWKS_URL: 'not a url', SEED_CATALOG: 'sometimes' }),
+      startWithEnv('gateway/dist/main.js', { ...production, PORT: '-1', USERS_URL: 'not a url', SUBGRAPH_TIMEOUT_MS: '0' }),
     ]);
   }, 60_000);
 

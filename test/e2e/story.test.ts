@@ -1,5 +1,6 @@
-import { errorCodes } from '../support/graphql-client';
-import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/test-platform';
+import { errorCodes, type GraphQLSend } from '../support/graphql-client';
+import { startProcessPlatform } from '../support/process-platform';
+import { startTestPlatform, TEST_ADMIN } from '../support/test-platform';
 
 const SIGN_UP = /* GraphQL */ `
   mutation SignUp($input: SignUpInput!) {
@@ -20,10 +21,18 @@ const MY_ORDERS = /* GraphQL */ `
     me { id email orders { totalCount edges { node { id status totalCents items { quantity product { sku } } } } } }
   }`;
 
-describe('the shop story through the gateway', () => {
-  let platform: TestPlatform;
+/**
+ * The story runs twice: against the services started in this process from their sources (what
+ * development runs), and against the compiled services as separate processes (`node dist/main.js`,
+ * what the images run), so that what ships is what is tested.
+ */
+describe.each([
+  ['started in-process from sources', startTestPlatform],
+  ['compiled, each its own process', startProcessPlatform],
+] as const)('the shop story through the gateway, services %s', (_how, start: () => Promise<{ gql: GraphQLSend; stop(): Promise<void> }>) => {
+  let platform: { gql: GraphQLSend; stop(): Promise<void> };
   beforeAll(async () => {
-    platform = await startTestPlatform();
+    platform = await start();
   });
   afterAll(async () => {
     await platform?.stop();

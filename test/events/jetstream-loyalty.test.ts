@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import pino from 'pino';
-import { connectJetStreamBus, lazyEventBus, ORDERS_STREAM, orderEventsV1, type EventBus } from '@fedshop/shared';
+import { connectJetStreamBus, lazyEventBus, ORDERS_STREAM, orderEventsV1, type EventBus } from '@fedshop/shared/events';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { readMetric, startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/test-platform';
 
@@ -49,7 +50,7 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
   afterAll(async () => {
     await Promise.all([usersDb?.end(), ordersDb?.end()]);
     await platform?.stop();
-    await (await nats?.jetstreamManager())?.consumers.delete('ORDERS', durable).catch(() => undefined);
+    await (nats ? await jetstreamManager(nats) : undefined)?.consumers.delete('ORDERS', durable).catch(() => undefined);
     await Promise.all([ordersBus?.close(), usersBus?.close(), nats?.drain()]);
     await proxy?.close();
   });
@@ -117,7 +118,7 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
   }, 120_000);
 
   const publish = async (subject: string, bytes: Uint8Array, msgId: string) => {
-    await nats.jetstream().publish(subject, bytes, { msgID: msgId });
+    await jetstream(nats).publish(subject, bytes, { msgID: msgId });
   };
 
   test('when the same event is published twice (two message ids), then it is applied once', async () => {

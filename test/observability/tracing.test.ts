@@ -17,7 +17,7 @@ let platform: TestPlatform;
 beforeAll(async () => {
   // Before the services' modules load: the gRPC clients are built as their modules load.
   telemetry = installTestTelemetry();
-  const { startTestPlatform } = await import('../support/test-platform');
+  const { startTestPlatform } = require('../support/test-platform') as typeof import('../support/test-platform');
   platform = await startTestPlatform();
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, freePort, type TestDatabase } from '@fedshop/shared/testing';
@@ -10,16 +10,17 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 
 export type ServiceName = 'users' | 'orders' | 'gateway';
 
-const ENTRY: Record<ServiceName, string> = {
-  users: 'subgraphs/users/src/index.ts',
-  orders: 'subgraphs/orders/src/index.ts',
-  gateway: 'gateway/src/index.ts',
+/**
+ * What the images run: each service's compiled entry point, plain `node dist/main.js`. `npm test`
+ * builds once before jest starts (package.json), so these tests exercise what ships.
+ */
+export const COMPILED_ENTRY: Record<ServiceName, string> = {
+  users: 'subgraphs/users/dist/main.js',
+  orders: 'subgraphs/orders/dist/main.js',
+  gateway: 'gateway/dist/main.js',
 };
 
-/** How every start command runs a service entry: TypeScript through tsx, the telemetry preload first. */
-export const SERVICE_NODE_ARGS = ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register'];
-
-/** One service running as its own OS process, exactly as `npm start` runs it. */
+/** One service running as its own OS process, compiled, as its image runs it. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private output = '';
@@ -33,7 +34,9 @@ export class ServiceProcess {
 
   /** Starts the process and resolves once its /readyz answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
-    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ENTRY[this.name]], {
+    const entry = path.join(REPO_ROOT, COMPILED_ENTRY[this.name]);
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (jest's global setup builds before every run)`);
+    const child = spawn(process.execPath, [entry], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

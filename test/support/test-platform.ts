@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InProcessBus, ORDERS_STREAM, type EventBus } from '@fedshop/shared';
+import { InProcessBus, ORDERS_STREAM, type EventBus } from '@fedshop/shared/events';
 import { captureLogger, createTestDatabase, freePort, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { loadConfig as loadOrdersConfig, startOrdersService, type RunningOrdersService } from '../../subgraphs/orders/src';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { readMigrations } from '@fedshop/shared';
+import { readMigrations } from '@fedshop/shared/database';
 import { createTestDatabase, type TestDatabase } from '@fedshop/shared/testing';
 
 const run = promisify(execFile);

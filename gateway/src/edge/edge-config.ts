@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env } from '@fedshop/shared';
+import { env } from '@fedshop/shared/config';
 import { parseTrustedProxies } from './client-address';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');

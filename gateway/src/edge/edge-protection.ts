@@ -1,5 +1,5 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import type { TokenVerifier } from '@fedshop/shared';
+import type { TokenVerifier } from '@fedshop/shared/auth';
 import type { ValidationRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
-import { AppError } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { checkDocumentSize, operationCost, operationLimitRules, type OperationLimits } from './operation-limits';
 

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { AppError, type RequestRejectionCode } from '@fedshop/shared';
+import { AppError, type RequestRejectionCode } from '@fedshop/shared/errors';
 import {
   getNamedType,
   getNullableType,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AppError } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
 import type { EdgeMetrics } from './edge-metrics';
 import { rejection } from './rejection';
 

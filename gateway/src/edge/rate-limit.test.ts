@@ -1,4 +1,4 @@
-import type { AppError } from '@fedshop/shared';
+import type { AppError } from '@fedshop/shared/errors';
 import { captureLogger } from '@fedshop/shared/testing';
 import { GraphQLError } from 'graphql';
 import { Registry } from 'prom-client';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError, rateLimited } from '@fedshop/shared';
+import { AppError, rateLimited } from '@fedshop/shared/errors';
 import type { Logger } from 'pino';
 import { addressBucketKey } from './client-address';
 import type { EdgeMetrics } from './edge-metrics';

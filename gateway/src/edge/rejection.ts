@@ -1,5 +1,5 @@
 import { HeaderMap } from '@apollo/server';
-import type { AppError } from '@fedshop/shared';
+import type { AppError } from '@fedshop/shared/errors';
 import { GraphQLError } from 'graphql';
 
 /**

@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { parseBearerToken, setRequestUser, toContextError, type RequestInfo, type TokenVerifier, type Viewer } from '@fedshop/shared';
+import { parseBearerToken, type TokenVerifier, type Viewer } from '@fedshop/shared/auth';
+import { setRequestUser } from '@fedshop/shared/context';
+import { toContextError } from '@fedshop/shared/graphql';
+import type { RequestInfo } from '@fedshop/shared/http';
 import type { GatewayContext } from '../gateway-context';
 import { clientAddress, type TrustedProxies } from './client-address';
 import type { EdgeMetrics } from './edge-metrics';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
 import { Registry } from 'prom-client';
 import type { Agent } from 'undici';
 import type { GatewayContext } from '../gateway-context';

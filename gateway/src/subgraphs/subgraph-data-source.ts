@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError, serviceUnavailable, REQUEST_ID_HEADER } from '@fedshop/shared';
+import { AppError, serviceUnavailable } from '@fedshop/shared/errors';
+import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
 import { getOperationAST, Lexer, OperationTypeNode, parse, Source, TokenKind } from 'graphql';
 import type { Agent } from 'undici';
 import type { GatewayContext } from '../gateway-context';

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS } from '@fedshop/shared';
+import { LATENCY_BUCKETS } from '@fedshop/shared/metrics';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** What one subgraph fetch came to, as the `result` label has it. */

@@ -206,7 +206,7 @@ describe('createTokenVerifier', () => {
     let server: Server;
     let jwksRequests = 0;
     beforeAll(async () => {
-      server = createServer((req, res) => {
+      server = createServer((_req, res) => {
         jwksRequests++;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
       });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { serviceUnavailable } from '../errors/app-error';
-import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './embedded-postgres';
+import type { RunningEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations, getMigrationStatus } from './migrations';
 
 /** How a service reaches its own database: the part of its config every subgraph shares. */
@@ -88,6 +88,22 @@ export function createPool(url: string, options: { max?: number; applicationName
 }
 
 /**
+ * The embedded cluster is a development tool (a beta package, with PostgreSQL binaries inside):
+ * required only when no URL is given, and not installed in the images, whose config requires
+ * DATABASE_URL in production.
+ */
+function loadEmbeddedPostgres(): typeof import('./embedded-postgres') {
+  try {
+    return require('./embedded-postgres') as typeof import('./embedded-postgres');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') {
+      throw new Error('DATABASE_URL is not set and embedded PostgreSQL (a development tool) is not installed here: set DATABASE_URL');
+    }
+    throw error;
+  }
+}
+
+/**
  * Connects a service to its own database: the given URL, or an embedded cluster of its own
  * when none is given. Creates the database if missing and applies migrations when asked.
  */
@@ -95,7 +111,7 @@ export async function openDatabase(config: DatabaseConfig, options: DatabaseOpti
   let embedded: RunningEmbeddedPostgres | undefined;
   let url = config.url;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ ...config.embedded, logger: options.logger });
+    embedded = await loadEmbeddedPostgres().startEmbeddedPostgres({ ...config.embedded, logger: options.logger });
     url = embedded.urlFor(config.embedded.database);
   }
   try {

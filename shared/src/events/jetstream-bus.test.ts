@@ -7,7 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pino from 'pino';
 import type { DeliveredEvent, EventBus } from './event-bus';
 import { connectJetStreamBus } from './jetstream-bus';
@@ -33,7 +34,7 @@ describeWithNats('the JetStream bus', () => {
     propagation.disable();
     context.disable();
     const nats = await connect({ servers: NATS_URL });
-    await (await nats.jetstreamManager()).streams.delete(stream.name).catch(() => false);
+    await (await jetstreamManager(nats)).streams.delete(stream.name).catch(() => false);
     await nats.close();
   });
 

@@ -1,13 +1,5 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  connect,
-  headers as natsHeaders,
-  nanos,
-  type JetStreamClient,
-  type JetStreamManager,
-  type NatsConnection,
-} from 'nats';
+import { AckPolicy, DeliverPolicy, jetstream as jetStreamClient, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withConsumedEventSpan } from '../telemetry/event-trace-context';
 import type { EventBus, StreamSpec, SubscribeOptions, Subscription } from './event-bus';
@@ -43,9 +35,9 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });
-  const manager: JetStreamManager = await connection.jetstreamManager();
+  const manager: JetStreamManager = await jetstreamManager(connection);
   await ensureStream(manager, options.stream);
-  const jetstream: JetStreamClient = connection.jetstream();
+  const jetstream: JetStreamClient = jetStreamClient(connection);
   const subscriptions: Subscription[] = [];
   void (async () => {
     for await (const status of connection.status()) {
@@ -92,7 +84,7 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
               subject: message.subject,
               data: message.data,
               id: message.headers?.get('Nats-Msg-Id') || undefined,
-              redeliveries: message.info.redeliveryCount - 1,
+              redeliveries: message.info.deliveryCount - 1,
               traceparent: message.headers?.get(TRACEPARENT_HEADER) || undefined,
             };
             await withConsumedEventSpan(event, 'nats', () => subscribe.handler(event));

@@ -5,7 +5,7 @@ import {
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { fromGrpcError } from '../errors/grpc-status';
+import { fromGrpcError } from './grpc-status';
 import type { GrpcMetrics } from '../metrics/grpc-metrics';
 import { clientMetricsInterceptor } from './grpc-call-metrics';
 

@@ -13,7 +13,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error';
 import { runInRequestScope } from '../context/request-scope';
-import { toGrpcStatus } from '../errors/grpc-status';
+import { toGrpcStatus } from './grpc-status';
 import { translateInfrastructureError } from '../errors/infrastructure-errors';
 import type { GrpcMetrics } from '../metrics/grpc-metrics';
 import { grpcStatusName, serverMetricsInterceptor } from './grpc-call-metrics';

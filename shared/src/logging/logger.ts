@@ -58,6 +58,16 @@ export function requestLogFields(): Record<string, string> {
   return fields;
 }
 
+/** pino-pretty is a development tool: images do not install it, and then lines stay JSON. */
+function prettyPrinterInstalled(): boolean {
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The one way services build their root logger: JSON lines, redacted, with service and
  * version, and the request's ids on every line logged while serving it (`requestLogFields`;
@@ -74,7 +84,7 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { level: (label) => ({ level: label }) },
   };
   if (options.destination) return pino(pinoOptions, options.destination);
-  if (options.pretty) {
+  if (options.pretty && prettyPrinterInstalled()) {
     return pino({
       ...pinoOptions,
       transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,version' } },

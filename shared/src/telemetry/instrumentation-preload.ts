@@ -1,4 +1,4 @@
-/** Set by `register.ts`; a global symbol, so any copy of this module sees the same answer. */
+/** Set by `registerServiceInstrumentations`; a global symbol, so any copy of this module sees the same answer. */
 const PRELOADED = Symbol.for('fedshop.telemetry.instrumentationsPreloaded');
 
 type Holder = { [PRELOADED]?: true };
@@ -11,7 +11,7 @@ export function markInstrumentationsPreloaded(): boolean {
   return true;
 }
 
-/** Whether `register.ts` ran before the service's modules loaded (startTelemetry warns otherwise). */
+/** Whether `registerServiceInstrumentations` ran before the service's modules loaded (startTelemetry warns otherwise). */
 export function instrumentationsPreloaded(): boolean {
   return (globalThis as Holder)[PRELOADED] === true;
 }

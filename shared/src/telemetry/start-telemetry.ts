@@ -11,10 +11,7 @@ import {
   type SpanKind,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -27,6 +24,7 @@ import {
   type SamplingResult,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { outsideRequestScope } from '../context/request-scope';
@@ -102,7 +100,7 @@ export function otlpTracesUrl(endpoint: string): string {
 
 /**
  * Starts tracing for this process, from the service's parsed config: registers the global
- * tracer provider (spans of the instrumentations preloaded by `register.ts`, of Apollo Gateway
+ * tracer provider (spans of the instrumentations the service installed first, of Apollo Gateway
  * and of our own GraphQL operation spans all go to it), W3C trace context propagation and the
  * async-local-storage context manager.
  *
@@ -118,38 +116,36 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { settings, logger } = options;
   const processors = [...(options.spanProcessors ?? [])];
   if (settings.otlpEndpoint) {
-    const Exporter = settings.otlpProtocol === 'http/json' ? OTLPJsonTraceExporter : OTLPProtobufTraceExporter;
+    // Only the exporter asked for is loaded (each brings its own encoder).
+    const { OTLPTraceExporter: Exporter } =
+      settings.otlpProtocol === 'http/json'
+        ? (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http'))
+        : (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto'));
     processors.push(new BatchSpanProcessor(new Exporter({ url: otlpTracesUrl(settings.otlpEndpoint) })));
   }
   const recording = processors.length > 0;
-  // Everything NodeSDK would otherwise take from OTEL_* variables is given explicitly: config is
-  // parsed once (telemetry-config.ts), and its defaults would export metrics and logs over OTLP
-  // to localhost:4318. Metrics are Prometheus' (prom-client), logs are pino's.
-  const sdk = new NodeSDK({
+  // The tracer provider alone, not NodeSDK: NodeSDK would also read OTEL_* variables on its own
+  // (config is parsed once, telemetry-config.ts) and installs OTLP/gRPC exporters for metrics and
+  // logs this platform does not use (metrics are Prometheus', logs are pino's), with @grpc/grpc-js.
+  const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.service,
       [ATTR_SERVICE_VERSION]: options.version,
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
     }),
-    autoDetectResources: false,
     sampler: recording ? buildSampler(settings) : new AlwaysOffSampler(),
-    // With nowhere to send spans a provider is still registered (NodeSDK registers none for an
-    // empty list), so that requests get trace and span ids for the logs and `traceparent`.
+    // With nowhere to send spans a provider is still registered, so that requests get trace and
+    // span ids for the logs and `traceparent`.
     spanProcessors: recording ? processors : [new NoopSpanProcessor()],
-    metricReaders: [],
-    logRecordProcessors: [],
-    // Installed by the preload (register.ts) before the service's modules load.
-    instrumentations: [],
-    // Trace context only: W3C baggage from public clients is not something to pass on to subgraphs.
-    textMapPropagator: new W3CTraceContextPropagator(),
   });
-  sdk.start();
-  // After the SDK: it installs a console diagnostics logger when OTEL_LOG_LEVEL is set.
+  // Registers the async-local-storage context manager too. Trace context only: W3C baggage from
+  // public clients is not something to pass on to subgraphs.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
   routeDiagnostics(logger);
   if (settings.otlpEndpoint) {
     if (!instrumentationsPreloaded()) {
       logger.warn(
-        'tracing without HTTP, gRPC and SQL spans: start the service with `--import @fedshop/shared/telemetry/register`',
+        'tracing without HTTP, gRPC and SQL spans: the service did not call registerServiceInstrumentations before loading its modules',
       );
     }
     const { otlpEndpoint, otlpProtocol, sampler, samplerRatio } = settings;
@@ -157,7 +153,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   return {
     async shutdown() {
-      await sdk.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
+      await provider.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
       trace.disable();
       context.disable();
       propagation.disable();

@@ -16,7 +16,7 @@ export interface TestTelemetry {
 
 /**
  * Tracing for services started inside a test process: every span is recorded and kept in
- * memory, with the same instrumentations `register.ts` installs in a real process. jest loads
+ * memory, with the instrumentations a real process installs (`registerServiceInstrumentations`). jest loads
  * modules through its own registry, which the instrumentations' require hooks never see, so
  * their patches are applied here to the modules as jest resolves them.
  *
@@ -26,7 +26,7 @@ export interface TestTelemetry {
  */
 export function installTestTelemetry(): TestTelemetry {
   const exporter = new InMemorySpanExporter();
-  const instrumentations = createInstrumentations();
+  const instrumentations = createInstrumentations(['http', 'undici', 'grpc', 'prisma']);
   for (const instrumentation of instrumentations) {
     for (const definition of instrumentation.getModuleDefinitions()) {
       if (!definition.patch) continue;

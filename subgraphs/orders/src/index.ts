@@ -1,25 +1,19 @@
-import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  ORDERS_STREAM,
-  createLogger,
-  currentRequestId,
-  createServiceMetrics,
-  createTokenVerifier,
-  openDatabase,
-  orderV1,
-  runServiceMain,
-  serveSubgraph,
-  viewerFromRequest,
-  openEventBus,
-  type EventBus,
-  type Logger,
-} from '@fedshop/shared';
+import { createTokenVerifier } from '@fedshop/shared/auth';
+import { currentRequestId } from '@fedshop/shared/context';
+import { openDatabase } from '@fedshop/shared/database';
+import { ORDERS_STREAM, openEventBus, type EventBus } from '@fedshop/shared/events';
+import { viewerFromRequest } from '@fedshop/shared/graphql';
+import { orderV1 } from '@fedshop/shared/grpc';
+import { createLogger, type Logger } from '@fedshop/shared/logging';
+import { createServiceMetrics } from '@fedshop/shared/metrics';
+import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
 import { startOutboxRelay } from './events/outbox-relay';
 import { createOutboxRepository } from './repositories/outbox-repository';
-import { loadConfig, type OrdersConfig } from './config';
+import type { OrdersConfig } from './config';
+import { ORDERS_MIGRATIONS_DIR } from './migrations';
 import { SEED_CATALOG } from './domain/seed-catalog';
 import { PrismaClient } from './generated/prisma/client';
 import type { OrdersContext } from './graphql/context';
@@ -30,11 +24,11 @@ import { createOrderRepository } from './repositories/order-repository';
 import { createProductRepository } from './repositories/product-repository';
 import type { OrdersDependencies } from './use-cases/dependencies';
 
+export { ORDERS_MIGRATIONS_DIR } from './migrations';
 export { loadConfig, type OrdersConfig } from './config';
 
-const SERVICE = 'orders';
-const VERSION: string = require('../package.json').version;
-export const ORDERS_MIGRATIONS_DIR = path.resolve(__dirname, '../../../prisma/orders/migrations');
+export const SERVICE = 'orders';
+export const VERSION: string = require('../package.json').version;
 
 export interface RunningOrdersService {
   /** Base URL of the HTTP server (GraphQL at /graphql). */
@@ -138,6 +132,3 @@ export async function startOrdersService(
   }
 }
 
-if (require.main === module) {
-  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startOrdersService });
-}

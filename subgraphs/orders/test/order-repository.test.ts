@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { AppError, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
+import { ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
 import { priceOrder, type PricedOrder } from '../src/domain/pricing';
 import type { Product } from '../src/domain/order';
 import { PrismaClient } from '../src/generated/prisma/client';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { orderV1 } from '@fedshop/shared';
+import { orderV1 } from '@fedshop/shared/grpc';
 import { startOrdersUnderTest, uniqueSku, type Account, type OrdersUnderTest } from './support/orders-under-test';
 
 describe('gRPC order.v1.OrderService/CountOpenOrders', () => {

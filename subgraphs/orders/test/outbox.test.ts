@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, connect, type NatsConnection } from 'nats';
-import { orderEventsV1 } from '@fedshop/shared';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { orderEventsV1 } from '@fedshop/shared/events';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy';
 import { readMetric } from '../../../test/support/test-platform';
 import { startOrdersUnderTest, uniqueSku, type OrdersUnderTest } from './support/orders-under-test';
@@ -68,10 +69,10 @@ describeWithNats('the transactional outbox with JetStream (NATS_URL)', () => {
 
   /** Reads this test's events from the ORDERS stream through a consumer of its own. */
   async function eventsFor(orderIds: string[], expected: number) {
-    const jsm = await nats.jetstreamManager();
+    const jsm = await jetstreamManager(nats);
     const name = `test-${randomUUID()}`;
     await jsm.consumers.add('ORDERS', { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: 'orders.v1.placed' });
-    const consumer = await nats.jetstream().consumers.get('ORDERS', name);
+    const consumer = await jetstream(nats).consumers.get('ORDERS', name);
     const found: { orderId: string; msgId: string | undefined; eventId: string }[] = [];
     const deadline = Date.now() + 15_000;
     while (found.length < expected && Date.now() < deadline) {

@@ -1,15 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  ConfigError,
-  env,
-  grpcClientEnvSchema,
-  grpcClientSettings,
-  parseEnv,
-  shutdownEnvSchema,
-  telemetryEnvSchema,
-  telemetrySettings,
-} from '@fedshop/shared';
+import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
+import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 

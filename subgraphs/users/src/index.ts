@@ -1,24 +1,17 @@
-import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  createLogger,
-  currentRequestId,
-  createServiceMetrics,
-  createTokenVerifier,
-  openDatabase,
-  runServiceMain,
-  sendJson,
-  serveSubgraph,
-  userV1,
-  viewerFromRequest,
-  openEventBus,
-  ORDERS_STREAM,
-  type EventBus,
-  type Logger,
-  type Subscription,
-} from '@fedshop/shared';
+import { createTokenVerifier } from '@fedshop/shared/auth';
+import { currentRequestId } from '@fedshop/shared/context';
+import { openDatabase } from '@fedshop/shared/database';
+import { openEventBus, ORDERS_STREAM, type EventBus, type Subscription } from '@fedshop/shared/events';
+import { viewerFromRequest } from '@fedshop/shared/graphql';
+import { userV1 } from '@fedshop/shared/grpc';
+import { sendJson } from '@fedshop/shared/http';
+import { createLogger, type Logger } from '@fedshop/shared/logging';
+import { createServiceMetrics } from '@fedshop/shared/metrics';
+import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { createOrderServiceClient } from './clients/order-service-client';
-import { loadConfig, type UsersConfig } from './config';
+import type { UsersConfig } from './config';
+import { USERS_MIGRATIONS_DIR } from './migrations';
 import { PrismaClient } from './generated/prisma/client';
 import type { UsersContext } from './graphql/context';
 import { createUserByIdLoader } from './graphql/loaders';
@@ -35,11 +28,11 @@ import type { UsersDependencies } from './use-cases/dependencies';
 import { createSignInThrottle, systemClock, type Clock } from './use-cases/sign-in-throttle';
 import { ensureAdmin } from './use-cases/manage-accounts';
 
+export { USERS_MIGRATIONS_DIR } from './migrations';
 export { loadConfig, type UsersConfig } from './config';
 
-const SERVICE = 'users';
-const VERSION: string = require('../package.json').version;
-export const USERS_MIGRATIONS_DIR = path.resolve(__dirname, '../../../prisma/users/migrations');
+export const SERVICE = 'users';
+export const VERSION: string = require('../package.json').version;
 
 export interface RunningUsersService {
   /** Base URL of the HTTP server (GraphQL at /graphql). */
@@ -145,6 +138,3 @@ export async function startUsersService(
   }
 }
 
-if (require.main === module) {
-  runServiceMain({ name: SERVICE, version: VERSION, loadConfig: () => loadConfig(), start: startUsersService });
-}

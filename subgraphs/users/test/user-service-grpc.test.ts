@@ -1,5 +1,5 @@
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { userV1 } from '@fedshop/shared';
+import { userV1 } from '@fedshop/shared/grpc';
 import { signInAdmin, signUpCustomer, startUsersUnderTest, type SignedIn, type UsersUnderTest } from './support/start-users-under-test';
 
 describe('users service: gRPC user.v1.UserService/GetUser', () => {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@fedshop/shared';
+import { ConfigError } from '@fedshop/shared/config';
 import { loadConfig as loadGatewayConfig } from '../../../gateway/src/config';
 import { loadConfig as loadOrdersConfig } from '../../../subgraphs/orders/src/config';
 import { loadConfig as loadUsersConfig } from '../../../subgraphs/users/src/config';
@@ -18,7 +18,7 @@ export interface DeliveredService {
   name: 'gateway' | 'users' | 'orders';
   /** Workspace folder, relative to the repo root. */
   workspace: string;
-  /** What `node --import tsx <entry>` starts. */
+  /** The compiled entry point the image runs (`node dist/main.js` in the workspace), from the repo root. */
   entry: string;
   httpPort: number;
   grpcPort?: number;
@@ -27,11 +27,11 @@ export interface DeliveredService {
 
 /** Ports as the README's table has them (and each config's defaults, which a test checks). */
 export const SERVICES: DeliveredService[] = [
-  { name: 'gateway', workspace: 'gateway', entry: 'gateway/src/index.ts', httpPort: 4000, loadConfig: loadGatewayConfig },
+  { name: 'gateway', workspace: 'gateway', entry: 'gateway/dist/main.js', httpPort: 4000, loadConfig: loadGatewayConfig },
   {
     name: 'users',
     workspace: 'subgraphs/users',
-    entry: 'subgraphs/users/src/index.ts',
+    entry: 'subgraphs/users/dist/main.js',
     httpPort: 4001,
     grpcPort: 50051,
     loadConfig: loadUsersConfig,
@@ -39,7 +39,7 @@ export const SERVICES: DeliveredService[] = [
   {
     name: 'orders',
     workspace: 'subgraphs/orders',
-    entry: 'subgraphs/orders/src/index.ts',
+    entry: 'subgraphs/orders/dist/main.js',
     httpPort: 4002,
     grpcPort: 50052,
     loadConfig: loadOrdersConfig,

@@ -75,11 +75,11 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** A gateway in a process of its own (`npm start -w gateway` minus npm), as a second replica would run. */
+/** A gateway in a process of its own, compiled (`node dist/main.js`), as a second replica would run. */
 export async function startGatewayProcess(platform: TestPlatform, env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'gateway/src/index.ts')], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'gateway/dist/main.js')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...gatewayEnvFor(platform, { ...env, PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,7 @@
 import { credentials } from '@grpc/grpc-js';
-import { callUnary, createResilientCaller, grpcClientOptions, userV1, type GrpcClientSettings, type GrpcMetrics } from '@fedshop/shared';
+import type { GrpcClientSettings } from '@fedshop/shared/config';
+import { callUnary, createResilientCaller, grpcClientOptions, userV1 } from '@fedshop/shared/grpc';
+import type { GrpcMetrics } from '@fedshop/shared/metrics';
 import type { Logger } from 'pino';
 
 export interface AccountState {

@@ -1,4 +1,4 @@
-import { AppError } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
 import {
   checkPlaceOrderInput,
   checkProductInput,

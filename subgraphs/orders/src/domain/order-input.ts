@@ -1,4 +1,5 @@
-import { badUserInput, displayTextProblem, isCanonicalUuid } from '@fedshop/shared';
+import { displayTextProblem, isCanonicalUuid } from '@fedshop/shared/domain';
+import { badUserInput } from '@fedshop/shared/errors';
 
 /** Input rules for the catalog and orders; each failure is a BAD_USER_INPUT naming the field. */
 

@@ -1,4 +1,4 @@
-import { badUserInput } from '@fedshop/shared';
+import { badUserInput } from '@fedshop/shared/errors';
 import type { Product } from './order';
 import { checkTotal } from './order-input';
 

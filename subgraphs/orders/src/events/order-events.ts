@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { currentTraceparent, ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
+import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
+import { currentTraceparent } from '@fedshop/shared/telemetry';
 import type { Order } from '../domain/order';
 
 /** An event as the outbox stores it: id, subject, protobuf bytes and the trace it belongs to. */

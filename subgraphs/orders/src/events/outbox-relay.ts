@@ -1,4 +1,4 @@
-import type { EventBus } from '@fedshop/shared';
+import type { EventBus } from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { OutboxRepository } from '../repositories/outbox-repository';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
 import type { OrdersDependencies } from '../use-cases/dependencies';
 import type { OrdersLoaders } from './loaders';
 

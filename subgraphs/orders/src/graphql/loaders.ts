@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { toConnection, type Connection } from '@fedshop/shared';
+import { toConnection, type Connection } from '@fedshop/shared/graphql';
 import type { Order, OrderItem, OrderStatus, Product } from '../domain/order';
 import { isSku, isUuid } from '../domain/order-input';
 import type { OrderRepository } from '../repositories/order-repository';

@@ -1,5 +1,7 @@
 import { allow, deny, rule, shield } from 'graphql-shield';
-import { forbidden, shieldFallbackError, validEntityRepresentations, adminOnly, anyone, isAdmin, signedIn, notFound, unauthenticated } from '@fedshop/shared';
+import { isAdmin } from '@fedshop/shared/auth';
+import { forbidden, notFound, unauthenticated } from '@fedshop/shared/errors';
+import { shieldFallbackError, validEntityRepresentations, adminOnly, anyone, signedIn } from '@fedshop/shared/subgraph';
 import type { Order } from '../domain/order';
 import type { OrdersContext } from './context';
 

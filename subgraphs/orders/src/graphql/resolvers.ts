@@ -1,4 +1,5 @@
-import { DateTimeScalar, parsePageRequest, type Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
+import { DateTimeScalar, parsePageRequest } from '@fedshop/shared/graphql';
 import type { Order, OrderItem, OrderStatus } from '../domain/order';
 import { isSku, isUuid, type PlaceOrderInput, type ProductInput } from '../domain/order-input';
 import { listProducts, upsertProduct } from '../use-cases/manage-catalog';

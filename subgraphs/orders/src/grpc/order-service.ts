@@ -1,4 +1,4 @@
-import { orderV1, unaryHandler } from '@fedshop/shared';
+import { orderV1, unaryHandler } from '@fedshop/shared/grpc';
 import type { Logger } from 'pino';
 import { countOpenOrders } from '../use-cases/manage-orders';
 import type { OrdersDependencies } from '../use-cases/dependencies';

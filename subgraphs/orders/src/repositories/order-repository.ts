@@ -1,4 +1,5 @@
-import { newTimeOrderedUuid, serviceUnavailable } from '@fedshop/shared';
+import { newTimeOrderedUuid } from '@fedshop/shared/domain';
+import { serviceUnavailable } from '@fedshop/shared/errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../domain/order';
 import type { PricedOrder } from '../domain/pricing';

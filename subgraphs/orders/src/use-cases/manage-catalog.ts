@@ -1,4 +1,4 @@
-import { parsePageRequest, toConnection, type Connection } from '@fedshop/shared';
+import { parsePageRequest, toConnection, type Connection } from '@fedshop/shared/graphql';
 import type { Product } from '../domain/order';
 import { checkProductInput, isSku, type ProductInput } from '../domain/order-input';
 import type { OrdersDependencies } from './dependencies';

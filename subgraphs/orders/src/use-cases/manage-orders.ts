@@ -1,4 +1,5 @@
-import { conflict, isAdmin, notFound, type Viewer } from '@fedshop/shared';
+import { isAdmin, type Viewer } from '@fedshop/shared/auth';
+import { conflict, notFound } from '@fedshop/shared/errors';
 import type { Order } from '../domain/order';
 import { isUuid } from '../domain/order-input';
 import { OrderStatusError } from '../repositories/order-repository';

@@ -1,4 +1,5 @@
-import { AppError, conflict, forbidden, type Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
+import { AppError, conflict, forbidden } from '@fedshop/shared/errors';
 import type { OrderWithItems } from '../domain/order';
 import { checkPlaceOrderInput, type PlaceOrderInput } from '../domain/order-input';
 import { priceOrder } from '../domain/pricing';

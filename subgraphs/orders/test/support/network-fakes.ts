@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import pino from 'pino';
-import { notFound, startGrpcServer, toGrpcStatus, TOKEN_ALGORITHM, userV1, type Role } from '@fedshop/shared';
+import { TOKEN_ALGORITHM, type Role } from '@fedshop/shared/auth';
+import { notFound } from '@fedshop/shared/errors';
+import { startGrpcServer, toGrpcStatus, userV1 } from '@fedshop/shared/grpc';
 
 /**
  * Fakes of what the orders service talks to over the network, and nothing else: the users

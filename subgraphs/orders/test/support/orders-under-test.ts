@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Role } from '@fedshop/shared';
+import type { Role } from '@fedshop/shared/auth';
 import { captureLogger, createTestDatabase, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { graphqlClient, type GraphQLSend } from '../../../../test/support/graphql-client';
 import { loadConfig, startOrdersService, type RunningOrdersService } from '../../src';

@@ -1,4 +1,4 @@
-import { AppError } from '@fedshop/shared';
+import { AppError } from '@fedshop/shared/errors';
 import { checkPassword, NAME_MAX, normalizeEmail, normalizeName, PASSWORD_MAX, PASSWORD_MIN } from './user-input';
 
 /** The AppError `fn` throws (fails the test if it throws anything else or nothing). */

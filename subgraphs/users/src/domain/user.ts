@@ -1,4 +1,4 @@
-import type { Role } from '@fedshop/shared';
+import type { Role } from '@fedshop/shared/auth';
 import type { CustomerTier } from './customer-tier';
 
 export type UserStatus = 'ACTIVE' | 'SUSPENDED';

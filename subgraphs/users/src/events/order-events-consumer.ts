@@ -1,4 +1,4 @@
-import type { EventBus, Subscription } from '@fedshop/shared';
+import type { EventBus, Subscription } from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LoyaltyRepository } from '../repositories/loyalty-repository';

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import type { Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
 import type { User } from '../domain/user';
 import type { UsersDependencies } from '../use-cases/dependencies';
 

@@ -1,5 +1,7 @@
 import { allow, deny, rule, shield } from 'graphql-shield';
-import { forbidden, shieldFallbackError, validEntityRepresentations, adminOnly, anyone, isAdmin, signedIn, unauthenticated } from '@fedshop/shared';
+import { isAdmin } from '@fedshop/shared/auth';
+import { forbidden, unauthenticated } from '@fedshop/shared/errors';
+import { shieldFallbackError, validEntityRepresentations, adminOnly, anyone, signedIn } from '@fedshop/shared/subgraph';
 import type { UsersContext } from './context';
 
 /** The account itself (including one that just signed in) or an admin. Looks at the parent, so never cached. */

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@fedshop/shared';
+import { DateTimeScalar } from '@fedshop/shared/graphql';
 import type { User } from '../domain/user';
 import { isUserId } from '../domain/user-input';
 import { deleteAccount, listUsers, suspendUser, updateProfile } from '../use-cases/manage-accounts';

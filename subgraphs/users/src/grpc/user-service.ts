@@ -1,4 +1,5 @@
-import { notFound, unaryHandler, userV1 } from '@fedshop/shared';
+import { notFound } from '@fedshop/shared/errors';
+import { unaryHandler, userV1 } from '@fedshop/shared/grpc';
 import type { Logger } from 'pino';
 import { isUserId } from '../domain/user-input';
 import type { UserRepository } from '../repositories/user-repository';

@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { User as UserRow } from '../generated/prisma/client';
 import type { User, UserStatus, UserWithCredentials } from '../domain/user';
-import type { Role } from '@fedshop/shared';
+import type { Role } from '@fedshop/shared/auth';
 
 export type UsersPrisma = PrismaClient;
 

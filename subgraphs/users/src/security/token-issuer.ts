@@ -12,7 +12,7 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
-import { TOKEN_ALGORITHM, type Role } from '@fedshop/shared';
+import { TOKEN_ALGORITHM, type Role } from '@fedshop/shared/auth';
 import type { Logger } from 'pino';
 
 export interface TokenIssuer {

@@ -1,4 +1,5 @@
-import { isCanonicalUuid, ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared';
+import { isCanonicalUuid } from '@fedshop/shared/domain';
+import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import type { LoyaltyRepository } from '../repositories/loyalty-repository';
 

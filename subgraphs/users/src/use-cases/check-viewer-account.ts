@@ -1,4 +1,5 @@
-import { unauthenticated, type Viewer } from '@fedshop/shared';
+import type { Viewer } from '@fedshop/shared/auth';
+import { unauthenticated } from '@fedshop/shared/errors';
 import type DataLoader from 'dataloader';
 import type { User } from '../domain/user';
 

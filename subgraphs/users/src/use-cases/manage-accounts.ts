@@ -1,13 +1,6 @@
-import {
-  conflict,
-  forbidden,
-  isAdmin,
-  notFound,
-  parsePageRequest,
-  toConnection,
-  type Connection,
-  type Viewer,
-} from '@fedshop/shared';
+import { isAdmin, type Viewer } from '@fedshop/shared/auth';
+import { conflict, forbidden, notFound } from '@fedshop/shared/errors';
+import { parsePageRequest, toConnection, type Connection } from '@fedshop/shared/graphql';
 import type { User } from '../domain/user';
 import { isUserId, normalizeName } from '../domain/user-input';
 import type { UsersDependencies } from './dependencies';

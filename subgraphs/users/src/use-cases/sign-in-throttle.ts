@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rateLimited } from '@fedshop/shared';
+import { rateLimited } from '@fedshop/shared/errors';
 import type { Logger } from 'pino';
 import type { SignInFailureRepository } from '../repositories/sign-in-failure-repository';
 

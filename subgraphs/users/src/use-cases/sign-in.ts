@@ -1,4 +1,4 @@
-import { forbidden, unauthenticated } from '@fedshop/shared';
+import { forbidden, unauthenticated } from '@fedshop/shared/errors';
 import { checkPassword, normalizeEmail } from '../domain/user-input';
 import type { UsersDependencies } from './dependencies';
 import type { AuthResult } from './sign-up';

@@ -1,4 +1,4 @@
-import { conflict } from '@fedshop/shared';
+import { conflict } from '@fedshop/shared/errors';
 import type { User } from '../domain/user';
 import { checkPassword, normalizeEmail, normalizeName } from '../domain/user-input';
 import { EmailTakenError } from '../repositories/user-repository';

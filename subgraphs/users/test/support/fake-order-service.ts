@@ -1,4 +1,4 @@
-import { REQUEST_ID_METADATA_KEY, orderV1, startGrpcServer, type RunningGrpcServer } from '@fedshop/shared';
+import { REQUEST_ID_METADATA_KEY, orderV1, startGrpcServer, type RunningGrpcServer } from '@fedshop/shared/grpc';
 import { captureLogger } from '@fedshop/shared/testing';
 
 export interface FakeOrderService {

@@ -8,8 +8,8 @@
  *
  * 🟢 You can import this file directly.
  */
-export type * from './models/Product.ts'
-export type * from './models/Order.ts'
-export type * from './models/OrderItem.ts'
-export type * from './models/OutboxEvent.ts'
-export type * from './commonInputTypes.ts'
+export type * from './models/Product'
+export type * from './models/Order'
+export type * from './models/OrderItem'
+export type * from './models/OutboxEvent'
+export type * from './commonInputTypes'

@@ -8,7 +8,7 @@
  *
  * 🟢 You can import this file directly.
  */
-export type * from './models/User.ts'
-export type * from './models/ProcessedEvent.ts'
-export type * from './models/SignInFailure.ts'
-export type * from './commonInputTypes.ts'
+export type * from './models/User'
+export type * from './models/ProcessedEvent'
+export type * from './models/SignInFailure'
+export type * from './commonInputTypes'

@@ -1,5 +1,5 @@
 import { isUnionType } from 'graphql';
-import { rule } from 'graphql-shield';
+import { rule, type IRule } from 'graphql-shield';
 import { AppError, badUserInput, forbidden, unauthenticated } from '../errors/app-error';
 import type { Viewer } from '../auth/viewer';
 
@@ -9,18 +9,18 @@ export interface AuthContext {
 }
 
 /** Signed in with a verified token. */
-export const signedIn = rule({ cache: 'contextual' })((_parent, _args, context: AuthContext) =>
+export const signedIn: IRule = rule({ cache: 'contextual' })((_parent, _args, context: AuthContext) =>
   context.viewer ? true : unauthenticated(),
 );
 
 /** Signed in as an ADMIN. */
-export const adminOnly = rule({ cache: 'contextual' })((_parent, _args, context: AuthContext) => {
+export const adminOnly: IRule = rule({ cache: 'contextual' })((_parent, _args, context: AuthContext) => {
   if (!context.viewer) return unauthenticated();
   return context.viewer.role === 'ADMIN' ? true : forbidden('Only an admin can do this.');
 });
 
 /** Anyone, signed in or not. */
-export const anyone = rule({ cache: 'contextual' })(() => true);
+export const anyone: IRule = rule({ cache: 'contextual' })(() => true);
 
 /**
  * For federation's `_entities`: every representation must be an object naming one of this
@@ -29,7 +29,7 @@ export const anyone = rule({ cache: 'contextual' })(() => true);
  * the library's internal error, which would be masked and logged at error level (log flooding
  * by anyone who can reach the subgraph).
  */
-export const validEntityRepresentations = rule({ cache: 'no_cache' })((_parent, args: { representations?: unknown }, _context, info) => {
+export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((_parent, args: { representations?: unknown }, _context, info) => {
   const entity = info.schema.getType('_Entity');
   const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
   const representations = Array.isArray(args.representations) ? args.representations : [];

@@ -9,7 +9,7 @@ import { startGrpcServer, type GrpcServiceRegistration } from '../grpc/grpc-serv
 import { healthRoutes } from '../http/health-routes';
 import { startHttpServer, type RequestInfo, type RouteHandler } from '../http/http-server';
 import { serveMetrics, type ServiceMetrics } from '../metrics/metrics';
-import { observePool } from '../metrics/pool-metrics';
+import { observePool } from '../database/pool-metrics';
 import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
 import { stringifyCompactResult } from '../graphql/compact-result';

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { AppError, ERROR_CODES, type ErrorCode } from './app-error';
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors/app-error';
 import { fromGrpcError, toGrpcStatus } from './grpc-status';
 
 /** What a grpc-js client receives when the server answers with `partial` (grpc-js builds the same shape). */

@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { AppError, type ErrorCode, isErrorCode, serviceUnavailable } from './app-error';
-import { translateInfrastructureError } from './infrastructure-errors';
+import { AppError, type ErrorCode, isErrorCode, serviceUnavailable } from '../errors/app-error';
+import { translateInfrastructureError } from '../errors/infrastructure-errors';
 
 const STATUS_BY_CODE: Record<ErrorCode, status> = {
   UNAUTHENTICATED: status.UNAUTHENTICATED,

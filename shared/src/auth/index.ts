@@ -1,0 +1,3 @@
+/** Bearer-token verification against the users service's JWKS, and the verified viewer. */
+export * from './viewer';
+export * from './token-verifier';
