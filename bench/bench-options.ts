@@ -22,6 +22,8 @@ export interface BenchOptions {
   output: string;
   /** TEST_DATABASE_URL: a PostgreSQL server (admin rights) to create the databases on; default an embedded one. */
   databaseServerUrl?: string;
+  /** Each service process in a memory cgroup of its own with this limit, MiB (needs root); default none. */
+  memoryLimitMiB?: number;
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
@@ -35,7 +37,10 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all)
   --gateway <list>     ours, apollo, hive (the default), and ours-alltraces (every request traced, not one in
                        ten), ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
-                       (without sharing identical in-flight subgraph queries)
+                       (without sharing identical in-flight subgraph queries), ours-sourcemaps (Node's
+                       source maps on: TypeScript lines in stack traces)
+  --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests
+                       give 512; needs root), and report the most each held
   --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes
                        per scenario (profiles and summary.txt in bench/results/profiles/<time>/)
   --output <file>      JSON results (default bench/results/latest.json)
@@ -68,6 +73,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       scenario: { type: 'string' },
       gateway: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'memory-limit': { type: 'string' },
       output: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -93,5 +99,6 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     profile: values.profile,
     output: path.resolve(values.output ?? path.join(__dirname, 'results', 'latest.json')),
     databaseServerUrl: env.TEST_DATABASE_URL || undefined,
+    memoryLimitMiB: values['memory-limit'] === undefined ? undefined : positive('memory-limit', values['memory-limit'], 0, 65_536),
   };
 }

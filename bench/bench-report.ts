@@ -87,6 +87,8 @@ export interface BenchReport {
   targets: TargetCheck[];
   /** Present with --profile: where our gateway's and the subgraphs' CPU time went, per scenario. */
   profiles?: Record<string, unknown>;
+  /** Present with --memory-limit: each process's cgroup limit, the most it held and how often it hit the limit. */
+  memoryCgroups?: { limitMiB: number; byProcess: Record<string, { peakMiB: number; limitHits: number }> };
 }
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -155,6 +157,10 @@ export function formatReport(report: BenchReport): string {
     `load: ${report.options.connections} connections; per scenario and gateway ${report.options.warmupSeconds} s warm-up, then ${report.options.durationSeconds} s measured in ${report.options.rounds} round(s), gateways taking turns`,
   ];
   if (report.options.profile) lines.push('NOTE: our gateway and the subgraphs ran under --cpu-prof: this run\'s numbers are slower than without, ours most.');
+  if (report.memoryCgroups) {
+    const held = Object.entries(report.memoryCgroups.byProcess).map(([name, cgroup]) => `${name} ${cgroup.peakMiB} MiB${cgroup.limitHits > 0 ? ` (limit hit ${cgroup.limitHits}×)` : ''}`);
+    lines.push(`memory: each process in a ${report.memoryCgroups.limitMiB} MiB cgroup; the most each held: ${held.join(', ')}`);
+  }
   for (const scenario of report.scenarios) {
     lines.push('', `Scenario ${scenario.number} · ${scenario.title}`);
     const rows = [

@@ -5,10 +5,11 @@ import pino from 'pino';
 import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from '@fedshop/shared/database/embedded-postgres';
 import { createTestDatabase, freePort, TEST_SERVER_URL_VARIABLE, type TestDatabase } from '@fedshop/shared/testing';
 import { ISSUE_VOLUME, migrateSubgraphDatabases, seedDatabases, type SeedSummary, type SeedVolume } from './seed-databases';
+import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId = 'ours' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
@@ -20,6 +21,8 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours-lean', label: 'ours, limits/traces/request logs off', byDefault: false },
   // Ours without sharing identical in-flight subgraph queries: like for like with the bare Apollo Gateway.
   { id: 'ours-nodedup', label: 'ours, no in-flight dedup', byDefault: false },
+  // Ours with Node's source maps on (stack traces name TypeScript files and lines): what that costs.
+  { id: 'ours-sourcemaps', label: 'ours, source maps on', byDefault: false },
   { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },
   { id: 'hive', label: 'Hive Gateway', byDefault: true },
   // Hive without sharing identical in-flight subgraph queries: shows what that one default is worth.
@@ -35,7 +38,7 @@ export function profiledGatewayId(gateways: readonly GatewayId[]): GatewayId | u
  * The trace sampling of docker-compose.prod.yml: a trace of one request in ten, the rest still
  * carrying trace ids into logs and downstream. What a production gateway pays for tracing.
  */
-export const PRODUCTION_TRACE_SAMPLING = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } as const;
+const PRODUCTION_TRACE_SAMPLING = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } as const;
 
 export interface RunningGateway {
   id: GatewayId;
@@ -44,7 +47,7 @@ export interface RunningGateway {
   process: ServiceProcess;
 }
 
-export interface RunningSubgraph {
+interface RunningSubgraph {
   url: string;
   process: ServiceProcess;
 }
@@ -60,6 +63,8 @@ export interface BenchStackOptions {
   cpuProfileDir?: string;
   /** A PostgreSQL server to create the two databases on (admin rights); default an embedded one. */
   databaseServerUrl?: string;
+  /** Each service process in a memory cgroup of its own with this limit, MiB (the manifests' 512); default none. */
+  memoryLimitMiB?: number;
   log: (line: string) => void;
 }
 
@@ -76,6 +81,8 @@ export interface BenchStack {
   otlpSink: OtlpSink;
   /** Pids of the service processes by name (gateways by id). */
   pids(): Record<string, number>;
+  /** With a memory limit: the most each process's cgroup ever held (MiB) and how often it hit the limit, by name. */
+  memoryCgroups(): Record<string, { peakMiB: number; limitHits: number }>;
   stop(): Promise<void>;
 }
 
@@ -156,11 +163,20 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
     const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
+    const cgroups = new Map<string, MemoryCgroup>();
+    const cgroupFor = (name: string): MemoryCgroup | undefined => {
+      if (!options.memoryLimitMiB) return undefined;
+      const cgroup = createMemoryCgroup(name, options.memoryLimitMiB);
+      cgroups.set(name, cgroup);
+      cleanups.push(async () => cgroup.remove());
+      return cgroup;
+    };
     const subgraphsStarting = later(timed('subgraphs', () =>
       Promise.all([
         stoppedWithStack(startServiceProcess({
           name: 'users',
           entry: 'subgraphs/users/dist/main.js',
+          cgroup: cgroupFor('users'),
           logFile: logFile('users'),
           nodeFlags: profiled('users'),
           isReady: () => answersOk(`${usersUrl}/readyz`),
@@ -179,6 +195,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         stoppedWithStack(startServiceProcess({
           name: 'orders',
           entry: 'subgraphs/orders/dist/main.js',
+          cgroup: cgroupFor('orders'),
           logFile: logFile('orders'),
           nodeFlags: profiled('orders'),
           isReady: () => answersOk(`${ordersUrl}/readyz`),
@@ -211,9 +228,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           ? startServiceProcess({
               name: label,
               entry: 'gateway/dist/main.js',
+              cgroup: cgroupFor(`gateway-${id}`),
               logFile: logFile(`gateway-${id}`),
               isReady: () => answersOk(`${url}/readyz`),
-              nodeFlags: id === profiledGatewayId(options.gateways) ? profiled('gateway') : [],
+              nodeFlags: [
+                ...(id === profiledGatewayId(options.gateways) ? profiled('gateway') : []),
+                ...(id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
+              ],
                   env: {
                 ...common,
                 JWKS_URL: jwksUrl,
@@ -230,6 +251,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           : startServiceProcess({
               name: label,
               entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
+              cgroup: cgroupFor(`gateway-${id}`),
               logFile: logFile(`gateway-${id}`),
               isReady: graphqlReady(url),
               env: {
@@ -267,6 +289,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         orders: ordersProcess.pid,
         ...Object.fromEntries(gateways.map((gateway) => [gateway.id, gateway.process.pid])),
       }),
+      memoryCgroups: () =>
+        Object.fromEntries(
+          [...cgroups].map(([name, cgroup]) => [name, { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() }]),
+        ),
       stop,
     };
   } catch (error) {

@@ -25,7 +25,7 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-export interface ProfileShare {
+interface ProfileShare {
   name: string;
   ms: number;
   /** Percent of the busy (non-idle) time. */

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     accounts: options.accounts,
     cpuProfileDir: profileDir,
     databaseServerUrl: options.databaseServerUrl,
+    memoryLimitMiB: options.memoryLimitMiB,
     log,
   }).catch((error: unknown) => {
     log(`service logs kept in ${workDir}`);
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const windows = { ours: new Map<string, Window[]>(), all: new Map<string, Window[]>() };
   let failed = true;
   let telemetry = { requests: 0, bytes: 0 };
+  let memoryCgroups: BenchReport['memoryCgroups'];
   const otherCpu: number[] = [];
   const contextFor = (gateway: RunningGateway) => ({
     customerTokens: stack.customerTokens,
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     failed = false;
   } finally {
     telemetry = stack.otlpSink.received();
+    memoryCgroups = options.memoryLimitMiB ? { limitMiB: options.memoryLimitMiB, byProcess: stack.memoryCgroups() } : undefined;
     // Stopping our gateway is also what makes it write its CPU profile (and flush its last spans).
     await stack.stop();
     if (failed) log(`service logs kept in ${workDir}`);
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
     targets: checkTargets(scenarios),
   };
   if (profileDir) report.profiles = summarizeProfiles(profileDir, windows);
+  if (memoryCgroups) report.memoryCgroups = memoryCgroups;
   console.log(formatReport(report));
   writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
   log(`results written to ${path.relative(process.cwd(), options.output)}; finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);

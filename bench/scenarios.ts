@@ -15,7 +15,7 @@ export interface ScenarioRequest {
   token: string | null;
 }
 
-export type ScenarioId = 'products' | 'my-orders' | 'admin-fan-out' | 'place-order';
+type ScenarioId = 'products' | 'my-orders' | 'admin-fan-out' | 'place-order';
 
 export interface Scenario {
   id: ScenarioId;

@@ -37,7 +37,7 @@ export interface SeedOptions {
   now?: Date;
 }
 
-export interface SeededAccount {
+interface SeededAccount {
   id: string;
   email: string;
   /** Orders this account has after seeding. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
+import type { MemoryCgroup } from './memory-cgroup';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -13,6 +14,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** Node flags before the entry, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** Runs the process inside this memory cgroup from its first instruction (`--memory-limit`). */
+  cgroup?: MemoryCgroup;
   /** stdout and stderr go to this file (the services log one line per request: a file costs them what production logging would). */
   logFile: string;
   /** Resolves true once the process serves. */
@@ -50,7 +53,10 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   );
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.entry], {
+    const [command, args] = options.cgroup
+      ? options.cgroup.wrap(process.execPath, [...(options.nodeFlags ?? []), options.entry])
+      : [process.execPath, [...(options.nodeFlags ?? []), options.entry]];
+    child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...inherited, ...options.env },
       stdio: ['ignore', log, log],

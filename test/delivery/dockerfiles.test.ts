@@ -59,7 +59,7 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
   test('when dependencies are installed for the runtime, then the manifests are narrowed to this workspace and installed without dev tools', () => {
     const deps = dockerfile.stages.find((stage) => stage.name === 'deps')!;
     const install = args(deps, 'RUN').join('\n');
-    expect(install).toContain(`node /tmp/narrow-to-workspace.cjs ${candidate.workspace}`);
+    expect(install).toContain(`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`);
     expect(install).toMatch(/npm install --omit=dev\b/);
     const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
     expect(copied).toEqual(['package.json', 'package-lock.json', 'shared/package.json', `${candidate.workspace}/package.json`, 'scripts/narrow-to-workspace.cjs']);

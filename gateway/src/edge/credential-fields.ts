@@ -1,7 +1,7 @@
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 
 /** Root mutation fields that check or create credentials: the targets of credential stuffing. */
-export const CREDENTIAL_FIELDS = new Set(['signIn', 'signUp']);
+const CREDENTIAL_FIELDS = new Set(['signIn', 'signUp']);
 
 /** One credential field of an operation and the email it names (null when it names none we can read). */
 export interface CredentialAttempt {

@@ -98,7 +98,7 @@ function armorFinding(error: GraphQLError): { message: string; found?: number } 
 }
 
 /** Fields at the root of each operation, through fragments; `__typename` is free. */
-export function maxRootFieldsRule(limit: number, metrics?: EdgeMetrics): ValidationRule {
+function maxRootFieldsRule(limit: number, metrics?: EdgeMetrics): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
       const seen = new Set<string>();

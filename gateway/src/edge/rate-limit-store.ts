@@ -20,7 +20,7 @@ export interface BucketState {
   resetMs: number;
 }
 
-export interface TakeResult {
+interface TakeResult {
   /** True when every bucket had enough tokens; then each gave them (all or nothing). */
   allowed: boolean;
   buckets: BucketState[];
@@ -106,7 +106,7 @@ export function createMemoryRateLimitStore(options: MemoryStoreOptions = {}): Ra
  * expires once its bucket would be full again. Returns: allowed, then per bucket the
  * remaining tokens (floored), ms until `cost` is back, ms until full.
  */
-export const TAKE_SCRIPT = `
+const TAKE_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local n = #KEYS

@@ -39,7 +39,7 @@ function parseBody(headers: AnswerHeaders, text: string): unknown {
 }
 
 /** Response headers, read-only, over Node's parsed ones (lower-case names, repeats as arrays). */
-export class AnswerHeaders implements AnswerHeadersShape {
+class AnswerHeaders implements AnswerHeadersShape {
   constructor(private readonly raw: SubgraphAnswer['headers']) {}
 
   get(name: string): string | null {

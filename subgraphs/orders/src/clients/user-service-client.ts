@@ -4,7 +4,7 @@ import { callUnary, createResilientCaller, grpcClientOptions, userV1 } from '@fe
 import type { GrpcMetrics } from '@fedshop/shared/metrics';
 import type { Logger } from 'pino';
 
-export interface AccountState {
+interface AccountState {
   id: string;
   status: 'ACTIVE' | 'SUSPENDED' | 'UNKNOWN';
   role: 'CUSTOMER' | 'ADMIN' | 'UNKNOWN';

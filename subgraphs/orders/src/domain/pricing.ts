@@ -2,7 +2,7 @@ import { badUserInput } from '@fedshop/shared/errors';
 import type { Product } from './order';
 import { checkTotal } from './order-input';
 
-export interface OrderLine {
+interface OrderLine {
   sku: string;
   quantity: number;
   unitPriceCents: number;

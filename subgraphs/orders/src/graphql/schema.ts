@@ -7,7 +7,7 @@ import { ordersPermissions } from './permissions';
 import { ordersResolvers } from './resolvers';
 
 /** The committed SDL is the subgraph's contract: the running schema is built from it. */
-export const ORDERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
+const ORDERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
 
 export function buildOrdersSchema(): GraphQLSchema {
   const typeDefs = parse(readFileSync(ORDERS_SDL_PATH, 'utf8'));

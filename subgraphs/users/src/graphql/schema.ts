@@ -7,7 +7,7 @@ import { usersPermissions } from './permissions';
 import { usersResolvers } from './resolvers';
 
 /** The committed SDL is the subgraph's contract: the running schema is built from it. */
-export const USERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
+const USERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
 
 export function buildUsersSchema(): GraphQLSchema {
   const typeDefs = parse(readFileSync(USERS_SDL_PATH, 'utf8'));
