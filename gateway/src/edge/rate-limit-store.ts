@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 /** One token bucket to take from: holds `capacity` tokens and refills `capacity` per minute. */
 export interface BucketRequest {
@@ -164,7 +164,9 @@ export interface RedisStoreOptions {
  * waiting); the client reconnects in the background.
  */
 export function createRedisRateLimitStore(options: RedisStoreOptions): RateLimitStore & { redis: Redis } {
-  const redis = new Redis(options.url, {
+  // Loaded only when Redis is configured: a single gateway keeps its buckets in memory.
+  const { default: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(options.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
