@@ -16,6 +16,7 @@ export * from './config/common-env';
 export * from './logging/logger';
 export * from './auth/viewer';
 export * from './auth/token-verifier';
+export * from './auth/session-headers';
 export * from './grpc/grpc-server';
 export * from './grpc/grpc-client';
 export * from './grpc/resilient-caller';
