@@ -17,7 +17,7 @@ export function CartPage() {
   usePageTitle('Cart');
   const { cart, store } = useCart();
   const { state } = useSession();
-  const [placeOrder, { loading }] = useMutation(PlaceOrderDocument, { refetchQueries: ['MyOrders', 'MyLoyalty'] });
+  const [placeOrder, { loading }] = useMutation(PlaceOrderDocument);
   const [error, setError] = useState<ErrorDescription | null>(null);
   // Set synchronously: a second click in the same frame finds it before React re-renders.
   const submitting = useRef(false);
