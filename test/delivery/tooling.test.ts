@@ -97,6 +97,7 @@ describe('Makefile', () => {
       ['gateway/Dockerfile', 'gateway'],
       ['subgraphs/users/Dockerfile', 'users'],
       ['subgraphs/orders/Dockerfile', 'orders'],
+      ['clients/web/Dockerfile', 'web'],
     ]) {
       expect(result.stdout).toContain(`docker build -f ${file} --build-arg VERSION=${version} -t fedshop/${service}:${version} .`);
     }
