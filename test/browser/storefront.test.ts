@@ -4,9 +4,10 @@
  * (PERSISTED_QUERIES=safelist), the production build served by the image's nginx config. A
  * shopper's day: sign up, browse, two products in the cart, checkout (a lost answer retried,
  * a double click: one order each time), the order on screen, shipped by an admin through the
- * API and shown without a reload, a large order moving the tier badge, and signing out and in
- * with nothing secret left where a script could read it. A screenshot of each step is saved
- * (the folder is printed; git-ignored).
+ * API and shown without a reload, a large order moving the tier badge, signing out and in with
+ * nothing secret left where a script could read it, a phone-width cart, an access token refused
+ * mid-checkout (refreshed, one order) and a session over mid-checkout (sign in again, cart kept).
+ * A screenshot of each step is saved (the folder is printed; git-ignored).
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -261,6 +262,57 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
 
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(await page.getByRole('button', { name: 'Place order' }).isVisible()).toBe(true);
+  });
+
+  test('when the access token is refused mid-checkout, then the app refreshes the session and the order goes through once', async () => {
+    const before = await orderCount();
+    let refused = 0;
+    // The gateway sees an access token it cannot verify (as an expired one): 401 UNAUTHENTICATED.
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postDataJSON() as { operationName?: string };
+      if (body.operationName !== 'PlaceOrder' || refused > 0) return route.continue();
+      refused += 1;
+      await route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer expired.access.token' } });
+    });
+
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('heading', { name: 'My orders' }).waitFor();
+    await page.unroute('**/graphql');
+
+    expect(refused).toBe(1);
+    expect(await orderCount()).toBe(before + 1);
+  });
+
+  test('when the session is over mid-checkout, then the shopper is sent to sign in, the cart kept, and checks out after', async () => {
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.locator('.product', { hasText: 'USB-C cable' }).getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    const before = await orderCount();
+    // The session ends elsewhere (the cookie is gone) and the access token is refused.
+    await context.clearCookies();
+    await page.route('**/graphql', (route) => {
+      const body = route.request().postDataJSON() as { operationName?: string };
+      const headers = body.operationName === 'PlaceOrder' ? { ...route.request().headers(), authorization: 'Bearer expired.access.token' } : undefined;
+      return route.continue(headers ? { headers } : undefined);
+    });
+
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended' }).waitFor();
+    await page.unroute('**/graphql');
+    await screenshot('session-ended-cart-kept');
+    expect(await orderCount()).toBe(before);
+    expect(await page.getByTestId('cart-count').textContent()).toBe('1');
+
+    await page.getByRole('link', { name: 'Sign in again' }).click();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('heading', { name: 'My orders' }).waitFor();
+
+    expect(await orderCount()).toBe(before + 1);
   });
 
   test('when every request the app sent is read, then each carried only a persisted-query id, never an operation text', () => {
