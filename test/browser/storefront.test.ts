@@ -315,6 +315,35 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     expect(await orderCount()).toBe(before + 1);
   });
 
+  test('when an admin uses the back office, then an order is shipped and a product edited from the page', async () => {
+    const adminContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const admin = await adminContext.newPage();
+    try {
+      await admin.goto(`${web.url}/sign-in?next=/admin`);
+      await admin.getByLabel('Email').fill(TEST_ADMIN.email);
+      await admin.getByLabel('Password').fill(TEST_ADMIN.password);
+      await admin.getByRole('button', { name: 'Sign in' }).click();
+      await admin.getByRole('heading', { name: 'Back office' }).waitFor();
+      const open = (await orders.query<{ id: string }>("SELECT id FROM orders WHERE user_id = $1 AND status = 'CONFIRMED' ORDER BY created_at", [userId])).rows;
+      expect(open.length).toBeGreaterThan(0);
+      const first = open[0]!.id;
+      await admin.getByRole('button', { name: `Ship order ${first.slice(-8)}` }).waitFor();
+      await admin.screenshot({ path: path.join(ARTIFACTS, `${String(++step).padStart(2, '0')}-back-office.png`), fullPage: true });
+
+      await admin.getByRole('button', { name: `Ship order ${first.slice(-8)}` }).click();
+      await admin.getByRole('button', { name: `Ship order ${first.slice(-8)}` }).waitFor({ state: 'detached' });
+      expect((await orders.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [first])).rows[0]!.status).toBe('SHIPPED');
+
+      await admin.getByRole('button', { name: 'Edit USB-C cable, 1 m' }).click();
+      await admin.getByLabel('Stock').fill('777');
+      await admin.getByRole('button', { name: 'Save product' }).click();
+      await admin.getByRole('row', { name: /CB-001/ }).getByText('777').waitFor();
+      expect((await orders.query<{ stock: number }>("SELECT stock FROM products WHERE sku = 'CB-001'")).rows[0]!.stock).toBe(777);
+    } finally {
+      await adminContext.close();
+    }
+  });
+
   test('when every request the app sent is read, then each carried only a persisted-query id, never an operation text', () => {
     expect(graphqlBodies.length).toBeGreaterThan(10);
     for (const body of graphqlBodies as Array<{ query?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }>) {

@@ -7,7 +7,10 @@ export function formatDateTime(iso: string): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
-/** Order ids are UUIDs: the first block is enough to tell orders apart on screen. */
+/**
+ * Enough of an order id to tell orders apart on screen: its last 8 characters. Ids are UUIDv7,
+ * whose first characters are a timestamp, shared by orders placed moments apart.
+ */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return id.slice(-8);
 }
