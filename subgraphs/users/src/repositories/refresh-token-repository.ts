@@ -62,14 +62,6 @@ export function createRefreshTokenRepository(prisma: PrismaClient) {
       const result = await prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
       return result.count;
     },
-
-    /** Deletes tokens past their expiry or revoked before `before`: they can only ever be refused. */
-    async deleteStale(before: Date): Promise<number> {
-      const result = await prisma.refreshToken.deleteMany({
-        where: { OR: [{ expiresAt: { lt: before } }, { revokedAt: { lt: before } }] },
-      });
-      return result.count;
-    },
   };
 }
 
