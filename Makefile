@@ -7,20 +7,24 @@ SHELL := /bin/bash
 PROJECT  := fedshop
 VERSION  := $(shell node -p "require('./package.json').version" 2>/dev/null || echo 0.1.0)
 SERVICES := gateway users orders
+IMAGES   := $(SERVICES) web
 COMPOSE  := FEDSHOP_VERSION=$(VERSION) docker compose
 PROD     := $(COMPOSE) -f docker-compose.yml -f docker-compose.prod.yml
 OVERLAY  ?= dev
 
-.PHONY: help build build-gateway up down logs ps up-prod down-prod secrets \
+.PHONY: help build build-gateway build-web up down logs ps up-prod down-prod secrets \
         test typecheck proto compose migrate bench k8s-build k8s-apply tf-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(addprefix build-,$(SERVICES)) ## Build the three images (fedshop/<service>:<version>)
+build: $(addprefix build-,$(IMAGES)) ## Build the four images (fedshop/<gateway|users|orders|web>:<version>)
 
 build-gateway: ## Build fedshop/gateway:<version>
 	docker build -f gateway/Dockerfile --build-arg VERSION=$(VERSION) -t $(PROJECT)/gateway:$(VERSION) .
+
+build-web: ## Build fedshop/web:<version> (the storefront's static files behind nginx)
+	docker build -f clients/web/Dockerfile --build-arg VERSION=$(VERSION) -t $(PROJECT)/web:$(VERSION) .
 
 build-%: ## Build fedshop/<users|orders>:<version>
 	docker build -f subgraphs/$*/Dockerfile --build-arg VERSION=$(VERSION) -t $(PROJECT)/$*:$(VERSION) .

@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * One jest run for the whole repo: unit tests next to the code, service tests in each
- * service's test/, cross-service tests in test/. TypeScript is stripped by swc (types are
+ * One jest run for the whole repo: unit tests next to the code (the storefront's included), service
+ * tests in each service's test/, cross-service and browser tests in test/. TypeScript is stripped by swc (types are
  * checked separately by `npm run typecheck`); ESM-only dependencies are transformed too so
  * everything loads as CommonJS.
  *
@@ -11,7 +11,7 @@ module.exports = {
   testEnvironment: 'node',
   // Workspaces resolve each other's TypeScript sources (package.json `exports`), as `npm start` does.
   testEnvironmentOptions: { customExportConditions: ['@fedshop/source', 'node', 'node-addons'] },
-  roots: ['<rootDir>/shared', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/test', '<rootDir>/scripts', '<rootDir>/bench'],
+  roots: ['<rootDir>/shared', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/clients', '<rootDir>/test', '<rootDir>/scripts', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj)s$': [

@@ -4,6 +4,10 @@
  * all on Ctrl-C. With no DATABASE_URLs set, each subgraph starts an embedded PostgreSQL of
  * its own, kept under .data/ (git-ignored) so data survives restarts.
  *
+ * The storefront (clients/web) runs on Vite's development server at WEB_PORT (default 3000),
+ * which proxies /graphql, WebSocket upgrades included, to the gateway: one origin for the
+ * browser, so the session cookie is first-party and no CORS is involved.
+ *
  * Environment: GATEWAY_PORT, USERS_PORT, ORDERS_PORT, USERS_GRPC_PORT, ORDERS_GRPC_PORT,
  * USERS_/ORDERS_DATABASE_URL, USERS_/ORDERS_EMBEDDED_POSTGRES_PORT and DATA_DIR (root of
  * both subgraphs' data) are mapped to each service's own variables; every other variable
@@ -18,7 +22,10 @@ import { REPO_ROOT } from './lib/subgraph-databases';
 
 interface ServiceSpec {
   name: string;
-  entry: string;
+  /** A service's TypeScript entry point (run from source with tsx), or `args` for anything else. */
+  entry?: string;
+  args?: string[];
+  cwd?: string;
   env: Record<string, string | undefined>;
   url: string;
 }
@@ -32,6 +39,7 @@ const ordersPort = env.ORDERS_PORT ?? '4002';
 const gatewayPort = env.GATEWAY_PORT ?? '4000';
 const usersGrpc = env.USERS_GRPC_PORT ?? '50051';
 const ordersGrpc = env.ORDERS_GRPC_PORT ?? '50052';
+const webPort = env.WEB_PORT ?? '3000';
 const pretty = env.LOG_PRETTY ?? (process.stdout.isTTY ? 'true' : 'false');
 const dataRoot = path.resolve(env.DATA_DIR ?? path.join(REPO_ROOT, '.data'));
 
@@ -74,6 +82,13 @@ const services: ServiceSpec[] = [
       JWKS_URL: `http://localhost:${usersPort}/.well-known/jwks.json`,
     },
   },
+  {
+    name: 'web',
+    args: [path.join(path.dirname(require.resolve('vite/package.json', { paths: [path.join(REPO_ROOT, 'clients/web')] })), 'bin', 'vite.js')],
+    cwd: path.join(REPO_ROOT, 'clients/web'),
+    url: `http://localhost:${webPort}/`,
+    env: { WEB_PORT: webPort, GATEWAY_URL: `http://localhost:${gatewayPort}` },
+  },
 ];
 
 const children = new Map<string, ChildProcess>();
@@ -84,9 +99,10 @@ function launch(spec: ServiceSpec): ChildProcess {
   const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
   // Development runs the TypeScript sources (no build step, so a start is as fast as the
   // services' own), with the workspaces resolving each other's sources and TypeScript lines in
-  // stack traces. Production runs the compiled `dist/main.js` (README, Production runtime).
-  const child = spawn(process.execPath, ['--enable-source-maps', '--conditions=@fedshop/source', '--import', 'tsx', spec.entry], {
-    cwd: REPO_ROOT,
+  // stack traces. Production runs the compiled `dist/main.js` (README, Build and production runtime).
+  const args = spec.args ?? ['--enable-source-maps', '--conditions=@fedshop/source', '--import', 'tsx', spec.entry!];
+  const child = spawn(process.execPath, args, {
+    cwd: spec.cwd ?? REPO_ROOT,
     env: Object.fromEntries(
       Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),
     ),
@@ -143,7 +159,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   for (const spec of services) children.set(spec.name, launch(spec));
-  const ready = await waitUntilReady(`http://localhost:${gatewayPort}/readyz`, 120_000);
+  const ready =
+    (await waitUntilReady(`http://localhost:${gatewayPort}/readyz`, 120_000)) && (await waitUntilReady(`http://localhost:${webPort}/`, 30_000));
   if (stopping) return;
   if (!ready) {
     console.error('the platform did not become ready within 2 minutes; stopping');
@@ -156,8 +173,9 @@ async function main(): Promise<void> {
     [
       '',
       'fedshop is up:',
+      `  shop:     http://localhost:${webPort}/   (the storefront; /graphql there reaches the gateway)`,
       `  gateway:  http://localhost:${gatewayPort}/graphql   (open it in a browser for Apollo Sandbox)`,
-      ...services.filter((s) => s.name !== 'gateway').map((s) => `  ${`${s.name}:`.padEnd(9)} ${s.url}`),
+      ...services.filter((s) => s.name === 'users' || s.name === 'orders').map((s) => `  ${`${s.name}:`.padEnd(9)} ${s.url}`),
       `  gRPC:     users localhost:${usersGrpc}, orders localhost:${ordersGrpc}`,
       admin,
       `  data:     ${dataRoot} (embedded PostgreSQL per subgraph unless USERS_/ORDERS_DATABASE_URL is set)`,

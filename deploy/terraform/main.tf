@@ -40,7 +40,7 @@ provider "kustomization" {
 
 locals {
   overlay_dir = "${path.module}/../k8s/overlays/${var.overlay}"
-  services    = ["gateway", "users", "orders"]
+  services    = ["gateway", "users", "orders", "web"]
   # In prod the Secrets come from here; the dev overlay carries its own throw-away ones.
   manage_secrets = var.overlay == "prod"
   admin_enabled  = var.admin_email != ""

@@ -22,6 +22,7 @@ const schema = z.object({
   SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
   SUBGRAPH_DEDUPLICATION: env.boolean(true),
   CORS_ORIGINS: z.string().optional(),
+  SESSION_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
   APOLLO_TELEMETRY_DISABLED: env.boolean(true),
@@ -37,6 +38,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const raw = parseEnv(schema, source);
   const production = raw.NODE_ENV === 'production';
   const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
+  const corsOrigins = cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean);
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
@@ -55,7 +57,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     /** Identical subgraph queries in flight (same token) share one call; mutations never do. */
     subgraphDeduplication: raw.SUBGRAPH_DEDUPLICATION,
-    corsOrigins: cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean),
+    /** CORS: `*` lets any origin read answers but never with credentials; a list also allows credentials (cookies). */
+    corsOrigins,
+    /** The browser session's refresh-token cookie (README, Sessions). */
+    sessionCookie: {
+      name: 'fedshop_refresh',
+      path: '/graphql',
+      secure: raw.SESSION_COOKIE_SECURE,
+      allowedOrigins: corsOrigins === '*' ? [] : corsOrigins,
+    },
     /** Introspection and the Sandbox landing page: on in development, off in production unless asked. */
     introspection: raw.INTROSPECTION ? raw.INTROSPECTION === 'true' : !production,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import type { Viewer } from '@fedshop/shared/auth';
 import type { RateLimitDecision } from './edge/rate-limit';
+import type { GatewaySession } from './session/session-cookie';
 
 /** Per-request state of the gateway. */
 export interface GatewayContext {
@@ -11,4 +12,6 @@ export interface GatewayContext {
   clientAddress: string;
   /** The tightest rate-limit bucket this request took from, for the RateLimit-* headers; null when none applies. */
   rateLimit: RateLimitDecision | null;
+  /** The browser session's refresh-token cookie, as far as this request may use it (session/). */
+  session?: GatewaySession;
 }

@@ -12,6 +12,8 @@ import { graphqlTelemetryPlugin } from '@fedshop/shared/telemetry';
 import type { GatewayConfig } from './config';
 import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
+import { readSession } from './session/session-cookie';
+import { sessionCookiePlugin } from './session/session-cookie-plugin';
 import { SubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createSubgraphFetchMetrics } from './subgraphs/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
@@ -102,6 +104,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
       ...edge.plugins,
+      sessionCookiePlugin(config.sessionCookie),
       graphqlTelemetryPlugin(metrics.graphql),
     ],
   });
@@ -134,8 +137,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     graphql: {
       path: '/graphql',
       server: apollo,
-      // Verifies the token, takes from the caller's rate-limit bucket, checks the document's size.
-      context: edge.admit,
+      // Verifies the token, takes from the caller's rate-limit bucket, checks the document's size;
+      // then reads the session cookie, if this request's origin may use it.
+      context: async (req, info, body) => ({ ...(await edge.admit(req, info, body)), session: readSession(req, config.sessionCookie) }),
     },
   }).catch(async (error: unknown) => {
     await apollo.stop();

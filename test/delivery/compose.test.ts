@@ -24,6 +24,7 @@ const STACK_SERVICES = [
   'jaeger',
   'prometheus',
   'grafana',
+  'web',
 ];
 
 const dev = loadComposeProject(composeFiles(REPO_ROOT, 'dev'));
@@ -111,6 +112,24 @@ describe('docker-compose.yml: the local stack', () => {
     }
   });
 
+  test('when the storefront is read, then it is fedshop/web built from its Dockerfile, published on 8080, read-only, after the gateway', () => {
+    const web = dev.services.web!;
+    const version = packageVersion('clients/web');
+    expect({ image: web.image, dockerfile: web.build?.dockerfile, context: web.build?.context, version: web.build?.args?.VERSION }).toEqual({
+      image: `${PROJECT}/web:${version}`,
+      dockerfile: 'clients/web/Dockerfile',
+      context: '.',
+      version,
+    });
+    expect(web.ports).toEqual(['8080:8080']);
+    expect(web).toMatchObject({ read_only: true, tmpfs: ['/tmp'] });
+    expect(dependsOn(web)).toEqual({ gateway: 'service_healthy' });
+    const probe = web.healthcheck?.test;
+    expect(Array.isArray(probe) ? probe.join(' ') : probe).toContain('http://127.0.0.1:8080/healthz');
+    // nginx.conf passes /graphql to the compose service of that name.
+    expect(readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8')).toContain(`proxy_pass http://gateway:${service('gateway').httpPort};`);
+  });
+
   test('when the migration containers are read, then each runs its subgraph’s migrations from that image against that database only', () => {
     for (const subgraph of SUBGRAPHS) {
       const migrate = dev.services[`${subgraph}-migrate`]!;
@@ -174,12 +193,12 @@ describe('docker-compose.prod.yml: production overrides', () => {
     expect(stackProblems(prod)).toEqual([]);
   });
 
-  test('when ports are listed, then only the gateway publishes one', () => {
+  test('when ports are listed, then only the gateway and the storefront publish one', () => {
     const published = Object.entries(prod.services)
       .filter(([, definition]) => (definition.ports ?? []).length > 0)
       .map(([name, definition]) => `${name} ${definition.ports!.join(',')}`);
 
-    expect(published).toEqual([`gateway ${service('gateway').httpPort}:${service('gateway').httpPort}`]);
+    expect(published.sort()).toEqual([`gateway ${service('gateway').httpPort}:${service('gateway').httpPort}`, 'web 8080:8080']);
   });
 
   test('when restart policies and limits are read, then long-running services restart and the platform has resource limits', () => {
@@ -187,7 +206,7 @@ describe('docker-compose.prod.yml: production overrides', () => {
       const expected = name.endsWith('-migrate') ? 'no' : 'unless-stopped';
       expect({ name, restart: definition.restart ?? 'no' }).toEqual({ name, restart: expected });
     }
-    for (const name of [...PLATFORM, 'users-db', 'orders-db']) {
+    for (const name of [...PLATFORM, 'users-db', 'orders-db', 'web']) {
       const limits = (prod.services[name]!.deploy as { resources?: { limits?: { cpus?: string; memory?: string } } } | undefined)?.resources?.limits;
       expect({ name, cpus: Boolean(limits?.cpus), memory: Boolean(limits?.memory) }).toEqual({ name, cpus: true, memory: true });
     }

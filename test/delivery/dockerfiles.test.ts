@@ -11,6 +11,8 @@ import path from 'node:path';
 import { copyArguments, execForm, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
 import { REPO_ROOT, SERVICES } from './support/services';
 
+const WORKSPACE_MANIFESTS = ['shared/package.json', 'gateway/package.json', 'subgraphs/users/package.json', 'subgraphs/orders/package.json', 'clients/web/package.json'];
+
 function read(workspace: string): Dockerfile {
   return parseDockerfile(readFileSync(path.join(REPO_ROOT, workspace, 'Dockerfile'), 'utf8'));
 }
@@ -152,9 +154,62 @@ describe('subgraph images carry their migrations', () => {
   });
 });
 
+describe('clients/web/Dockerfile: the storefront', () => {
+  const dockerfile = read('clients/web');
+  const [build, runtime] = dockerfile.stages;
+  const nginx = readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8');
+
+  test('when the stages are read, then the app is built on Node 24 slim and served by unprivileged nginx, with nothing else', () => {
+    expect(dockerfile.stages.map((stage) => [stage.name, stage.image])).toEqual([
+      ['build', expect.stringMatching(/^node:24(\.\d+)*-(bookworm-)?slim$/)],
+      ['runtime', expect.stringMatching(/^nginxinc\/nginx-unprivileged:[\d.]+-alpine$/)],
+    ]);
+    expect(args(runtime!, 'RUN')).toEqual([]);
+  });
+
+  test('when the build stage runs, then it installs from the lockfile, checks the manifest against the app and builds', () => {
+    const runs = args(build!, 'RUN').join('\n');
+    expect(runs).toMatch(/npm ci\b/);
+    expect(runs).toContain('npm run persisted-queries -- --check');
+    expect(runs).toContain('npm run build -w clients/web');
+    const copied = args(build!, 'COPY').flatMap((line) => copyArguments(line).sources);
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...WORKSPACE_MANIFESTS]));
+  });
+
+  test('when the runtime stage is read, then nginx runs as non-root on 8080 with its config and the built files, probed on /healthz', () => {
+    expect(args(runtime!, 'USER')).toEqual(['101']);
+    expect(args(runtime!, 'EXPOSE')).toEqual(['8080']);
+    const copies = args(runtime!, 'COPY').map(copyArguments);
+    expect(copies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ sources: ['clients/web/nginx/nginx.conf'], destination: '/etc/nginx/nginx.conf' }),
+        expect.objectContaining({ from: 'build', sources: ['/src/clients/web/dist'], destination: '/usr/share/nginx/html' }),
+      ]),
+    );
+    for (const copy of copies.filter((candidate) => !candidate.from)) {
+      for (const source of copy.sources) expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({ source, exists: true, ignored: false });
+    }
+    expect(args(runtime!, 'HEALTHCHECK').join(' ')).toContain('http://127.0.0.1:8080/healthz');
+  });
+
+  test('when nginx.conf is read, then it serves the image’s files on 8080, every page path as the app, and /graphql from the gateway', () => {
+    expect(nginx).toMatch(/^\s*listen 8080;/m);
+    expect(nginx).toMatch(/^\s*root \/usr\/share\/nginx\/html;/m);
+    expect(nginx).toMatch(/location \/ \{[^}]*try_files \$uri \/index\.html;/);
+    expect(nginx).toMatch(/location = \/healthz \{[^}]*return 200/);
+    // The gateway's Service and compose name, on its port; Host kept so the gateway sees the browser's origin.
+    expect(nginx).toMatch(new RegExp(`proxy_pass http://gateway:${SERVICES[0]!.httpPort};`));
+    expect(nginx).toContain('proxy_set_header Host $http_host;');
+    expect(nginx).toContain('proxy_set_header Upgrade $http_upgrade;');
+    // Only /tmp is written: the root file system is read-only in compose and Kubernetes.
+    for (const match of nginx.matchAll(/^\s*(pid|\w+_temp_path) (\S+);/gm)) expect(match[2]).toMatch(/^\/tmp\//);
+    expect(nginx).toContain("Content-Security-Policy \"default-src 'self'; script-src 'self'");
+  });
+});
+
 describe('.dockerignore', () => {
   test('when the build context is filtered, then local state and secrets stay out and the sources stay in', () => {
-    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts', 'gateway/dist/main.js']) {
+    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts', 'clients/web/dist/index.html']) {
       expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true });
     }
     for (const file of ['package-lock.json', 'shared/src/errors/index.ts', 'proto/buf.yaml', 'supergraph.graphql', 'rover.yaml', 'scripts/compose.ts', 'prisma/users/migrations']) {

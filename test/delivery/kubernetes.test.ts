@@ -317,10 +317,11 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
       overlay === 'dev'
         ? ['users -> users-db:5432', 'users-migrate -> users-db:5432', 'orders -> orders-db:5432', 'orders-migrate -> orders-db:5432']
         : [];
-    const everyone = [...pods.map((pod) => pod.name).filter((name) => name !== 'gateway'), 'intruder', 'other-namespace', 'external'];
+    const everyoneBut = (self: string) => [...pods.map((pod) => pod.name).filter((name) => name !== self), 'intruder', 'other-namespace', 'external'];
     expect(allowed.sort()).toEqual(
       [
-        ...everyone.map((name) => `${name} -> gateway:4000`),
+        ...everyoneBut('gateway').map((name) => `${name} -> gateway:4000`),
+        ...everyoneBut('web').map((name) => `${name} -> web:8080`), // static files, public like the gateway
         'gateway -> users:4001', // GraphQL and the JWKS
         'orders -> users:4001', // the JWKS, to verify tokens
         'orders -> users:50051', // gRPC user.v1.UserService
@@ -332,6 +333,29 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
         ...databases,
       ].sort(),
     );
+  });
+
+  test('when the storefront and the Ingress are read, then / reaches web:8080 and /graphql the gateway, one origin; web runs fedshop/web hardened', () => {
+    const ingress = find(resources, 'Ingress', 'shop').spec as {
+      tls?: Array<{ hosts: string[] }>;
+      rules: Array<{ host?: string; http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }> } }>;
+    };
+    expect(ingress.rules).toHaveLength(1);
+    const routes = ingress.rules[0]!.http.paths.map((entry) => `${entry.pathType} ${entry.path} -> ${entry.backend.service.name}:${entry.backend.service.port.name}`);
+    expect(routes).toEqual(['Exact /graphql -> gateway:http', 'Prefix / -> web:http']);
+    if (overlay === 'prod') expect(ingress.tls?.[0]?.hosts).toEqual([ingress.rules[0]!.host]);
+    // Each backend port name resolves to the container port its pods serve.
+    for (const name of ['gateway', 'web']) {
+      const kubeService = find(resources, 'Service', name).spec as { ports: Array<{ name: string; targetPort: string }> };
+      const container = podTemplate(find(resources, 'Deployment', name)).spec.containers[0]!;
+      expect(kubeService.ports.find((port) => port.name === 'http')?.targetPort).toBe(container.ports?.find((port) => port.name === 'http')?.name);
+    }
+    const web = podTemplate(find(resources, 'Deployment', 'web')).spec.containers[0]!;
+    expect(overlay === 'dev' ? web.image : web.image.replace(/^.*\/(fedshop\/)/, '$1')).toBe(`fedshop/web:${packageVersion('clients/web')}`);
+    expect(web.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(web.readinessProbe?.httpGet?.path).toBe('/healthz');
+    find(resources, 'HorizontalPodAutoscaler', 'web');
+    find(resources, 'PodDisruptionBudget', 'web');
   });
 
   test('when the default deny is dropped, then the evaluation notices that anyone may reach the subgraphs', () => {

@@ -59,7 +59,7 @@ describe('npm start on a fresh clone', () => {
   let running: Started | undefined;
 
   beforeAll(async () => {
-    const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
     env = {
       DATA_DIR: dataDir,
       GATEWAY_PORT: String(ports[0]),
@@ -69,6 +69,7 @@ describe('npm start on a fresh clone', () => {
       ORDERS_GRPC_PORT: String(ports[4]),
       USERS_EMBEDDED_POSTGRES_PORT: String(ports[5]),
       ORDERS_EMBEDDED_POSTGRES_PORT: String(ports[6]),
+      WEB_PORT: String(ports[7]),
       SCRYPT_COST: '1024',
     };
   });
@@ -88,6 +89,12 @@ describe('npm start on a fresh clone', () => {
     expect(out).toContain(`http://localhost:${env.USERS_PORT}/graphql`);
     expect(out).toContain(`http://localhost:${env.ORDERS_PORT}/graphql`);
     expect(out).toContain('admin@fedshop.local');
+    // The storefront's development server, its /graphql proxied to the gateway.
+    expect(out).toContain(`http://localhost:${env.WEB_PORT}/`);
+    const page = await fetch(`http://localhost:${env.WEB_PORT}/`);
+    expect(await page.text()).toContain('<div id="root"></div>');
+    const proxied = await graphqlClient(`http://localhost:${env.WEB_PORT}/graphql`)('{ products(first: 1) { totalCount } }');
+    expect(proxied.data).toEqual({ products: { totalCount: expect.any(Number) } });
 
     const gql = graphqlClient(`http://localhost:${env.GATEWAY_PORT}/graphql`);
     const signUp = await gql(`mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`);

@@ -26,7 +26,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-test('when a run of representative traffic is logged, then no line holds a token, a password or an email address', async () => {
+test('when a run of representative traffic is logged, then no line holds a token (access or refresh), a password or an email address', async () => {
   const { gql } = platform;
   const secrets = new Set<string>([CUSTOMER.password, OTHER.password, WRONG_PASSWORD, TEST_ADMIN.password]);
   const emails = [CUSTOMER.email, OTHER.email, UNKNOWN_EMAIL, TEST_ADMIN.email];
@@ -62,6 +62,25 @@ test('when a run of representative traffic is logged, then no line holds a token
     expect((await gql(MY_ORDERS, {}, { token })).status).toBe(401);
     expect((await graphqlClient(`${platform.usersUrl}/graphql`)(`{ me { id } }`, {}, { token })).status).toBe(401);
   }
+
+  // Sessions: the refresh token travels as a cookie and between gateway and users service in headers.
+  const origin = new URL(platform.gatewayUrl).origin;
+  const session = async (query: string, variables: Record<string, unknown>, cookie?: string) => {
+    const response = await fetch(`${platform.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, ...(cookie ? { cookie: `fedshop_refresh=${cookie}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const value = /^fedshop_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+    if (value) secrets.add(value);
+    return { body: (await response.json()) as { data?: any }, cookie: value };
+  };
+  const first = await session(SIGN_IN, { input: { email: OTHER.email, password: OTHER.password } });
+  const rotated = await session('mutation { refreshSession { token } }', {}, first.cookie);
+  keepToken(rotated.body.data.refreshSession.token);
+  await session('mutation { refreshSession { token } }', {}, first.cookie); // reuse: the family is revoked
+  await session('mutation { signOut }', {}, rotated.cookie);
+  expect(secrets.size).toBeGreaterThan(12);
 
   const lines = [platform.logs.gateway, platform.logs.users, platform.logs.orders].flatMap((captured) => captured.lines());
   // Enough was logged for the check to mean something: one line per request at least, errors included.

@@ -5,7 +5,7 @@ import type { EdgeMetrics } from './edge-metrics';
 import { rejection } from './rejection';
 
 /** One operation of a manifest, in Apollo's persisted-query manifest format. */
-interface ManifestOperation {
+export interface ManifestOperation {
   id: string;
   name: string;
   type: 'query' | 'mutation' | 'subscription';

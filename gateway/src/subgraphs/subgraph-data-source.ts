@@ -4,6 +4,7 @@ import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
 import { getOperationAST, Lexer, OperationTypeNode, parse, Source, TokenKind } from 'graphql';
 import type { Agent } from 'undici';
 import type { GatewayContext } from '../gateway-context';
+import { sessionChangeOf, sessionRequestHeaders } from '../session/session-forwarding';
 import { InFlightDeduplicator } from './in-flight-deduplicator';
 import type { SubgraphFetchMetrics, SubgraphFetchResult } from './subgraph-fetch-metrics';
 import { sendSubgraphRequest, type SubgraphAnswer } from './subgraph-request';
@@ -28,7 +29,8 @@ export interface SubgraphDataSourceOptions {
 
 /**
  * Calls one subgraph: forwards the caller's token (each subgraph verifies it again) and
- * request id, reuses pooled connections, shares identical queries in flight, and turns network
+ * request id (and, to the session mutations only, the refresh token of the session cookie,
+ * taking the session's next one from the answer: session/), reuses pooled connections, shares identical queries in flight, and turns network
  * failures and timeouts into SERVICE_UNAVAILABLE for the affected part of the response. Each
  * fetch is measured per subgraph; its client span and `traceparent` come from the undici
  * instrumentation (a fetch that joined another has none of its own: one call, one span).
@@ -68,10 +70,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     headers['content-type'] = 'application/json';
     if (context && 'token' in context && context.token) headers.authorization = `Bearer ${context.token}`;
     if (context && 'requestId' in context && context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    const type = operationTypeOf(request);
+    const session = options.kind === 'incoming operation' ? options.context.session : undefined;
+    if (session && options.kind === 'incoming operation') {
+      Object.assign(headers, sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken));
+    }
     const { http: _http, ...body } = request;
     const { url } = this.options;
-    const answer = await this.send(url, headers, JSON.stringify(body), operationTypeOf(request) === OperationTypeNode.QUERY);
+    const answer = await this.send(url, headers, JSON.stringify(body), type === OperationTypeNode.QUERY);
     const response = readSubgraphAnswer(url, answer);
+    // Sessions start, rotate and end in mutations only (users subgraph: signUp, signIn, refreshSession, signOut).
+    if (session && type === OperationTypeNode.MUTATION) session.change = sessionChangeOf(response.http!.headers) ?? session.change;
     if (options.kind === 'incoming operation') restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, response);
     return response;
   }

@@ -1,3 +1,4 @@
 /** Bearer-token verification against the users service's JWKS, and the verified viewer. */
 export * from './viewer';
 export * from './token-verifier';
+export * from './session-headers';

@@ -50,7 +50,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * must use a shorter idle timeout so they never reuse a socket this side is closing.
    */
   keepAliveTimeoutMs?: number;
-  /** Origins allowed by CORS: `*` or a list; default none (same-origin only). */
+  /**
+   * Origins allowed by CORS; default none (same-origin only). A list allows those origins with
+   * credentials (cookies); `*` lets any origin read answers, never with credentials, so no site
+   * can make a browser send its cookies here and read what comes back.
+   */
   corsOrigins?: '*' | string[];
   /** Where request durations and accepted connections are counted. */
   metrics?: ServiceMetrics;
@@ -110,7 +114,10 @@ function toHeaderMap(req: IncomingMessage): HeaderMap {
 function applyCors(req: IncomingMessage, res: ServerResponse, origins: '*' | string[] | undefined): void {
   const origin = req.headers.origin;
   if (!origin || !origins) return;
-  if (origins === '*' || origins.includes(origin)) {
+  if (origins === '*') {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'origin');
+  } else if (origins.includes(origin)) {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'origin');
     res.setHeader('access-control-allow-credentials', 'true');

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -32,6 +32,8 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   introspection: boolean;
   /** How long in-flight HTTP requests and gRPC calls may take to finish when stopping (9 s). */
   drainTimeoutMs?: number;
+  /** Apollo Server plugins of this subgraph's own (e.g. response headers for the gateway); default none. */
+  plugins?: ApolloServerPlugin<TContext>[];
 }
 
 export interface RunningSubgraph {
@@ -68,6 +70,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       graphqlTelemetryPlugin(options.metrics.graphql),
+      ...(options.plugins ?? []),
     ],
   });
   observePool(options.metrics.registry, database.pool);

@@ -24,6 +24,7 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   JWT_TTL_SECONDS: env.positiveInt(900),
   JWT_PRIVATE_KEY: z.string().optional(),
+  REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(14 * 24 * 3600),
   ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
@@ -96,6 +97,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       /** Where a development signing key is kept so tokens survive restarts. */
       keyFile: path.join(raw.DATA_DIR, 'jwt-signing-key.json'),
     },
+    /** Refresh tokens (README, Sessions): valid this long unused; every refresh starts the period again. */
+    sessions: { refreshTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS },
     orderServiceAddress: raw.ORDER_SERVICE_ADDR,
     admin,
     scryptCost: raw.SCRYPT_COST,

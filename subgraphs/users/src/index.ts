@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createTokenVerifier } from '@fedshop/shared/auth';
+import { createTokenVerifier, REFRESH_TOKEN_HEADER } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
 import { openEventBus, ORDERS_STREAM, type EventBus, type Subscription } from '@fedshop/shared/events';
@@ -16,10 +16,12 @@ import { PrismaClient } from './generated/prisma/client';
 import type { UsersContext } from './graphql/context';
 import { createUserByIdLoader } from './graphql/loaders';
 import { buildUsersSchema } from './graphql/schema';
+import { sessionHeadersPlugin } from './graphql/session-headers-plugin';
 import { createUserServiceHandlers } from './grpc/user-service';
 import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
 import { startOrderEventsConsumer } from './events/order-events-consumer';
 import { createLoyaltyRepository } from './repositories/loyalty-repository';
+import { createRefreshTokenRepository } from './repositories/refresh-token-repository';
 import { createUserRepository } from './repositories/user-repository';
 import { createPasswordHasher } from './security/password-hasher';
 import { createTokenIssuer } from './security/token-issuer';
@@ -80,7 +82,8 @@ export async function startUsersService(
     const users = createUserRepository(prisma);
     const tokens = await createTokenIssuer({ ...config.jwt, keyFile: config.jwt.privateKeyPem ? undefined : config.jwt.keyFile, logger });
     const verifier = createTokenVerifier({ jwks: tokens.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
-    const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, options.clock ?? systemClock, logger);
+    const clock = options.clock ?? systemClock;
+    const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, clock, logger);
     consumer = await startOrderEventsConsumer({
       bus: events.bus,
       durable: config.eventsConsumer,
@@ -89,7 +92,17 @@ export async function startUsersService(
       logger,
       registry: metrics.registry,
     });
-    const deps: UsersDependencies = { users, passwords: createPasswordHasher(config.scryptCost), tokens, orders, signInThrottle, logger };
+    const deps: UsersDependencies = {
+      users,
+      passwords: createPasswordHasher(config.scryptCost),
+      tokens,
+      orders,
+      signInThrottle,
+      refreshTokens: createRefreshTokenRepository(prisma),
+      sessions: config.sessions,
+      clock,
+      logger,
+    };
     if (config.admin) {
       await ensureAdmin(deps, config.admin);
       if (config.admin.isDevelopmentDefault) {
@@ -103,6 +116,7 @@ export async function startUsersService(
       metrics,
       database,
       schema: buildUsersSchema(),
+      plugins: [sessionHeadersPlugin()],
       introspection: config.nodeEnv !== 'production',
       // Leave a second of the shutdown bound for closing the pool and the database.
       drainTimeoutMs: Math.max(1_000, config.shutdownTimeoutMs - 1_000),
@@ -118,7 +132,17 @@ export async function startUsersService(
         const viewer = await viewerFromRequest(req, verifier);
         const userById = createUserByIdLoader(users);
         if (viewer) await checkViewerAccount(viewer, userById);
-        return { requestId: info.requestId, logger: info.logger, viewer, deps, userById, signedInUserIds: new Set<string>() };
+        const presented = req.headers[REFRESH_TOKEN_HEADER];
+        return {
+          requestId: info.requestId,
+          logger: info.logger,
+          viewer,
+          deps,
+          userById,
+          signedInUserIds: new Set<string>(),
+          presentedRefreshToken: typeof presented === 'string' && presented !== '' ? presented : null,
+          sessionCookie: null,
+        };
       },
     });
     logger.info({ http: subgraph.httpPort, grpc: subgraph.grpcPort }, 'users service ready');

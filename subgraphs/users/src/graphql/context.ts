@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import type { Viewer } from '@fedshop/shared/auth';
+import type { SessionCookieChange, Viewer } from '@fedshop/shared/auth';
 import type { User } from '../domain/user';
 import type { UsersDependencies } from '../use-cases/dependencies';
 
@@ -18,4 +18,8 @@ export interface UsersContext {
    * returned AuthPayload.user may show its own email to a still-anonymous caller.
    */
   signedInUserIds: Set<string>;
+  /** The refresh token the gateway passed on from the browser's cookie (REFRESH_TOKEN_HEADER), if any. */
+  presentedRefreshToken: string | null;
+  /** Set by the session mutations; sessionHeadersPlugin tells the gateway (new token, or cookie cleared). */
+  sessionCookie: SessionCookieChange | null;
 }

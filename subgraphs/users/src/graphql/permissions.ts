@@ -35,6 +35,9 @@ export const usersPermissions = shield(
       '*': deny,
       signUp: anyone,
       signIn: anyone,
+      // Authenticated by the refresh token, not the access token (which may have expired).
+      refreshSession: anyone,
+      signOut: anyone,
       updateProfile: signedIn,
       suspendUser: adminOnly,
       deleteAccount: signedIn,

@@ -3,6 +3,7 @@ import type { User } from '../domain/user';
 import { isUserId } from '../domain/user-input';
 import { deleteAccount, listUsers, suspendUser, updateProfile } from '../use-cases/manage-accounts';
 import { signIn, type SignInInput } from '../use-cases/sign-in';
+import { endSession, refreshSession, type AuthResult } from '../use-cases/sessions';
 import { signUp, type SignUpInput } from '../use-cases/sign-up';
 import type { UsersContext } from './context';
 
@@ -10,6 +11,13 @@ import type { UsersContext } from './context';
 function viewerOf(context: UsersContext) {
   if (!context.viewer) throw new Error('permission layer let an anonymous call through');
   return context.viewer;
+}
+
+/** The new session's refresh token goes to the gateway in headers (session-headers-plugin.ts), not in the payload. */
+function issueSession(context: UsersContext, result: AuthResult) {
+  context.signedInUserIds.add(result.user.id);
+  context.sessionCookie = { kind: 'set', token: result.refreshToken.token, expiresAt: result.refreshToken.expiresAt };
+  return { token: result.token, expiresAt: result.expiresAt, user: result.user };
 }
 
 /**
@@ -27,15 +35,23 @@ export const usersResolvers = {
       listUsers(context.deps, args),
   },
   Mutation: {
-    signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) => {
-      const result = await signUp(context.deps, args.input);
-      context.signedInUserIds.add(result.user.id);
-      return result;
+    signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) =>
+      issueSession(context, await signUp(context.deps, args.input)),
+    signIn: async (_: unknown, args: { input: SignInInput }, context: UsersContext) =>
+      issueSession(context, await signIn(context.deps, args.input)),
+    refreshSession: async (_: unknown, __: unknown, context: UsersContext) => {
+      try {
+        return issueSession(context, await refreshSession(context.deps, context.presentedRefreshToken));
+      } catch (error) {
+        // A refused token is dead: the browser should stop sending it.
+        if (context.presentedRefreshToken) context.sessionCookie = { kind: 'clear' };
+        throw error;
+      }
     },
-    signIn: async (_: unknown, args: { input: SignInInput }, context: UsersContext) => {
-      const result = await signIn(context.deps, args.input);
-      context.signedInUserIds.add(result.user.id);
-      return result;
+    signOut: async (_: unknown, __: unknown, context: UsersContext) => {
+      await endSession(context.deps, context.presentedRefreshToken);
+      context.sessionCookie = { kind: 'clear' };
+      return true;
     },
     updateProfile: (_: unknown, args: { input: { name: string } }, context: UsersContext) =>
       updateProfile(context.deps, viewerOf(context), args.input),

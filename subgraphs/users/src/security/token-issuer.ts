@@ -15,9 +15,15 @@ import {
 import { TOKEN_ALGORITHM, type Role } from '@fedshop/shared/auth';
 import type { Logger } from 'pino';
 
+/** A signed access token and the instant it stops being accepted (its `exp`). */
+export interface AccessToken {
+  token: string;
+  expiresAt: Date;
+}
+
 export interface TokenIssuer {
-  /** Signs an access token for the account. */
-  issue(subject: { id: string; role: Role }): Promise<string>;
+  /** Signs an access token for the account, valid `ttlSeconds` from now. */
+  issue(subject: { id: string; role: Role }): Promise<AccessToken>;
   /** The public keys tokens are verified with, served at /.well-known/jwks.json. */
   jwks: JSONWebKeySet;
 }
@@ -77,15 +83,20 @@ export async function createTokenIssuer(options: TokenIssuerOptions): Promise<To
   const publicJwk: JWK = { ...key.publicJwk, kid, alg: TOKEN_ALGORITHM, use: 'sig' };
   return {
     jwks: { keys: [publicJwk] },
-    issue: ({ id, role }) =>
-      new SignJWT({ role })
+    async issue({ id, role }) {
+      // One instant for `iat`, `exp` and the expiry the client is told (whole seconds, as in the JWT).
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const expiresAt = issuedAt + options.ttlSeconds;
+      const token = await new SignJWT({ role })
         .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: 'JWT' })
         .setSubject(id)
         .setIssuer(options.issuer)
         .setAudience(options.audience)
-        .setIssuedAt()
-        .setExpirationTime(`${options.ttlSeconds}s`)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(expiresAt)
         .setJti(randomUUID())
-        .sign(key.privateKey),
+        .sign(key.privateKey);
+      return { token, expiresAt: new Date(expiresAt * 1000) };
+    },
   };
 }

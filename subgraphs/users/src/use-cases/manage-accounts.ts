@@ -13,18 +13,24 @@ export async function updateProfile(deps: UsersDependencies, viewer: Viewer, inp
   return user;
 }
 
-/** An admin suspends an account: it can still sign in to read, but can no longer order. */
+/**
+ * An admin suspends an account: it can no longer order, and its sessions are revoked, so it
+ * cannot refresh its way past the suspension (an access token already issued lives out its
+ * JWT_TTL_SECONDS).
+ */
 export async function suspendUser(deps: UsersDependencies, viewer: Viewer, id: string): Promise<User> {
   if (!isUserId(id)) throw notFound('No such user.');
   if (id === viewer.id) throw conflict('You cannot suspend your own account.');
   const user = await deps.users.update(id, { status: 'SUSPENDED' });
   if (!user) throw notFound('No such user.');
+  await deps.refreshTokens.revokeAllOfUser(id, deps.clock.now());
   return user;
 }
 
 /**
  * Deletes an account (its owner or an admin). Asks the orders service first: an account
- * with CONFIRMED orders is a CONFLICT and nothing is deleted.
+ * with CONFIRMED orders is a CONFLICT and nothing is deleted. Its refresh tokens go with the
+ * row (foreign key, cascade), so no session outlives it.
  */
 export async function deleteAccount(
   deps: UsersDependencies,

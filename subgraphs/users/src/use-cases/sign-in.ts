@@ -1,7 +1,7 @@
 import { forbidden, unauthenticated } from '@fedshop/shared/errors';
 import { checkPassword, normalizeEmail } from '../domain/user-input';
 import type { UsersDependencies } from './dependencies';
-import type { AuthResult } from './sign-up';
+import { startSession, type AuthResult } from './sessions';
 
 export interface SignInInput {
   email: string;
@@ -11,7 +11,7 @@ export interface SignInInput {
 const WRONG_CREDENTIALS = 'The email or password is incorrect.';
 
 /**
- * Checks the credentials and issues a token. An unknown email and a wrong password get the
+ * Checks the credentials and starts a session (access and refresh token). An unknown email and a wrong password get the
  * same answer after the same amount of work, so sign-in cannot tell which emails exist; the
  * same holds under repeated failures: every email, known or not, slows down and then locks
  * the same way (sign-in-throttle.ts).
@@ -41,5 +41,5 @@ export async function signIn(deps: UsersDependencies, input: SignInInput): Promi
   // Only the account's owner (right password) learns it is suspended.
   if (account.status === 'SUSPENDED') throw forbidden('This account is suspended.');
   const { passwordHash: _passwordHash, ...user } = account;
-  return { token: await deps.tokens.issue(user), user };
+  return startSession(deps, user);
 }

@@ -3,6 +3,7 @@ import type { User } from '../domain/user';
 import { checkPassword, normalizeEmail, normalizeName } from '../domain/user-input';
 import { EmailTakenError } from '../repositories/user-repository';
 import type { UsersDependencies } from './dependencies';
+import { startSession, type AuthResult } from './sessions';
 
 export interface SignUpInput {
   email: string;
@@ -10,12 +11,9 @@ export interface SignUpInput {
   name: string;
 }
 
-export interface AuthResult {
-  token: string;
-  user: User;
-}
+export type { AuthResult } from './sessions';
 
-/** Creates a CUSTOMER account and signs it in. A taken email (any case) is a CONFLICT. */
+/** Creates a CUSTOMER account and signs it in (a new session). A taken email (any case) is a CONFLICT. */
 export async function signUp(deps: UsersDependencies, input: SignUpInput): Promise<AuthResult> {
   const email = normalizeEmail('input.email', input.email);
   const password = checkPassword('input.password', input.password);
@@ -30,6 +28,5 @@ export async function signUp(deps: UsersDependencies, input: SignUpInput): Promi
     }
     throw error;
   }
-  const token = await deps.tokens.issue(user);
-  return { token, user };
+  return startSession(deps, user);
 }

@@ -45,6 +45,15 @@ export { Prisma }
  */
 export type User = Prisma.UserModel
 /**
+ * Model RefreshToken
+ * Refresh tokens of sessions (README, Sessions). Only the SHA-256 of a token is kept, so a
+ * copy of this table signs nobody in. Each token is used once: refreshing marks it used and
+ * issues the next one in the same family (one family per sign-in); presenting a used token
+ * again means it was copied, and revokes the whole family. Deleting the account deletes its
+ * tokens (cascade); signing out and suspension revoke them.
+ */
+export type RefreshToken = Prisma.RefreshTokenModel
+/**
  * Model ProcessedEvent
  * Ids of order events already applied to loyalty: a redelivered or duplicated event is
  * recognised here and changes nothing.

@@ -9,6 +9,7 @@
  * 🟢 You can import this file directly.
  */
 export type * from './models/User'
+export type * from './models/RefreshToken'
 export type * from './models/ProcessedEvent'
 export type * from './models/SignInFailure'
 export type * from './commonInputTypes'

@@ -1,0 +1,64 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation SignIn($input: SignInInput!) {\n  signIn(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation RefreshSession {\n  refreshSession {\n    ...SessionFields\n  }\n}\n\nmutation SignOut {\n  signOut\n}\n\nquery Me {\n  me {\n    ...AccountFields\n  }\n}\n\nquery MyLoyalty {\n  me {\n    id\n    tier\n    lifetimeSpendCents\n  }\n}\n\nmutation UpdateProfile($input: UpdateProfileInput!) {\n  updateProfile(input: $input) {\n    ...AccountFields\n  }\n}\n\nfragment SessionFields on AuthPayload {\n  token\n  expiresAt\n  user {\n    ...AccountFields\n  }\n}\n\nfragment AccountFields on User {\n  id\n  name\n  email\n  role\n  status\n  tier\n  lifetimeSpendCents\n  createdAt\n}": typeof types.SignUpDocument,
+    "query OrdersToShip($first: Int!, $after: String) {\n  users(first: $first, after: $after) {\n    edges {\n      node {\n        id\n        name\n        email\n        orders(first: 20, status: CONFIRMED) {\n          edges {\n            node {\n              id\n              status\n              totalCents\n              currency\n              createdAt\n            }\n          }\n        }\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nmutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}\n\nmutation UpsertProduct($input: ProductInput!) {\n  upsertProduct(input: $input) {\n    ...ProductFields\n  }\n}": typeof types.OrdersToShipDocument,
+    "query Products($first: Int!, $after: String) {\n  products(first: $first, after: $after) {\n    totalCount\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nquery Product($sku: ID!) {\n  product(sku: $sku) {\n    ...ProductFields\n  }\n}\n\nfragment ProductFields on Product {\n  sku\n  name\n  priceCents\n  currency\n  stock\n}": typeof types.ProductsDocument,
+    "mutation PlaceOrder($input: PlaceOrderInput!) {\n  placeOrder(input: $input) {\n    ...OrderFields\n  }\n}\n\nquery MyOrders($first: Int!, $after: String) {\n  me {\n    id\n    orders(first: $first, after: $after) {\n      totalCount\n      edges {\n        node {\n          ...OrderFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}\n\nmutation CancelOrder($id: ID!) {\n  cancelOrder(id: $id) {\n    ...OrderFields\n  }\n}\n\nfragment OrderFields on Order {\n  id\n  status\n  totalCents\n  currency\n  createdAt\n  items {\n    quantity\n    unitPriceCents\n    product {\n      sku\n      name\n    }\n  }\n}": typeof types.PlaceOrderDocument,
+};
+const documents: Documents = {
+    "mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation SignIn($input: SignInInput!) {\n  signIn(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation RefreshSession {\n  refreshSession {\n    ...SessionFields\n  }\n}\n\nmutation SignOut {\n  signOut\n}\n\nquery Me {\n  me {\n    ...AccountFields\n  }\n}\n\nquery MyLoyalty {\n  me {\n    id\n    tier\n    lifetimeSpendCents\n  }\n}\n\nmutation UpdateProfile($input: UpdateProfileInput!) {\n  updateProfile(input: $input) {\n    ...AccountFields\n  }\n}\n\nfragment SessionFields on AuthPayload {\n  token\n  expiresAt\n  user {\n    ...AccountFields\n  }\n}\n\nfragment AccountFields on User {\n  id\n  name\n  email\n  role\n  status\n  tier\n  lifetimeSpendCents\n  createdAt\n}": types.SignUpDocument,
+    "query OrdersToShip($first: Int!, $after: String) {\n  users(first: $first, after: $after) {\n    edges {\n      node {\n        id\n        name\n        email\n        orders(first: 20, status: CONFIRMED) {\n          edges {\n            node {\n              id\n              status\n              totalCents\n              currency\n              createdAt\n            }\n          }\n        }\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nmutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}\n\nmutation UpsertProduct($input: ProductInput!) {\n  upsertProduct(input: $input) {\n    ...ProductFields\n  }\n}": types.OrdersToShipDocument,
+    "query Products($first: Int!, $after: String) {\n  products(first: $first, after: $after) {\n    totalCount\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nquery Product($sku: ID!) {\n  product(sku: $sku) {\n    ...ProductFields\n  }\n}\n\nfragment ProductFields on Product {\n  sku\n  name\n  priceCents\n  currency\n  stock\n}": types.ProductsDocument,
+    "mutation PlaceOrder($input: PlaceOrderInput!) {\n  placeOrder(input: $input) {\n    ...OrderFields\n  }\n}\n\nquery MyOrders($first: Int!, $after: String) {\n  me {\n    id\n    orders(first: $first, after: $after) {\n      totalCount\n      edges {\n        node {\n          ...OrderFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}\n\nmutation CancelOrder($id: ID!) {\n  cancelOrder(id: $id) {\n    ...OrderFields\n  }\n}\n\nfragment OrderFields on Order {\n  id\n  status\n  totalCents\n  currency\n  createdAt\n  items {\n    quantity\n    unitPriceCents\n    product {\n      sku\n      name\n    }\n  }\n}": types.PlaceOrderDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation SignIn($input: SignInInput!) {\n  signIn(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation RefreshSession {\n  refreshSession {\n    ...SessionFields\n  }\n}\n\nmutation SignOut {\n  signOut\n}\n\nquery Me {\n  me {\n    ...AccountFields\n  }\n}\n\nquery MyLoyalty {\n  me {\n    id\n    tier\n    lifetimeSpendCents\n  }\n}\n\nmutation UpdateProfile($input: UpdateProfileInput!) {\n  updateProfile(input: $input) {\n    ...AccountFields\n  }\n}\n\nfragment SessionFields on AuthPayload {\n  token\n  expiresAt\n  user {\n    ...AccountFields\n  }\n}\n\nfragment AccountFields on User {\n  id\n  name\n  email\n  role\n  status\n  tier\n  lifetimeSpendCents\n  createdAt\n}"): (typeof documents)["mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation SignIn($input: SignInInput!) {\n  signIn(input: $input) {\n    ...SessionFields\n  }\n}\n\nmutation RefreshSession {\n  refreshSession {\n    ...SessionFields\n  }\n}\n\nmutation SignOut {\n  signOut\n}\n\nquery Me {\n  me {\n    ...AccountFields\n  }\n}\n\nquery MyLoyalty {\n  me {\n    id\n    tier\n    lifetimeSpendCents\n  }\n}\n\nmutation UpdateProfile($input: UpdateProfileInput!) {\n  updateProfile(input: $input) {\n    ...AccountFields\n  }\n}\n\nfragment SessionFields on AuthPayload {\n  token\n  expiresAt\n  user {\n    ...AccountFields\n  }\n}\n\nfragment AccountFields on User {\n  id\n  name\n  email\n  role\n  status\n  tier\n  lifetimeSpendCents\n  createdAt\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query OrdersToShip($first: Int!, $after: String) {\n  users(first: $first, after: $after) {\n    edges {\n      node {\n        id\n        name\n        email\n        orders(first: 20, status: CONFIRMED) {\n          edges {\n            node {\n              id\n              status\n              totalCents\n              currency\n              createdAt\n            }\n          }\n        }\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nmutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}\n\nmutation UpsertProduct($input: ProductInput!) {\n  upsertProduct(input: $input) {\n    ...ProductFields\n  }\n}"): (typeof documents)["query OrdersToShip($first: Int!, $after: String) {\n  users(first: $first, after: $after) {\n    edges {\n      node {\n        id\n        name\n        email\n        orders(first: 20, status: CONFIRMED) {\n          edges {\n            node {\n              id\n              status\n              totalCents\n              currency\n              createdAt\n            }\n          }\n        }\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nmutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}\n\nmutation UpsertProduct($input: ProductInput!) {\n  upsertProduct(input: $input) {\n    ...ProductFields\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Products($first: Int!, $after: String) {\n  products(first: $first, after: $after) {\n    totalCount\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nquery Product($sku: ID!) {\n  product(sku: $sku) {\n    ...ProductFields\n  }\n}\n\nfragment ProductFields on Product {\n  sku\n  name\n  priceCents\n  currency\n  stock\n}"): (typeof documents)["query Products($first: Int!, $after: String) {\n  products(first: $first, after: $after) {\n    totalCount\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\n\nquery Product($sku: ID!) {\n  product(sku: $sku) {\n    ...ProductFields\n  }\n}\n\nfragment ProductFields on Product {\n  sku\n  name\n  priceCents\n  currency\n  stock\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation PlaceOrder($input: PlaceOrderInput!) {\n  placeOrder(input: $input) {\n    ...OrderFields\n  }\n}\n\nquery MyOrders($first: Int!, $after: String) {\n  me {\n    id\n    orders(first: $first, after: $after) {\n      totalCount\n      edges {\n        node {\n          ...OrderFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}\n\nmutation CancelOrder($id: ID!) {\n  cancelOrder(id: $id) {\n    ...OrderFields\n  }\n}\n\nfragment OrderFields on Order {\n  id\n  status\n  totalCents\n  currency\n  createdAt\n  items {\n    quantity\n    unitPriceCents\n    product {\n      sku\n      name\n    }\n  }\n}"): (typeof documents)["mutation PlaceOrder($input: PlaceOrderInput!) {\n  placeOrder(input: $input) {\n    ...OrderFields\n  }\n}\n\nquery MyOrders($first: Int!, $after: String) {\n  me {\n    id\n    orders(first: $first, after: $after) {\n      totalCount\n      edges {\n        node {\n          ...OrderFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}\n\nmutation CancelOrder($id: ID!) {\n  cancelOrder(id: $id) {\n    ...OrderFields\n  }\n}\n\nfragment OrderFields on Order {\n  id\n  status\n  totalCents\n  currency\n  createdAt\n  items {\n    quantity\n    unitPriceCents\n    product {\n      sku\n      name\n    }\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;
