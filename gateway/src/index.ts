@@ -14,10 +14,10 @@ import { createEdgeProtection } from './edge/edge-protection';
 import type { GatewayContext } from './gateway-context';
 import { readSession } from './session/session-cookie';
 import { sessionCookiePlugin } from './session/session-cookie-plugin';
-import { SubgraphDataSource } from './subgraphs/subgraph-data-source';
-import { createSubgraphFetchMetrics } from './subgraphs/subgraph-fetch-metrics';
-import { checkSubgraphReady } from './subgraphs/subgraph-readiness';
-import { createSubgraphAgent } from './subgraphs/subgraph-request';
+import { SubgraphDataSource } from './upstream/subgraph-data-source';
+import { createSubgraphFetchMetrics } from './upstream/subgraph-fetch-metrics';
+import { checkSubgraphReady } from './upstream/subgraph-readiness';
+import { createSubgraphAgent } from './upstream/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
 import { Counter } from 'prom-client';
 
