@@ -5,6 +5,7 @@ import {
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { currentRequestId } from '../context/request-scope';
 import { fromGrpcError } from './grpc-status';
 import type { GrpcMetrics } from '../metrics/grpc-metrics';
 import { clientMetricsInterceptor } from './grpc-call-metrics';
@@ -45,17 +46,17 @@ export interface UnaryCallOptions {
   /** Deadline: milliseconds from now, or an absolute time shared by all attempts of one logical call. */
   deadlineMs?: number;
   deadlineAt?: number;
-  /** Propagated as `x-request-id` metadata. */
-  requestId?: string;
 }
 
 /**
- * Calls a unary method with a deadline and turns failures into AppErrors
+ * Calls a unary method with a deadline, propagating the current request's id as `x-request-id` and turns failures into AppErrors
  * (transport problems become SERVICE_UNAVAILABLE, retryable).
  */
 export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, options: UnaryCallOptions): Promise<Res> {
   const metadata = new Metadata();
-  if (options.requestId) metadata.set(REQUEST_ID_METADATA_KEY, options.requestId);
+  // The request being served (its scope) is who this call is for: its id travels on.
+  const requestId = currentRequestId();
+  if (requestId) metadata.set(REQUEST_ID_METADATA_KEY, requestId);
   return new Promise<Res>((resolve, reject) => {
     const deadline = options.deadlineAt ?? Date.now() + (options.deadlineMs ?? 1_000);
     method(request, metadata, { deadline }, (error, response) => {

@@ -108,7 +108,6 @@ export async function startOrdersService(
         services: [{ definition: orderV1.OrderServiceService, implementation: createOrderServiceHandlers(deps, logger) }],
       },
       context: async (req, info) => ({
-        requestId: info.requestId,
         logger: info.logger,
         viewer: await viewerFromRequest(req, verifier),
         deps,

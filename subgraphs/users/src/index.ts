@@ -123,7 +123,7 @@ export async function startUsersService(
       http: config.http,
       grpc: {
         ...config.grpc,
-        services: [{ definition: userV1.UserServiceService, implementation: createUserServiceHandlers(users, logger) }],
+        services: [{ definition: userV1.UserServiceService, implementation: createUserServiceHandlers(deps, logger) }],
       },
       routes: {
         'GET /.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'public, max-age=300' }),
@@ -134,7 +134,6 @@ export async function startUsersService(
         if (viewer) await checkViewerAccount(viewer, userById);
         const presented = req.headers[REFRESH_TOKEN_HEADER];
         return {
-          requestId: info.requestId,
           logger: info.logger,
           viewer,
           deps,

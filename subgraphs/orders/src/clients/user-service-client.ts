@@ -13,7 +13,7 @@ interface AccountState {
 /** What the orders service asks the users service (user.v1.UserService over gRPC). */
 export interface UserServiceClient {
   /** The account's current state; rejects with NOT_FOUND for an unknown id. */
-  getUser(userId: string, requestId?: string): Promise<AccountState>;
+  getUser(userId: string): Promise<AccountState>;
   /** Circuit breaker state of this downstream. */
   breakerState(): 'closed' | 'open' | 'half-open';
   close(): void;
@@ -42,11 +42,11 @@ export function createUserServiceClient(
   const client = new userV1.UserServiceClient(address, credentials.createInsecure(), grpcClientOptions(metrics));
   const resilience = createResilientCaller({ downstream: 'users', logger, ...settings, metrics });
   return {
-    async getUser(userId, requestId) {
+    async getUser(userId) {
       // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.
       const deadlineAt = Date.now() + settings.deadlineMs;
       const response = await resilience.idempotent(() =>
-        callUnary(client.getUser.bind(client), { userId }, { downstream: 'users', deadlineAt, requestId }),
+        callUnary(client.getUser.bind(client), { userId }, { downstream: 'users', deadlineAt }),
       );
       const user = response.user;
       return {

@@ -5,7 +5,6 @@ import type { OrdersLoaders } from './loaders';
 
 /** Per-request state handed to every resolver and permission rule. */
 export interface OrdersContext {
-  requestId: string;
   logger: Logger;
   /** The verified caller, or null when anonymous. */
   viewer: Viewer | null;

@@ -32,7 +32,7 @@ export const ordersResolvers = {
   Mutation: {
     upsertProduct: (_: unknown, args: { input: ProductInput }, context: OrdersContext) => upsertProduct(context.deps, args.input),
     placeOrder: (_: unknown, args: { input: PlaceOrderInput }, context: OrdersContext) =>
-      placeOrder(context.deps, viewerOf(context), args.input, context.requestId),
+      placeOrder(context.deps, viewerOf(context), args.input),
     cancelOrder: (_: unknown, args: { id: string }, context: OrdersContext) => cancelOrder(context.deps, viewerOf(context), args.id),
     shipOrder: (_: unknown, args: { id: string }, context: OrdersContext) => shipOrder(context.deps, args.id),
   },

@@ -1,36 +1,13 @@
-import { newTimeOrderedUuid } from '@fedshop/shared/domain';
-import { serviceUnavailable } from '@fedshop/shared/errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../domain/order';
-import type { PricedOrder } from '../domain/pricing';
+import type { Order, OrderItem, OrderStatus, OrderWithItems } from '../domain/order';
+import { OrderStatusError } from '../domain/order-errors';
 import { orderCancelled, orderPlaced, type OutboxEntry } from '../events/order-events';
-
-/** The stock check found too little stock for this sku; nothing was written. */
-export class InsufficientStockError extends Error {
-  constructor(readonly sku: string) {
-    super(`insufficient stock for ${sku}`);
-  }
-}
-
-/** A status-guarded transition found the order in another status. */
-export class OrderStatusError extends Error {
-  constructor(readonly status: OrderStatus) {
-    super(`order is ${status}`);
-  }
-}
 
 const ORDER_COLUMNS = { id: true, userId: true, status: true, totalCents: true, currency: true, createdAt: true } as const;
 const ITEM_COLUMNS = { orderId: true, sku: true, quantity: true, unitPriceCents: true } as const;
 
-const PRODUCT_COLUMNS = { sku: true, name: true, priceCents: true, currency: true, stock: true } as const;
-/** A price changing between reading the catalog and placing the order is retried this often. */
-const MAX_PRICING_ATTEMPTS = 3;
-
-export interface PlaceOrderRequest {
-  userId: string;
-  idempotencyKey: string;
-  items: { sku: string; quantity: number }[];
-}
+/** What placing an order did: wrote it, or nothing (a sku short of stock, or a price that moved). */
+export type PlacementOutcome = { placed: true } | { placed: false; shortSku: string | null };
 
 export interface OrderPage {
   userId: string;
@@ -45,102 +22,74 @@ function toOutboxRow(entry: OutboxEntry) {
 
 /** Data access for orders. The only module of the orders service that writes orders and stock. */
 export function createOrderRepository(prisma: PrismaClient) {
-  async function findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<OrderWithItems | null> {
-    return prisma.order.findUnique({
-      where: { userId_idempotencyKey: { userId, idempotencyKey } },
-      select: { ...ORDER_COLUMNS, items: { select: ITEM_COLUMNS, orderBy: { sku: 'asc' } } },
-    });
-  }
-
   return {
+    /** The order this account already placed with this idempotency key, if any. */
+    findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<OrderWithItems | null> {
+      return prisma.order.findUnique({
+        where: { userId_idempotencyKey: { userId, idempotencyKey } },
+        select: { ...ORDER_COLUMNS, items: { select: ITEM_COLUMNS, orderBy: { sku: 'asc' } } },
+      });
+    },
+
     /**
-     * Places an order, or returns the one already placed with this idempotency key.
+     * Writes the priced order, takes its stock and records its event, or writes nothing.
      *
-     * The catalog is read without locks and priced by `price`; then ONE statement locks the
-     * products in sku order, checks stock (and that the prices just read still hold), and only
-     * if every line passes inserts the order, takes the stock, inserts the items and the
-     * outbox event. A single statement is atomic, and it holds the product rows' locks only
-     * while PostgreSQL runs it: an interactive transaction would hold them across round trips
-     * to this process, so a burst of orders for one product would queue on the event loop
-     * with the lock held, and the requests behind them would time out waiting for a connection.
-     * Two concurrent requests with one key: the second waits on the unique index, inserts
-     * nothing, and returns the first one's order.
+     * ONE statement locks the products in sku order, checks stock (and that the prices the
+     * order was priced with still hold), and only if every line passes inserts the order,
+     * takes the stock, inserts the items and the outbox event. A single statement is atomic,
+     * and it holds the product rows' locks only while PostgreSQL runs it: an interactive
+     * transaction would hold them across round trips to this process, so a burst of orders
+     * for one product would queue on the event loop with the lock held, and the requests
+     * behind them would time out waiting for a connection. Two concurrent requests with one
+     * key: the second waits on the unique index and inserts nothing.
      */
-    async placeOrder(
-      request: PlaceOrderRequest,
-      price: (catalog: Product[]) => PricedOrder,
-    ): Promise<{ order: OrderWithItems; created: boolean }> {
-      const existing = await findByIdempotencyKey(request.userId, request.idempotencyKey);
-      if (existing) return { order: existing, created: false };
-      const skus = request.items.map((item) => item.sku).sort();
-      for (let attempt = 1; ; attempt++) {
-        const catalog = await prisma.product.findMany({ where: { sku: { in: skus } }, select: PRODUCT_COLUMNS });
-        const priced = price(catalog);
-        const createdAt = new Date();
-        const order: Order = {
-          id: newTimeOrderedUuid(createdAt.getTime()),
-          userId: request.userId,
-          status: 'CONFIRMED',
-          totalCents: priced.totalCents,
-          currency: priced.currency,
-          createdAt,
-        };
-        const lines = [...priced.lines].sort((a, b) => (a.sku < b.sku ? -1 : 1));
-        const event = toOutboxRow(orderPlaced(order, createdAt));
-        const [outcome] = await prisma.$queryRaw<{ placed: boolean; shortSku: string | null; repriced: boolean }[]>`
-          WITH line AS (
-            SELECT * FROM unnest(${lines.map((l) => l.sku)}::varchar[], ${lines.map((l) => l.quantity)}::int[],
-                                 ${lines.map((l) => l.unitPriceCents)}::int[]) AS l(sku, quantity, unit_price_cents)
-          ),
-          locked AS (
-            SELECT sku, stock, price_cents, currency FROM products
-            WHERE sku = ANY(${skus}::varchar[]) ORDER BY sku FOR UPDATE
-          ),
-          verdict AS (
-            SELECT min(l.sku) FILTER (WHERE k.sku IS NULL OR k.stock < l.quantity) AS short_sku,
-                   bool_or(k.price_cents <> l.unit_price_cents OR k.currency <> ${order.currency}) AS repriced
-            FROM line AS l LEFT JOIN locked AS k ON k.sku = l.sku
-          ),
-          new_order AS (
-            INSERT INTO orders (id, user_id, idempotency_key, total_cents, currency, created_at, updated_at)
-            SELECT ${order.id}::uuid, ${order.userId}::uuid, ${request.idempotencyKey}, ${order.totalCents}, ${order.currency},
-                   ${createdAt}::timestamptz, ${createdAt}::timestamptz
-            FROM verdict WHERE short_sku IS NULL AND repriced IS NOT TRUE
-            ON CONFLICT (user_id, idempotency_key) DO NOTHING
-            RETURNING id
-          ),
-          taken AS (
-            -- Only rows locked above, so locks are only ever taken in sku order. The new stock
-            -- comes from the locked row (current, and ours until commit), not from p: p is the
-            -- version this statement's snapshot saw, and PostgreSQL checks the CHECK (stock >= 0)
-            -- on the row computed from it before noticing the row moved on. After a concurrent
-            -- restock, p.stock - quantity could be negative though the current stock suffices.
-            UPDATE products AS p SET stock = k.stock - l.quantity, updated_at = now()
-            FROM locked AS k JOIN line AS l ON l.sku = k.sku
-            WHERE p.sku = k.sku AND EXISTS (SELECT 1 FROM new_order)
-          ),
-          items AS (
-            INSERT INTO order_items (order_id, sku, quantity, unit_price_cents)
-            SELECT n.id, l.sku, l.quantity, l.unit_price_cents FROM new_order AS n CROSS JOIN line AS l
-          ),
-          event AS (
-            INSERT INTO outbox_events (id, subject, payload, traceparent)
-            SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM new_order
-          )
-          SELECT EXISTS (SELECT 1 FROM new_order) AS placed, short_sku AS "shortSku", coalesce(repriced, false) AS repriced
-          FROM verdict`;
-        if (outcome!.placed) {
-          return { order: { ...order, items: lines.map((line) => ({ orderId: order.id, ...line })) }, created: true };
-        }
-        // Nothing was written. A request with the same key got there first (its order
-        // answers, even if it took the last of the stock), or stock or prices did not hold.
-        const first = await findByIdempotencyKey(request.userId, request.idempotencyKey);
-        if (first) return { order: first, created: false };
-        if (outcome!.shortSku) throw new InsufficientStockError(outcome!.shortSku);
-        if (attempt === MAX_PRICING_ATTEMPTS) {
-          throw serviceUnavailable('The catalog changed while the order was being placed; nothing was written, try again.');
-        }
-      }
+    async placeIfStockAndPricesHold(order: OrderWithItems, idempotencyKey: string): Promise<PlacementOutcome> {
+      const lines = order.items;
+      const skus = lines.map((line) => line.sku);
+      const event = toOutboxRow(orderPlaced(order, order.createdAt));
+      const [outcome] = await prisma.$queryRaw<{ placed: boolean; shortSku: string | null }[]>`
+      WITH line AS (
+        SELECT * FROM unnest(${lines.map((l) => l.sku)}::varchar[], ${lines.map((l) => l.quantity)}::int[],
+                             ${lines.map((l) => l.unitPriceCents)}::int[]) AS l(sku, quantity, unit_price_cents)
+      ),
+      locked AS (
+        SELECT sku, stock, price_cents, currency FROM products
+        WHERE sku = ANY(${skus}::varchar[]) ORDER BY sku FOR UPDATE
+      ),
+      verdict AS (
+        SELECT min(l.sku) FILTER (WHERE k.sku IS NULL OR k.stock < l.quantity) AS short_sku,
+               bool_or(k.price_cents <> l.unit_price_cents OR k.currency <> ${order.currency}) AS repriced
+        FROM line AS l LEFT JOIN locked AS k ON k.sku = l.sku
+      ),
+      new_order AS (
+        INSERT INTO orders (id, user_id, idempotency_key, total_cents, currency, created_at, updated_at)
+        SELECT ${order.id}::uuid, ${order.userId}::uuid, ${idempotencyKey}, ${order.totalCents}, ${order.currency},
+               ${order.createdAt}::timestamptz, ${order.createdAt}::timestamptz
+        FROM verdict WHERE short_sku IS NULL AND repriced IS NOT TRUE
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING id
+      ),
+      taken AS (
+        -- Only rows locked above, so locks are only ever taken in sku order. The new stock
+        -- comes from the locked row (current, and ours until commit), not from p: p is the
+        -- version this statement's snapshot saw, and PostgreSQL checks the CHECK (stock >= 0)
+        -- on the row computed from it before noticing the row moved on. After a concurrent
+        -- restock, p.stock - quantity could be negative though the current stock suffices.
+        UPDATE products AS p SET stock = k.stock - l.quantity, updated_at = now()
+        FROM locked AS k JOIN line AS l ON l.sku = k.sku
+        WHERE p.sku = k.sku AND EXISTS (SELECT 1 FROM new_order)
+      ),
+      items AS (
+        INSERT INTO order_items (order_id, sku, quantity, unit_price_cents)
+        SELECT n.id, l.sku, l.quantity, l.unit_price_cents FROM new_order AS n CROSS JOIN line AS l
+      ),
+      event AS (
+        INSERT INTO outbox_events (id, subject, payload, traceparent)
+        SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM new_order
+      )
+      SELECT EXISTS (SELECT 1 FROM new_order) AS placed, short_sku AS "shortSku"
+      FROM verdict`;
+      return outcome!.placed ? { placed: true } : { placed: false, shortSku: outcome!.shortSku };
     },
 
     /**

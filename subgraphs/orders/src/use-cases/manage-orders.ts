@@ -2,7 +2,7 @@ import { isAdmin, type Viewer } from '@fedshop/shared/auth';
 import { conflict, notFound } from '@fedshop/shared/errors';
 import type { Order } from '../domain/order';
 import { isUuid } from '../domain/order-input';
-import { OrderStatusError } from '../repositories/order-repository';
+import { OrderStatusError } from '../domain/order-errors';
 import type { OrdersDependencies } from './dependencies';
 
 const NO_SUCH_ORDER = 'No such order.';

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 /** What the users service asks the orders service (order.v1.OrderService over gRPC). */
 export interface OrderServiceClient {
-  countOpenOrders(userId: string, requestId?: string): Promise<number>;
+  countOpenOrders(userId: string): Promise<number>;
   /** Circuit breaker state of this downstream. */
   breakerState(): 'closed' | 'open' | 'half-open';
   close(): void;
@@ -26,11 +26,11 @@ export function createOrderServiceClient(
   const client = new orderV1.OrderServiceClient(address, credentials.createInsecure(), grpcClientOptions(metrics));
   const resilience = createResilientCaller({ downstream: 'orders', logger, ...settings, metrics });
   return {
-    async countOpenOrders(userId, requestId) {
+    async countOpenOrders(userId) {
       // One deadline for the whole call, retries included: a hung peer costs GRPC_DEADLINE_MS, not a multiple.
       const deadlineAt = Date.now() + settings.deadlineMs;
       const response = await resilience.idempotent(() =>
-        callUnary(client.countOpenOrders.bind(client), { userId }, { downstream: 'orders', deadlineAt, requestId }),
+        callUnary(client.countOpenOrders.bind(client), { userId }, { downstream: 'orders', deadlineAt }),
       );
       return response.openOrderCount;
     },

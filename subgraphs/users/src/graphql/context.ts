@@ -6,7 +6,6 @@ import type { UsersDependencies } from '../use-cases/dependencies';
 
 /** Per-request state handed to every resolver and permission rule. */
 export interface UsersContext {
-  requestId: string;
   logger: Logger;
   /** The verified caller, or null when anonymous. */
   viewer: Viewer | null;

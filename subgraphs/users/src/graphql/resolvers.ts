@@ -58,7 +58,7 @@ export const usersResolvers = {
     suspendUser: (_: unknown, args: { id: string }, context: UsersContext) =>
       suspendUser(context.deps, viewerOf(context), args.id),
     deleteAccount: (_: unknown, args: { id: string }, context: UsersContext) =>
-      deleteAccount(context.deps, viewerOf(context), args.id, context.requestId),
+      deleteAccount(context.deps, viewerOf(context), args.id),
   },
   User: {
     __resolveReference: (reference: { id: string }, context: UsersContext): Promise<User | null> | null =>

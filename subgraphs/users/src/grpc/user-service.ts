@@ -1,8 +1,7 @@
-import { notFound } from '@fedshop/shared/errors';
 import { unaryHandler, userV1 } from '@fedshop/shared/grpc';
 import type { Logger } from 'pino';
-import { isUserId } from '../domain/user-input';
-import type { UserRepository } from '../repositories/user-repository';
+import { getAccountState } from '../use-cases/account-state';
+import type { UsersDependencies } from '../use-cases/dependencies';
 
 const STATUS: Record<string, userV1.UserStatus> = {
   ACTIVE: userV1.UserStatus.USER_STATUS_ACTIVE,
@@ -14,11 +13,10 @@ const ROLE: Record<string, userV1.Role> = {
 };
 
 /** user.v1.UserService: the questions other services may ask about accounts. */
-export function createUserServiceHandlers(users: UserRepository, logger: Logger): userV1.UserServiceServer {
+export function createUserServiceHandlers(deps: Pick<UsersDependencies, 'users'>, logger: Logger): userV1.UserServiceServer {
   return {
     getUser: unaryHandler(logger, 'user.v1.UserService/GetUser', async (request: userV1.GetUserRequest) => {
-      const user = isUserId(request.userId) ? await users.findById(request.userId) : null;
-      if (!user) throw notFound('No such user.');
+      const user = await getAccountState(deps, request.userId);
       return {
         user: {
           id: user.id,

@@ -32,15 +32,10 @@ export async function suspendUser(deps: UsersDependencies, viewer: Viewer, id: s
  * with CONFIRMED orders is a CONFLICT and nothing is deleted. Its refresh tokens go with the
  * row (foreign key, cascade), so no session outlives it.
  */
-export async function deleteAccount(
-  deps: UsersDependencies,
-  viewer: Viewer,
-  id: string,
-  requestId: string,
-): Promise<boolean> {
+export async function deleteAccount(deps: UsersDependencies, viewer: Viewer, id: string): Promise<boolean> {
   if (id !== viewer.id && !isAdmin(viewer)) throw forbidden('You can only delete your own account.');
   if (!isUserId(id) || !(await deps.users.findById(id))) throw notFound('No such user.');
-  const open = await deps.orders.countOpenOrders(id, requestId);
+  const open = await deps.orders.countOpenOrders(id);
   if (open > 0) {
     throw conflict(`The account has ${open} open order(s); they must be shipped or cancelled first.`, {
       openOrders: open,

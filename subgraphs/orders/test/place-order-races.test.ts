@@ -3,28 +3,49 @@ import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AppError } from '@fedshop/shared/errors';
 import { ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
-import { priceOrder, type PricedOrder } from '../src/domain/pricing';
-import type { Product } from '../src/domain/order';
+import pino from 'pino';
+import type { Viewer } from '@fedshop/shared/auth';
+import type { UserServiceClient } from '../src/clients/user-service-client';
+import type { OrderWithItems } from '../src/domain/order';
+import type { PlaceOrderInput } from '../src/domain/order-input';
 import { PrismaClient } from '../src/generated/prisma/client';
-import { createOrderRepository, type OrderRepository } from '../src/repositories/order-repository';
+import { createOrderRepository } from '../src/repositories/order-repository';
+import { createProductRepository, type ProductRepository } from '../src/repositories/product-repository';
+import type { OrdersDependencies } from '../src/use-cases/dependencies';
+import { placeOrder } from '../src/use-cases/place-order';
 import { startOrdersUnderTest, uniqueSku, type OrdersUnderTest } from './support/orders-under-test';
 
+/** Every account is ACTIVE: the users service's answer, which these races do not depend on. */
+const activeAccounts: UserServiceClient = {
+  getUser: async (userId) => ({ id: userId, status: 'ACTIVE', role: 'CUSTOMER' }),
+  breakerState: () => 'closed',
+  close: () => undefined,
+};
+
 /**
- * The repository's single-statement order placement against the real database, where the
- * API cannot reach: a price changing between reading the catalog and placing the order.
+ * placeOrder's single-statement write against the real database, in races the API cannot
+ * stage: a price or the stock changing between reading the catalog and writing the order.
  */
-describe('order repository: placing an order while the catalog changes', () => {
+describe('placing an order while the catalog changes (use case over the real repositories)', () => {
   let orders: OrdersUnderTest;
   let pool: pg.Pool;
   let prisma: PrismaClient;
-  let repository: OrderRepository;
+  let deps: OrdersDependencies;
+  const customer = (): Viewer => ({ id: randomUUID(), role: 'CUSTOMER' });
+  const place = (viewer: Viewer, input: PlaceOrderInput, overrides: Partial<OrdersDependencies> = {}): Promise<OrderWithItems> =>
+    placeOrder({ ...deps, ...overrides }, viewer, input);
 
   beforeAll(async () => {
     // The service migrates the fresh database; this test then talks to it directly.
     orders = await startOrdersUnderTest();
     pool = new pg.Pool({ connectionString: orders.database.url, max: 4, application_name: 'order-repository-test' });
     prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    repository = createOrderRepository(prisma);
+    deps = {
+      orders: createOrderRepository(prisma),
+      products: createProductRepository(prisma),
+      users: activeAccounts,
+      logger: pino({ level: 'silent' }),
+    };
   });
   afterAll(async () => {
     await prisma?.$disconnect();
@@ -52,14 +73,14 @@ describe('order repository: placing an order while the catalog changes', () => {
   test('when an admin changes the price while the order waits for the product, then the order is placed once, at the new price', async () => {
     const sku = uniqueSku('REPRICE');
     await orders.upsertProduct({ sku, priceCents: 500, stock: 10 });
-    const userId = randomUUID();
+    const viewer = customer();
+    const userId = viewer.id;
     const admin = await orders.sql.connect();
-    let placing: ReturnType<OrderRepository['placeOrder']> | undefined;
+    let placing: Promise<OrderWithItems> | undefined;
     try {
       await admin.query('BEGIN');
       await admin.query('SELECT 1 FROM products WHERE sku = $1 FOR UPDATE', [sku]);
-      const items = [{ sku, quantity: 2 }];
-      placing = repository.placeOrder({ userId, idempotencyKey: 'reprice-race', items }, (catalog) => priceOrder(items, catalog));
+      placing = place(viewer, { idempotencyKey: 'reprice-race', items: [{ sku, quantity: 2 }] });
       // The catalog was read at 500 and the placing statement now waits for the row.
       await untilWaitingOnLock();
       await admin.query('UPDATE products SET price_cents = 800 WHERE sku = $1', [sku]);
@@ -67,9 +88,8 @@ describe('order repository: placing an order while the catalog changes', () => {
     } finally {
       admin.release();
     }
-    const { order, created } = await placing!;
+    const order = await placing!;
 
-    expect(created).toBe(true);
     expect(order.totalCents).toBe(1600);
     expect(order.items).toEqual([{ orderId: order.id, sku, quantity: 2, unitPriceCents: 800 }]);
     expect(order.id[14]).toBe('7');
@@ -86,43 +106,44 @@ describe('order repository: placing an order while the catalog changes', () => {
     const sku = uniqueSku('DRIFT');
     await orders.upsertProduct({ sku, priceCents: 500, stock: 10 });
     const before = await orders.snapshot();
-    const items = [{ sku, quantity: 1 }];
-    let pricings = 0;
+    let catalogReads = 0;
     // A catalog that never holds still: every price read is already stale when it is used.
-    const stalePrice = (catalog: Product[]): PricedOrder => {
-      pricings += 1;
-      const priced = priceOrder(items, catalog);
-      return { ...priced, lines: priced.lines.map((line) => ({ ...line, unitPriceCents: line.unitPriceCents - 1 })) };
+    const driftingCatalog: ProductRepository = {
+      ...deps.products,
+      findBySkus: async (skus) => {
+        catalogReads += 1;
+        return (await deps.products.findBySkus(skus)).map((product) => ({ ...product, priceCents: product.priceCents - 1 }));
+      },
     };
 
-    const failure = await repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'drift', items }, stalePrice).catch((error: unknown) => error);
+    const failure = await place(customer(), { idempotencyKey: 'drift', items: [{ sku, quantity: 1 }] }, { products: driftingCatalog }).catch(
+      (error: unknown) => error,
+    );
 
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-    expect(pricings).toBe(3);
+    expect(catalogReads).toBe(3);
     expect(await orders.snapshot()).toEqual(before);
   });
 
   test('when the product is restocked while the order waits for it, then the order takes the new stock', async () => {
     const sku = uniqueSku('RESTOCK');
     await orders.upsertProduct({ sku, stock: 0 });
-    const items = [{ sku, quantity: 2 }];
     const admin = await orders.sql.connect();
-    let placing: ReturnType<OrderRepository['placeOrder']> | undefined;
+    let placing: Promise<OrderWithItems> | undefined;
     try {
       await admin.query('BEGIN');
       // A restock in flight (as a cancelled order's stock coming back): the order's statement
       // starts while the committed stock is 0, and waits for this row.
       await admin.query('UPDATE products SET stock = stock + 2 WHERE sku = $1', [sku]);
-      placing = repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'restock-race', items }, (catalog) => priceOrder(items, catalog));
+      placing = place(customer(), { idempotencyKey: 'restock-race', items: [{ sku, quantity: 2 }] });
       await untilWaitingOnLock();
       await admin.query('COMMIT');
     } finally {
       admin.release();
     }
 
-    const { order, created } = await placing!;
-    expect(created).toBe(true);
+    const order = await placing!;
     expect(order.items).toEqual([{ orderId: order.id, sku, quantity: 2, unitPriceCents: 1000 }]);
     expect(await orders.stockOf(sku)).toBe(0);
     expect(await placedEventsFor(order.id)).toBe(1);
@@ -139,9 +160,7 @@ describe('order repository: placing an order while the catalog changes', () => {
     try {
       await admin.query('BEGIN');
       await admin.query('SELECT 1 FROM products WHERE sku = $1 FOR UPDATE', [scarce]);
-      placing = repository
-        .placeOrder({ userId: randomUUID(), idempotencyKey: 'short-race', items }, (catalog) => priceOrder(items, catalog))
-        .catch((error: unknown) => error);
+      placing = place(customer(), { idempotencyKey: 'short-race', items }).catch((error: unknown) => error);
       await untilWaitingOnLock();
       await admin.query('UPDATE products SET stock = 2 WHERE sku = $1', [scarce]);
       await admin.query('COMMIT');
@@ -149,7 +168,7 @@ describe('order repository: placing an order while the catalog changes', () => {
       admin.release();
     }
 
-    expect(await placing).toMatchObject({ name: 'Error', sku: scarce });
+    expect(await placing).toMatchObject({ name: 'AppError', code: 'CONFLICT', details: { sku: scarce } });
     expect(await orders.snapshot()).toEqual({ ...before, stock: { ...before.stock, [scarce]: 2 } });
   });
 });
