@@ -68,7 +68,7 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
   let firstError: string | null = null;
   let finish: (error: unknown, result: autocannon.Result) => void = () => undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
-    finish = (error, result) => (error ? reject(error) : resolve(result));
+    finish = (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result));
   });
   const started = process.hrtime.bigint();
   const instance = autocannon(

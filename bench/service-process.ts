@@ -49,7 +49,7 @@ export async function answersOk(url: string, init?: RequestInit): Promise<boolea
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const log = openSync(options.logFile, 'a');
   const inherited = Object.fromEntries(
-    ['PATH', 'HOME', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+    ['PATH', 'HOME', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
   );
   let child: ChildProcess;
   try {

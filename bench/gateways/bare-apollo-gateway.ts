@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       }),
   });
   // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
-  const server = new ApolloServer<BareContext>({ gateway: gateway as never });
+  const server = new ApolloServer<BareContext>({ gateway: gateway });
   const { url } = await startStandaloneServer(server, {
     listen: { host: env.host, port: env.port },
     context: async ({ req }) => ({ authorization: req.headers.authorization }),

@@ -24,7 +24,7 @@ import { Counter } from 'prom-client';
 export { loadConfig, type GatewayConfig } from './config';
 
 export const SERVICE = 'gateway';
-export const VERSION: string = require('../package.json').version;
+export const VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningGateway {
   /** Base URL (GraphQL at /graphql). */
@@ -41,8 +41,7 @@ export interface RunningGateway {
  * Its door is guarded by edge/: rate limits, operation limits and persisted queries (README, Security).
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const supergraph = createSupergraphSource({
     path: config.supergraphPath,
@@ -80,7 +79,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
   const apollo = new ApolloServer<GatewayContext>({
     // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
-    gateway: gateway as never,
+    gateway: gateway,
     formatError: createGraphQLErrorFormatter({
       logger,
       // Subgraphs speak the whole vocabulary; RATE_LIMITED is the users service's sign-in throttling.
@@ -160,4 +159,3 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     },
   };
 }
-

@@ -59,7 +59,7 @@ export async function diffDatamodels(from: string | null, to: string): Promise<s
       script: true,
       exitCode: null,
       filters: { externalTables: [], externalEnums: [] },
-    } as never);
+    } as Parameters<typeof engine.diff>[0]);
     return (result.stdout ?? '').replace(/^-- This is an empty migration\.\s*$/m, '').trim();
   } finally {
     engine.free();

@@ -23,8 +23,8 @@ function npmStart(env: Record<string, string>): Started {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
   );
@@ -97,10 +97,16 @@ describe('npm start on a fresh clone', () => {
     expect(proxied.data).toEqual({ products: { totalCount: expect.any(Number) } });
 
     const gql = graphqlClient(`http://localhost:${env.GATEWAY_PORT}/graphql`);
-    const signUp = await gql(`mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`);
+    const signUp = await gql(
+      `mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`,
+    );
     expect(signUp.errors).toEqual([]);
     const token = signUp.data!.signUp.token as string;
-    const placed = await gql(`mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`, {}, { token });
+    const placed = await gql(
+      `mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`,
+      {},
+      { token },
+    );
     expect(placed.errors).toEqual([]);
 
     await pressCtrlC(running);

@@ -42,7 +42,7 @@ function buildServices(): void {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'pipe' });
   } catch (error) {
     const output = (error as { stdout?: Buffer }).stdout?.toString() ?? String(error);
-    throw new Error(`npm run build failed, so the compiled services cannot be tested:\n${output}`);
+    throw new Error(`npm run build failed, so the compiled services cannot be tested:\n${output}`, { cause: error });
   }
   console.log(`\nbuilt the services (tsc -b) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -30,8 +30,8 @@ export function startPostgresProcess(dataDir: string, port: number): Promise<Pos
         });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`embedded PostgreSQL exited (${code}):\n${output}`)));
   });
 }

@@ -42,8 +42,8 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -60,7 +60,8 @@ export class ServiceProcess {
 
   /** Sends a signal and resolves with how the process ended. */
   async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return { code: this.child?.exitCode ?? null, signal: null };
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
+      return { code: this.child?.exitCode ?? null, signal: null };
     this.child.kill(signal);
     return this.exit!;
   }

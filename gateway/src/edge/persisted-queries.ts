@@ -29,7 +29,7 @@ export function loadManifest(file: string): PersistedQueryManifest {
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8')) as PersistedQueryManifest;
   } catch (error) {
-    throw new Error(`cannot read the persisted-query manifest ${file}: ${(error as Error).message}`);
+    throw new Error(`cannot read the persisted-query manifest ${file}: ${(error as Error).message}`, { cause: error });
   }
   if (manifest?.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1 || !Array.isArray(manifest.operations)) {
     throw new Error(`${file} is not an apollo-persisted-query-manifest, version 1`);
@@ -107,7 +107,10 @@ export function createSafelist(manifest: PersistedQueryManifest, metrics?: EdgeM
       if (listedBodies.has(sha256Hex(requested.query))) return;
       metrics?.rejectedOperations.inc({ code: 'PERSISTED_QUERY_NOT_IN_LIST' });
       throw rejection(
-        new AppError('PERSISTED_QUERY_NOT_IN_LIST', 'Only operations from the persisted-query list are accepted here; send a listed operation id.'),
+        new AppError(
+          'PERSISTED_QUERY_NOT_IN_LIST',
+          'Only operations from the persisted-query list are accepted here; send a listed operation id.',
+        ),
         400,
       );
     },

@@ -57,7 +57,7 @@ export function createSupergraphSource(options: SupergraphSourceOptions): Superg
         const nextHash = hashOf(next.sdl);
         if (nextHash === servedHash) return;
         // Throws when the gateway cannot build a schema from it; then nothing changes.
-        await update(next.sdl);
+        update(next.sdl);
         served = next;
         servedHash = nextHash;
         options.reloads?.inc({ result: 'applied' });

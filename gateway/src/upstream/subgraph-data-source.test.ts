@@ -32,10 +32,12 @@ interface Upstream {
 type Answer = (res: ServerResponse, request: ReceivedRequest) => void | Promise<void>;
 
 /** Answers `{ data: { items } }`, naming the caller's token and the request's variables. */
-const ECHO: Answer = (res, request) => {
+const ECHO = (res: ServerResponse, request: ReceivedRequest): void => {
   const { variables } = JSON.parse(request.body) as { variables?: unknown };
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ data: { items: [{ id: 'item-1', tags: ['a'] }], authorization: request.headers.authorization ?? null, variables } }));
+  res.end(
+    JSON.stringify({ data: { items: [{ id: 'item-1', tags: ['a'] }], authorization: request.headers.authorization ?? null, variables } }),
+  );
 };
 
 async function startUpstream(answer: Answer = ECHO): Promise<Upstream> {
@@ -56,8 +58,7 @@ async function startUpstream(answer: Answer = ECHO): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     received,
-    arrival: (count) =>
-      count <= received.length ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve })),
+    arrival: (count) => (count <= received.length ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve }))),
     async close() {
       server.closeAllConnections();
       server.close();
@@ -79,10 +80,23 @@ function fetchOf(
   return {
     kind: INCOMING_OPERATION,
     request: { query, variables, operationName: /^\w+ (\w+)/.exec(query)?.[1] },
-    // Only its cache policy is read by the data source; Apollo Server's has none here.
-    incomingRequestContext: { context } as never,
+    incomingRequestContext: incomingRequestContextOf(context),
     context,
   };
+}
+
+/**
+ * Apollo Server's request context as far as the data source reads it: the gateway context and,
+ * when the server tracks one, the cache policy. The rest of GraphQLRequestContext (schema,
+ * logger, metrics…) is never touched by the data source, so the fixture leaves it out.
+ */
+function incomingRequestContextOf(context: GatewayContext, overallCachePolicy?: { restrict: (hint: unknown) => void }) {
+  return { context, ...(overallCachePolicy ? { overallCachePolicy } : {}) } as unknown as IncomingOperationFetch['incomingRequestContext'];
+}
+
+/** The executor's request extras as far as the data source reads them: its headers. */
+function executorHttpOf(headers: Map<string, string>) {
+  return { headers } as unknown as NonNullable<IncomingOperationFetch['request']['http']>;
 }
 
 let agent: Agent;
@@ -119,7 +133,7 @@ async function fetchesObserved(result: string): Promise<number> {
 }
 
 /** Settles every call, in order: each is its value or its error. */
-function settleAll<T>(calls: Promise<T>[]): Promise<Array<T | unknown>> {
+function settleAll<T>(calls: Promise<T>[]): Promise<unknown[]> {
   return Promise.all(calls.map((call) => call.catch((error: unknown) => error)));
 }
 
@@ -160,7 +174,13 @@ describe('sharing identical subgraph queries in flight', () => {
       'Bearer token-b',
       'anonymous',
     ]);
-    expect(responses.map((response) => response.data!.authorization)).toEqual([null, 'Bearer token-a', 'Bearer token-b', null, 'Bearer token-a']);
+    expect(responses.map((response) => response.data!.authorization)).toEqual([
+      null,
+      'Bearer token-a',
+      'Bearer token-b',
+      null,
+      'Bearer token-a',
+    ]);
     expect(await deduplicated()).toBe(2);
   });
 
@@ -292,12 +312,15 @@ describe('the subgraph call', () => {
 
     expect(error).toMatchObject({
       message: '401: Unauthorized',
-      extensions: { code: 'UNAUTHENTICATED', response: { url: upstream.url, status: 401, statusText: 'Unauthorized', body: { errors: [{ message: 'no' }] } } },
+      extensions: {
+        code: 'UNAUTHENTICATED',
+        response: { url: upstream.url, status: 401, statusText: 'Unauthorized', body: { errors: [{ message: 'no' }] } },
+      },
     });
     expect(await fetchesObserved('error')).toBe(1);
   });
 
-  test('when a request is sent, then it carries the token, the request id and JSON, and the answer\'s headers are readable', async () => {
+  test("when a request is sent, then it carries the token, the request id and JSON, and the answer's headers are readable", async () => {
     upstream = await startUpstream((res, request) => {
       res.setHeader('cache-control', 'max-age=0');
       ECHO(res, request);
@@ -317,18 +340,25 @@ describe('the subgraph call', () => {
   });
 });
 
-describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource gives it)', () => {
+describe("what the executor is given back (as Apollo's RemoteGraphQLDataSource gives it)", () => {
   test('when the subgraph answers 500 with GraphQL errors, then the fetch fails with its status, no code, and the body', async () => {
     upstream = await startUpstream((res) => {
       res.writeHead(500, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
       res.end(JSON.stringify({ errors: [{ message: 'boom' }] }));
     });
 
-    const error = (await dataSource().process(fetchOf(QUERY)).catch((caught: unknown) => caught)) as { message: string; extensions: Record<string, unknown> };
+    const error = (await dataSource()
+      .process(fetchOf(QUERY))
+      .catch((caught: unknown) => caught)) as { message: string; extensions: Record<string, unknown> };
 
     expect(error.message).toBe('500: Internal Server Error');
     expect(error.extensions.code).toBeUndefined();
-    expect(error.extensions.response).toEqual({ url: upstream.url, status: 500, statusText: 'Internal Server Error', body: { errors: [{ message: 'boom' }] } });
+    expect(error.extensions.response).toEqual({
+      url: upstream.url,
+      status: 500,
+      statusText: 'Internal Server Error',
+      body: { errors: [{ message: 'boom' }] },
+    });
   });
 
   test('when the subgraph answers 200 with something other than a JSON object, then the fetch fails naming what came', async () => {
@@ -358,7 +388,7 @@ describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource 
     ['max-age=60, private', 'max-age=60, private', { maxAge: 60, scope: 'PRIVATE' }],
     ['public, max-age="30"', 'public, max-age="30"', { maxAge: 30, scope: 'PUBLIC' }],
     ['a max-age that is not a number', 'max-age=soon', { maxAge: 0 }],
-  ])('when the subgraph answers with %s, then the response\'s cache policy is narrowed accordingly', async (_, header, hint) => {
+  ])("when the subgraph answers with %s, then the response's cache policy is narrowed accordingly", async (_, header, hint) => {
     upstream = await startUpstream((res, request) => {
       if (header) res.setHeader('cache-control', header);
       ECHO(res, request);
@@ -366,7 +396,7 @@ describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource 
     const restrict = jest.fn();
     const fetch = fetchOf(QUERY);
 
-    await dataSource().process({ ...fetch, incomingRequestContext: { context: fetch.context, overallCachePolicy: { restrict } } as never });
+    await dataSource().process({ ...fetch, incomingRequestContext: incomingRequestContextOf(fetch.context, { restrict }) });
 
     expect(restrict).toHaveBeenCalledWith(hint);
   });
@@ -375,7 +405,10 @@ describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource 
     upstream = await startUpstream();
     const fetch = fetchOf(QUERY, { token: 'token-a' });
 
-    await dataSource().process({ ...fetch, request: { ...fetch.request, http: { headers: new Map([['Apollo-Federation-Include-Trace', 'ftv1']]) } as never } });
+    await dataSource().process({
+      ...fetch,
+      request: { ...fetch.request, http: executorHttpOf(new Map([['Apollo-Federation-Include-Trace', 'ftv1']])) },
+    });
 
     expect(upstream.received[0]!.headers).toMatchObject({ 'apollo-federation-include-trace': 'ftv1', authorization: 'Bearer token-a' });
     expect(JSON.parse(upstream.received[0]!.body)).not.toHaveProperty('http');

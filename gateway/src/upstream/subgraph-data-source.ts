@@ -62,18 +62,23 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphGraphQLResponse> {
-    const { request, context } = options;
+    const { request } = options;
+    // Only an incoming operation carries a caller (health checks and schema loads have none).
+    const context = options.kind === 'incoming operation' ? options.context : undefined;
     if (!request.query) throw new Error('Missing query');
     const headers: Record<string, string> = {};
     // Headers the executor adds (Apollo's federated tracing asks with one), if any.
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name.toLowerCase()] = value;
     headers['content-type'] = 'application/json';
-    if (context && 'token' in context && context.token) headers.authorization = `Bearer ${context.token}`;
-    if (context && 'requestId' in context && context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    if (context?.token) headers.authorization = `Bearer ${context.token}`;
+    if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
     const type = operationTypeOf(request);
     const session = options.kind === 'incoming operation' ? options.context.session : undefined;
     if (session && options.kind === 'incoming operation') {
-      Object.assign(headers, sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken));
+      Object.assign(
+        headers,
+        sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken),
+      );
     }
     const { http: _http, ...body } = request;
     const { url } = this.options;
@@ -81,7 +86,11 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const response = readSubgraphAnswer(url, answer);
     // Sessions start, rotate and end in mutations only (users subgraph: signUp, signIn, refreshSession, signOut).
     if (session && type === OperationTypeNode.MUTATION) session.change = sessionChangeOf(response.http!.headers) ?? session.change;
-    if (options.kind === 'incoming operation') restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, response);
+    if (options.kind === 'incoming operation') {
+      // @apollo/server-gateway-interface types the policy `any`; Apollo Server 5 passes its
+      // CachePolicy, whose restrict() is all this reads.
+      restrictCachePolicy(options.incomingRequestContext.overallCachePolicy as NarrowableCachePolicy | undefined, response);
+    }
     return response;
   }
 
@@ -102,19 +111,18 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
-type CachePolicy = GraphQLDataSourceProcessOptions<GatewayContext> extends infer O
-  ? O extends { incomingRequestContext: { overallCachePolicy?: infer P } }
-    ? P
-    : never
-  : never;
+/** What a subgraph's answer may do to Apollo Server's cache policy of the whole response: narrow it. */
+interface NarrowableCachePolicy {
+  restrict(hint: { maxAge?: number; scope?: 'PRIVATE' | 'PUBLIC' }): void;
+}
 
 /**
  * The subgraph's `Cache-Control` narrows the response's cache policy, as Apollo's data source
  * does: no header (or no numeric max-age) means not cacheable, `private` and `public` set the
  * scope. Only when the server tracks a policy (Apollo Server's cache-control plugin).
  */
-function restrictCachePolicy(policy: CachePolicy | undefined, response: SubgraphGraphQLResponse): void {
-  if (!policy || !('restrict' in policy)) return;
+function restrictCachePolicy(policy: NarrowableCachePolicy | undefined, response: SubgraphGraphQLResponse): void {
+  if (!policy) return;
   const hint: { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } = { maxAge: 0 };
   for (const part of (response.http?.headers.get('cache-control') ?? '').trim().split(/\s*,\s*/)) {
     const [key, quoted] = part.split(/\s*=\s*/, 2);

@@ -12,7 +12,7 @@ export async function checkSubgraphReady(graphqlUrl: string, agent: Agent, timeo
     status = response.statusCode;
     await response.body.dump();
   } catch (error) {
-    throw new Error(`unreachable (${(error as Error).message})`);
+    throw new Error(`unreachable (${(error as Error).message})`, { cause: error });
   }
   if (status !== 200) throw new Error(`not ready (HTTP ${status})`);
 }

@@ -1,15 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  SignJWT,
-  UnsecuredJWT,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWTPayload,
-} from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error';
 import { freePort } from '../testing/free-port';
 import { createTokenVerifier, parseBearerToken, type TokenVerifier } from './token-verifier';
@@ -49,7 +40,7 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
     exp: nowSeconds() + 900,
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined)) as JWTPayload;
+  return Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined));
 }
 
 function sign(payload: JWTPayload = claims(), key: CryptoKey = signer.privateKey, kid = KID): Promise<string> {
@@ -79,6 +70,7 @@ function rethrowFetchErrorsInThisRealm(): () => void {
       return await hostFetch(...args);
     } catch (error) {
       if (error instanceof TypeError || (error as Error | undefined)?.name !== 'TypeError') throw error;
+      // eslint-disable-next-line preserve-caught-error -- re-thrown as undici's own TypeError, whose cause is the network error
       throw new TypeError((error as Error).message, { cause: (error as Error).cause });
     }
   };
@@ -189,9 +181,12 @@ describe('createTokenVerifier', () => {
     expect((await rejection(verifier.verify(forged))).code).toBe('UNAUTHENTICATED');
   });
 
-  test.each(['', 'not-a-jwt', 'a.b.c', 'eyJ.eyJ.sig'])('when the token is garbage %j, then it is refused as UNAUTHENTICATED', async (garbage) => {
-    expect((await rejection(verifier.verify(garbage))).code).toBe('UNAUTHENTICATED');
-  });
+  test.each(['', 'not-a-jwt', 'a.b.c', 'eyJ.eyJ.sig'])(
+    'when the token is garbage %j, then it is refused as UNAUTHENTICATED',
+    async (garbage) => {
+      expect((await rejection(verifier.verify(garbage))).code).toBe('UNAUTHENTICATED');
+    },
+  );
 
   test('when neither jwks nor jwksUrl is given, then creating the verifier throws', () => {
     expect(() => createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE })).toThrow(/jwks or jwksUrl/);

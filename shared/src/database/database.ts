@@ -97,7 +97,9 @@ function loadEmbeddedPostgres(): typeof import('./embedded-postgres') {
     return require('./embedded-postgres') as typeof import('./embedded-postgres');
   } catch (error) {
     if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') {
-      throw new Error('DATABASE_URL is not set and embedded PostgreSQL (a development tool) is not installed here: set DATABASE_URL');
+      throw new Error('DATABASE_URL is not set and embedded PostgreSQL (a development tool) is not installed here: set DATABASE_URL', {
+        cause: error,
+      });
     }
     throw error;
   }

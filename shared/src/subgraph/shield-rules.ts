@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { isUnionType } from 'graphql';
 import { rule, type IRule } from 'graphql-shield';
 import { AppError, badUserInput, forbidden, unauthenticated } from '../errors/app-error';
@@ -29,7 +30,12 @@ export const anyone: IRule = rule({ cache: 'contextual' })(() => true);
  * the library's internal error, which would be masked and logged at error level (log flooding
  * by anyone who can reach the subgraph).
  */
-export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((_parent, args: { representations?: unknown }, _context, info) => {
+export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((
+  _parent,
+  args: { representations?: unknown },
+  _context,
+  info,
+) => {
   const entity = info.schema.getType('_Entity');
   const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
   const representations = Array.isArray(args.representations) ? args.representations : [];
@@ -53,5 +59,5 @@ export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((_p
 export function shieldFallbackError(thrown: unknown): Error {
   if (thrown === null || thrown === undefined) return forbidden('You are not allowed to do this.');
   if (thrown instanceof AppError) return thrown;
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
+  return thrown instanceof Error ? thrown : new Error(typeof thrown === 'string' ? thrown : inspect(thrown));
 }

@@ -22,7 +22,10 @@ const schema = z.object({
   JWT_ISSUER: z.string().default('fedshop-users'),
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+    .optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
@@ -55,7 +58,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     grpcClient: grpcClientSettings(raw),
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     database: {
-      url: raw.DATABASE_URL as string | undefined,
+      url: raw.DATABASE_URL,
       embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'orders' },
       // Development applies migrations at start; deploys run `npm run migrate` first.
       migrateOnStart: raw.MIGRATE_ON_START ? raw.MIGRATE_ON_START === 'true' : !production,
@@ -66,7 +69,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     userServiceAddress: raw.USER_SERVICE_ADDR,
     /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
-    natsUrl: raw.NATS_URL as string | undefined,
+    natsUrl: raw.NATS_URL,
     outboxPollMs: raw.OUTBOX_POLL_MS,
   };
 }

@@ -1,4 +1,3 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { createTokenVerifier } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
@@ -15,9 +14,9 @@ import { createOutboxRepository } from './repositories/outbox-repository';
 import type { OrdersConfig } from './config';
 import { ORDERS_MIGRATIONS_DIR } from './migrations';
 import { SEED_CATALOG } from './domain/seed-catalog';
-import { PrismaClient } from './generated/prisma/client';
+import { createPrismaClient } from './repositories/prisma-client';
 import type { OrdersContext } from './graphql/context';
-import { createOrdersLoaders } from './graphql/loaders';
+import { createOrdersLoaders } from './use-cases/loaders';
 import { buildOrdersSchema } from './graphql/schema';
 import { createOrderServiceHandlers } from './grpc/order-service';
 import { createOrderRepository } from './repositories/order-repository';
@@ -28,7 +27,7 @@ export { ORDERS_MIGRATIONS_DIR } from './migrations';
 export { loadConfig, type OrdersConfig } from './config';
 
 export const SERVICE = 'orders';
-export const VERSION: string = require('../package.json').version;
+export const VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningOrdersService {
   /** Base URL of the HTTP server (GraphQL at /graphql). */
@@ -51,8 +50,7 @@ export async function startOrdersService(
     eventBus?: EventBus;
   } = {},
 ): Promise<RunningOrdersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: ORDERS_MIGRATIONS_DIR,
@@ -60,7 +58,7 @@ export async function startOrdersService(
     logger,
     onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
+  const prisma = createPrismaClient(database.pool);
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   const relay = startOutboxRelay({
@@ -130,4 +128,3 @@ export async function startOrdersService(
     throw error;
   }
 }
-

@@ -54,7 +54,9 @@ describe('placing an order while the catalog changes (use case over the real rep
   });
 
   const placedEventsFor = async (orderId: string) => {
-    const { rows } = await orders.sql.query<{ payload: Buffer }>(`SELECT payload FROM outbox_events WHERE subject = $1`, [ORDER_PLACED_SUBJECT]);
+    const { rows } = await orders.sql.query<{ payload: Buffer }>(`SELECT payload FROM outbox_events WHERE subject = $1`, [
+      ORDER_PLACED_SUBJECT,
+    ]);
     return rows.filter((row) => orderEventsV1.OrderPlaced.decode(row.payload).orderId === orderId).length;
   };
 
@@ -88,7 +90,7 @@ describe('placing an order while the catalog changes (use case over the real rep
     } finally {
       admin.release();
     }
-    const order = await placing!;
+    const order = await placing;
 
     expect(order.totalCents).toBe(1600);
     expect(order.items).toEqual([{ orderId: order.id, sku, quantity: 2, unitPriceCents: 800 }]);
@@ -116,9 +118,11 @@ describe('placing an order while the catalog changes (use case over the real rep
       },
     };
 
-    const failure = await place(customer(), { idempotencyKey: 'drift', items: [{ sku, quantity: 1 }] }, { products: driftingCatalog }).catch(
-      (error: unknown) => error,
-    );
+    const failure = await place(
+      customer(),
+      { idempotencyKey: 'drift', items: [{ sku, quantity: 1 }] },
+      { products: driftingCatalog },
+    ).catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
@@ -143,7 +147,7 @@ describe('placing an order while the catalog changes (use case over the real rep
       admin.release();
     }
 
-    const order = await placing!;
+    const order = await placing;
     expect(order.items).toEqual([{ orderId: order.id, sku, quantity: 2, unitPriceCents: 1000 }]);
     expect(await orders.stockOf(sku)).toBe(0);
     expect(await placedEventsFor(order.id)).toBe(1);
@@ -154,7 +158,10 @@ describe('placing an order while the catalog changes (use case over the real rep
     await orders.upsertProduct({ sku: plenty, stock: 10 });
     await orders.upsertProduct({ sku: scarce, stock: 3 });
     const before = await orders.snapshot();
-    const items = [{ sku: plenty, quantity: 1 }, { sku: scarce, quantity: 3 }];
+    const items = [
+      { sku: plenty, quantity: 1 },
+      { sku: scarce, quantity: 3 },
+    ];
     const admin = await orders.sql.connect();
     let placing: Promise<unknown> | undefined;
     try {

@@ -32,9 +32,15 @@ const schema = z.object({
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+    .optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
-  EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
+  EVENTS_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
+    .default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
   SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
   SIGN_IN_LOCK_AFTER: env.positiveInt(10),
@@ -83,7 +89,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     grpcClient: grpcClientSettings(raw),
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     database: {
-      url: raw.DATABASE_URL as string | undefined,
+      url: raw.DATABASE_URL,
       embedded: { dataDir: path.join(raw.DATA_DIR, 'postgres'), port: raw.EMBEDDED_POSTGRES_PORT, database: 'users' },
       // Development applies migrations at start; deploys run `npm run migrate` first.
       migrateOnStart: raw.MIGRATE_ON_START ? raw.MIGRATE_ON_START === 'true' : !production,
@@ -103,7 +109,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     admin,
     scryptCost: raw.SCRYPT_COST,
     /** JetStream when set; otherwise an in-process bus (order events then reach loyalty only inside one process). */
-    natsUrl: raw.NATS_URL as string | undefined,
+    natsUrl: raw.NATS_URL,
     /** Durable consumer name of the loyalty consumer. */
     eventsConsumer: raw.EVENTS_CONSUMER,
     /** Redelivery delay of an event whose consumer died before acknowledging it. */

@@ -1,4 +1,3 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { createTokenVerifier, REFRESH_TOKEN_HEADER } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
@@ -12,9 +11,9 @@ import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { createOrderServiceClient } from './clients/order-service-client';
 import type { UsersConfig } from './config';
 import { USERS_MIGRATIONS_DIR } from './migrations';
-import { PrismaClient } from './generated/prisma/client';
+import { createPrismaClient } from './repositories/prisma-client';
 import type { UsersContext } from './graphql/context';
-import { createUserByIdLoader } from './graphql/loaders';
+import { createUserByIdLoader } from './use-cases/loaders';
 import { buildUsersSchema } from './graphql/schema';
 import { sessionHeadersPlugin } from './graphql/session-headers-plugin';
 import { createUserServiceHandlers } from './grpc/user-service';
@@ -34,7 +33,7 @@ export { USERS_MIGRATIONS_DIR } from './migrations';
 export { loadConfig, type UsersConfig } from './config';
 
 export const SERVICE = 'users';
-export const VERSION: string = require('../package.json').version;
+export const VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningUsersService {
   /** Base URL of the HTTP server (GraphQL at /graphql). */
@@ -58,8 +57,7 @@ export async function startUsersService(
     clock?: Clock;
   } = {},
 ): Promise<RunningUsersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: USERS_MIGRATIONS_DIR,
@@ -67,7 +65,7 @@ export async function startUsersService(
     logger,
     onStatement: () => metrics.dbStatements.inc({ origin: currentRequestId() ? 'request' : 'background' }),
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
+  const prisma = createPrismaClient(database.pool);
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   let consumer: Subscription | undefined;
@@ -160,4 +158,3 @@ export async function startUsersService(
     throw error;
   }
 }
-

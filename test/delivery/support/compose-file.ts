@@ -17,7 +17,8 @@ const TAGGED = '__composeTag';
 function taggedMap(tag: string) {
   return class extends YAMLMap {
     override toJSON(key?: unknown, ctx?: Parameters<YAMLMap['toJSON']>[1]) {
-      return { [TAGGED]: tag, value: super.toJSON(key, ctx) } as never;
+      // The yaml library declares toJSON's result as a plain map; ours is the tagged wrapper.
+      return { [TAGGED]: tag, value: super.toJSON(key, ctx) } as unknown as ReturnType<YAMLMap['toJSON']>;
     }
   };
 }
@@ -26,7 +27,8 @@ function taggedMap(tag: string) {
 function taggedSeq(tag: string) {
   return class extends YAMLSeq {
     override toJSON(key?: unknown, ctx?: Parameters<YAMLSeq['toJSON']>[1]) {
-      return { [TAGGED]: tag, value: super.toJSON(key, ctx) } as never;
+      // The yaml library declares toJSON's result as an array; ours is the tagged wrapper.
+      return { [TAGGED]: tag, value: super.toJSON(key, ctx) } as unknown as ReturnType<YAMLSeq['toJSON']>;
     }
   };
 }
@@ -43,7 +45,7 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 function tagOf(value: unknown): { tag: string; value: Json } | undefined {
-  return isObject(value) && typeof value[TAGGED] === 'string' ? { tag: value[TAGGED] as string, value: value.value as Json } : undefined;
+  return isObject(value) && typeof value[TAGGED] === 'string' ? { tag: value[TAGGED], value: value.value as Json } : undefined;
 }
 
 /** A compose file as plain data: anchors and merge keys resolved, compose tags kept as markers. */
@@ -59,13 +61,16 @@ export function readComposeFile(file: string): JsonObject {
 /** `${NAME}`, `${NAME:-default}`, `${NAME-default}` with the given variables; `$$` is a literal `$`. */
 export function interpolate(value: Json, variables: Record<string, string | undefined>): Json {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (match, name?: string, operator?: string, fallback?: string) => {
-      if (match === '$$') return '$';
-      const given = variables[name!];
-      if (operator === ':-') return given ? given : (fallback ?? '');
-      if (operator === '-') return given ?? fallback ?? '';
-      return given ?? '';
-    });
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g,
+      (match, name?: string, operator?: string, fallback?: string) => {
+        if (match === '$$') return '$';
+        const given = variables[name!];
+        if (operator === ':-') return given ? given : (fallback ?? '');
+        if (operator === '-') return given ?? fallback ?? '';
+        return given ?? '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, variables));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, variables)]));
@@ -87,7 +92,19 @@ function asMapping(value: Json): JsonObject {
 
 const MAPPING_OR_LIST_FIELDS = new Set(['environment', 'labels', 'extra_hosts']);
 /** Sequences compose merges by appending unique entries; every other sequence is replaced. */
-const APPENDED_SEQUENCES = new Set(['ports', 'expose', 'dns', 'dns_search', 'cap_add', 'cap_drop', 'tmpfs', 'env_file', 'secrets', 'configs', 'volumes']);
+const APPENDED_SEQUENCES = new Set([
+  'ports',
+  'expose',
+  'dns',
+  'dns_search',
+  'cap_add',
+  'cap_drop',
+  'tmpfs',
+  'env_file',
+  'secrets',
+  'configs',
+  'volumes',
+]);
 
 function removeTags(value: Json): Json {
   const tagged = tagOf(value);

@@ -35,7 +35,7 @@ function git(root: string, args: string[]): string | undefined {
 
 /** The base commit, or undefined when `root` is not a git checkout or no candidate exists. */
 export function resolveBaseRef(root: string, env: Record<string, string | undefined> = process.env): BaseRef | undefined {
-  const candidates = env[BASE_REF_VARIABLE] ? [env[BASE_REF_VARIABLE]!] : ['main', 'origin/main'];
+  const candidates = env[BASE_REF_VARIABLE] ? [env[BASE_REF_VARIABLE]] : ['main', 'origin/main'];
   for (const ref of candidates) {
     const sha = git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
     if (sha) return { ref, sha };

@@ -90,8 +90,8 @@ export async function startGatewayProcess(platform: TestPlatform, env: Record<st
       output += chunk.toString();
       if (output.includes('"gateway ready"')) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`gateway process exited (${code}):\n${output.slice(-3000)}`)));
   });
   return {

@@ -5,6 +5,7 @@ import { useSession } from '../app/services-context';
 import { describeError, type ErrorDescription } from '../errors/describe-error';
 import { ErrorNotice } from '../errors/error-notice';
 import { SignInDocument, SignUpDocument } from '../graphql/generated/graphql';
+import { textField } from '../form-fields';
 
 /** Where to go after signing in: the page that asked (same-site paths only), else the catalog. */
 function nextPath(search: URLSearchParams): string {
@@ -30,14 +31,14 @@ export function AuthPage({ mode }: { mode: 'sign-in' | 'sign-up' }) {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const email = String(form.get('email') ?? '');
-    const password = String(form.get('password') ?? '');
+    const email = textField(form, 'email');
+    const password = textField(form, 'password');
     setError(null);
     try {
       const payload =
         mode === 'sign-in'
           ? (await signIn({ variables: { input: { email, password } } })).data?.signIn
-          : (await signUp({ variables: { input: { email, password, name: String(form.get('name') ?? '') } } })).data?.signUp;
+          : (await signUp({ variables: { input: { email, password, name: textField(form, 'name') } } })).data?.signUp;
       if (!payload) throw new Error('no session in the answer');
       // Another account's cached data must not show: start the cache afresh.
       await client.clearStore();

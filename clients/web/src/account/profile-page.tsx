@@ -9,6 +9,7 @@ import { UpdateProfileDocument } from '../graphql/generated/graphql';
 import { Field } from './auth-page';
 import { TierBadge } from './tier-badge';
 import { useLoyalty } from './use-loyalty';
+import { textField } from '../form-fields';
 
 /** Thresholds of the tiers (users service, domain/customer-tier.ts). */
 const NEXT_TIER: Record<string, { name: string; fromCents: number } | undefined> = {
@@ -35,7 +36,7 @@ export function ProfilePage() {
     setError(null);
     setSaved(false);
     try {
-      const result = await updateProfile({ variables: { input: { name: String(new FormData(event.currentTarget).get('name') ?? '') } } });
+      const result = await updateProfile({ variables: { input: { name: textField(new FormData(event.currentTarget), 'name') } } });
       if (result.data) session.updateUser(result.data.updateProfile);
       setSaved(true);
     } catch (caught) {
@@ -75,7 +76,14 @@ export function ProfilePage() {
       <h2>Display name</h2>
       {error && !error.field ? <ErrorNotice error={error} /> : null}
       <form onSubmit={(event) => void rename(event)}>
-        <Field label="Name" name="name" defaultValue={user.name} required maxLength={100} error={error?.field === 'input.name' ? error.message : null} />
+        <Field
+          label="Name"
+          name="name"
+          defaultValue={user.name}
+          required
+          maxLength={100}
+          error={error?.field === 'input.name' ? error.message : null}
+        />
         <button type="submit" disabled={loading}>
           Save name
         </button>

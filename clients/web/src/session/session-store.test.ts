@@ -1,14 +1,24 @@
 import type { SessionFieldsFragment } from '../graphql/generated/graphql';
 import { SessionStore } from './session-store';
 
-const USER = { __typename: 'User', id: 'u1', name: 'Ada', email: 'ada@example.com', role: 'CUSTOMER', status: 'ACTIVE', tier: 'STANDARD', lifetimeSpendCents: 0, createdAt: '2026-12-07T00:00:00.000Z' } as const;
+const USER = {
+  __typename: 'User',
+  id: 'u1',
+  name: 'Ada',
+  email: 'ada@example.com',
+  role: 'CUSTOMER',
+  status: 'ACTIVE',
+  tier: 'STANDARD',
+  lifetimeSpendCents: 0,
+  createdAt: '2026-12-07T00:00:00.000Z',
+} as const;
 
 function payload(token: string, expiresAtMs: number): SessionFieldsFragment {
   return { __typename: 'AuthPayload', token, expiresAt: new Date(expiresAtMs).toISOString(), user: USER } as SessionFieldsFragment;
 }
 
 describe('storefront: the session in memory', () => {
-  let now = Date.parse('2026-12-07T12:00:00Z');
+  const now = Date.parse('2026-12-07T12:00:00Z');
   const clock = () => now;
 
   test('when the page loads with a session cookie, then restore turns it into an access token', async () => {

@@ -35,7 +35,11 @@ export interface OrderWithItems extends Order {
  * A new order as priced, before it is written: its id is time-ordered (UUIDv7, so ids sort
  * by placement) and its lines are in sku order, the order in which stock rows are locked.
  */
-export function draftOrder(userId: string, priced: { lines: Omit<OrderItem, 'orderId'>[]; totalCents: number; currency: string }, createdAt: Date): OrderWithItems {
+export function draftOrder(
+  userId: string,
+  priced: { lines: Omit<OrderItem, 'orderId'>[]; totalCents: number; currency: string },
+  createdAt: Date,
+): OrderWithItems {
   const id = newTimeOrderedUuid(createdAt.getTime());
   const lines = [...priced.lines].sort((a, b) => (a.sku < b.sku ? -1 : 1));
   return {

@@ -55,9 +55,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const loop = (async () => {
     while (!stopped) {
-      let published = 0;
       try {
-        published = (await publishBatch()) ?? 0;
+        const published = (await publishBatch()) ?? 0;
         if (published > 0 && failures > 0) {
           logger.info({ afterFailures: failures }, 'event broker back; outbox draining');
           failures = 0;

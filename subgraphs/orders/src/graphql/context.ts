@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Viewer } from '@fedshop/shared/auth';
 import type { OrdersDependencies } from '../use-cases/dependencies';
-import type { OrdersLoaders } from './loaders';
+import type { OrdersLoaders } from '../use-cases/loaders';
 
 /** Per-request state handed to every resolver and permission rule. */
 export interface OrdersContext {

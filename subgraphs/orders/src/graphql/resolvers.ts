@@ -6,7 +6,7 @@ import { listProducts, upsertProduct } from '../use-cases/manage-catalog';
 import { cancelOrder, getVisibleOrder, shipOrder } from '../use-cases/manage-orders';
 import { placeOrder } from '../use-cases/place-order';
 import type { OrdersContext } from './context';
-import type { UserOrdersKey } from './loaders';
+import type { UserOrdersKey } from '../use-cases/loaders';
 
 /** Viewer is guaranteed by the permission layer for these fields. */
 function viewerOf(context: OrdersContext): Viewer {
@@ -43,10 +43,7 @@ export const ordersResolvers = {
      * Only checks the arguments (a bad `first` or `after` fails here, before anything is
      * loaded); OrderConnection's fields then load just what the client selected.
      */
-    orders: (
-      user: { id: string },
-      args: { first?: number | null; after?: string | null; status?: OrderStatus | null },
-    ): UserOrdersKey => {
+    orders: (user: { id: string }, args: { first?: number | null; after?: string | null; status?: OrderStatus | null }): UserOrdersKey => {
       const page = parsePageRequest(args, isUuid);
       return { userId: user.id, limit: page.limit, afterId: page.afterKey, status: args.status ?? null };
     },

@@ -11,7 +11,8 @@ const ORDERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
 
 export function buildOrdersSchema(): GraphQLSchema {
   const typeDefs = parse(readFileSync(ORDERS_SDL_PATH, 'utf8'));
-  // Resolver maps are structurally typed by @apollo/subgraph; ours are checked where they are written.
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: ordersResolvers as never });
+  // A schema module (unlike the legacy {typeDefs, resolvers} form) takes resolvers of any context
+  // type: ours are typed with this service's context where they are written.
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: ordersResolvers }]);
   return applyMiddleware(schema, ordersPermissions);
 }

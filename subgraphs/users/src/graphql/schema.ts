@@ -11,7 +11,8 @@ const USERS_SDL_PATH = path.resolve(__dirname, '../../schema.graphql');
 
 export function buildUsersSchema(): GraphQLSchema {
   const typeDefs = parse(readFileSync(USERS_SDL_PATH, 'utf8'));
-  // Resolver maps are structurally typed by @apollo/subgraph; ours are checked where they are written.
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: usersResolvers as never });
+  // A schema module (unlike the legacy {typeDefs, resolvers} form) takes resolvers of any context
+  // type: ours are typed with this service's context where they are written.
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: usersResolvers }]);
   return applyMiddleware(schema, usersPermissions);
 }

@@ -7,7 +7,10 @@ import type { UsersDependencies } from './dependencies';
  * The account another service asks about (orders, before accepting an order): its role and
  * status. An unknown or malformed id is NOT_FOUND, the same answer, so ids cannot be probed.
  */
-export async function getAccountState(deps: Pick<UsersDependencies, 'users'>, userId: string): Promise<Pick<User, 'id' | 'role' | 'status'>> {
+export async function getAccountState(
+  deps: Pick<UsersDependencies, 'users'>,
+  userId: string,
+): Promise<Pick<User, 'id' | 'role' | 'status'>> {
   const user = isUserId(userId) ? await deps.users.findById(userId) : null;
   if (!user) throw notFound('No such user.');
   return user;

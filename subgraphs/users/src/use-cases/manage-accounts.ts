@@ -52,7 +52,12 @@ export async function listUsers(
 ): Promise<Connection<User>> {
   const page = parsePageRequest(args, isUserId);
   const rows = await deps.users.listPage(page.limit, page.afterKey);
-  return toConnection(rows, page.limit, (user) => user.id, () => deps.users.count());
+  return toConnection(
+    rows,
+    page.limit,
+    (user) => user.id,
+    () => deps.users.count(),
+  );
 }
 
 /**
