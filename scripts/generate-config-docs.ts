@@ -275,6 +275,11 @@ export const TOOLING_VARIABLES: ToolingVariable[] = [
     description: "`npm run prisma:generate`: passed to Prisma's CLI, which otherwise tries to download an engine generation does not use.",
   },
   {
+    name: 'TEST_SUMMARY_FILE',
+    readBy: ['test/support/summary-reporter.js', '.ci/run'],
+    description: '`npm test`: where the summary reporter writes the totals as JSON (`.ci/run` sets it and prints "N passed, N failed").',
+  },
+  {
     name: 'DEDUPLICATE_INFLIGHT',
     readBy: ['bench/gateways/peer-gateway-env.ts'],
     description: "The benchmark's Hive Gateway: `false` turns its in-flight deduplication off (`--gateway hive-nodedup`).",
@@ -327,11 +332,14 @@ ${renderVariableTable(services)}
 
 ## Tooling variables
 
-Read by the scripts around the services, never by a service itself. Under \`npm start\` the
+Read by the scripts, tests and files around the services, as the table says. Under \`npm start\` the
 per-service variables below are mapped onto each service's own (\`USERS_PORT\` → the users
 service's \`PORT\`); every other variable passes through to all three.
 
 ${renderToolingTable()}
+
+The tests also read \`REDIS_URL\` and \`NATS_URL\`: when set, the tests that need a real Redis or
+JetStream run against them; when not, those tests are skipped and say so ([ci.md](ci.md)).
 `;
 }
 
