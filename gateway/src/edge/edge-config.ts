@@ -10,8 +10,9 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).default(f
 
 /**
  * The gateway's edge-protection variables, spread into its config schema (gateway/src/config.ts
- * stays the one place the environment is read). Every default is documented in the README's
- * Security section, with the reasoning behind it.
+ * stays the one place the environment is read). Every default is in docs/configuration.md
+ * (generated from this schema and edgeEnvDescriptions) and, with the reasoning behind it, in
+ * docs/security.md.
  */
 export const edgeEnvSchema = {
   /** Redis shared by every gateway replica for rate-limit buckets; unset: buckets live in memory. */
