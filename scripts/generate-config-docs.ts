@@ -82,7 +82,8 @@ function describeNumber(def: ZodDef): string {
 /** `URL`, `text matching ^…`, or `text`, from a string schema. */
 function describeString(def: ZodDef): string {
   if (def.format === 'url') return 'URL';
-  const regex = def.format === 'regex' ? def.pattern : def.checks?.map((check) => check._zod.def).find((c) => c.format === 'regex')?.pattern;
+  const regex =
+    def.format === 'regex' ? def.pattern : def.checks?.map((check) => check._zod.def).find((c) => c.format === 'regex')?.pattern;
   if (regex) return `text matching \`${regex.source}\``;
   return 'text';
 }
@@ -208,9 +209,12 @@ export function renderVariableTable(services: ServiceEnvironment[]): string {
     const readers = rows.length === services.length ? 'all' : readersOf(name).join(', ');
     const defaultCell = perService(
       rows,
-      (row) => `${row.defaultValue === undefined ? 'unset' : `\`${row.defaultValue}\``}${row.requiredInProduction ? '; **required in production**' : ''}`,
+      (row) =>
+        `${row.defaultValue === undefined ? 'unset' : `\`${row.defaultValue}\``}${row.requiredInProduction ? '; **required in production**' : ''}`,
     );
-    lines.push(`| \`${name}\` | ${readers} | ${cell(defaultCell)} | ${cell(perService(rows, (row) => row.accepts))} | ${cell(perService(rows, (row) => row.description))} |`);
+    lines.push(
+      `| \`${name}\` | ${readers} | ${cell(defaultCell)} | ${cell(perService(rows, (row) => row.accepts))} | ${cell(perService(rows, (row) => row.description))} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -239,8 +243,16 @@ export const TOOLING_VARIABLES: ToolingVariable[] = [
     readBy: ['scripts/start.ts', 'scripts/lib/subgraph-databases.ts'],
     description: "`npm start`: the orders service's `DATABASE_URL`; `npm run migrate`: the orders database to migrate.",
   },
-  { name: 'USERS_EMBEDDED_POSTGRES_PORT', readBy: ['scripts/start.ts'], description: "`npm start`: the users service's `EMBEDDED_POSTGRES_PORT`." },
-  { name: 'ORDERS_EMBEDDED_POSTGRES_PORT', readBy: ['scripts/start.ts'], description: "`npm start`: the orders service's `EMBEDDED_POSTGRES_PORT`." },
+  {
+    name: 'USERS_EMBEDDED_POSTGRES_PORT',
+    readBy: ['scripts/start.ts'],
+    description: "`npm start`: the users service's `EMBEDDED_POSTGRES_PORT`.",
+  },
+  {
+    name: 'ORDERS_EMBEDDED_POSTGRES_PORT',
+    readBy: ['scripts/start.ts'],
+    description: "`npm start`: the orders service's `EMBEDDED_POSTGRES_PORT`.",
+  },
   {
     name: 'DATA_DIR',
     readBy: ['scripts/start.ts'],
@@ -251,24 +263,38 @@ export const TOOLING_VARIABLES: ToolingVariable[] = [
     readBy: ['scripts/start.ts', 'clients/web/vite.config.ts'],
     description: "`npm start`: port of the storefront's Vite development server (default 3000), which proxies `/graphql` to the gateway.",
   },
-  { name: 'GATEWAY_URL', readBy: ['clients/web/vite.config.ts'], description: "The gateway Vite's `/graphql` proxy forwards to (default `http://localhost:4000`)." },
+  {
+    name: 'GATEWAY_URL',
+    readBy: ['clients/web/vite.config.ts'],
+    description: "The gateway Vite's `/graphql` proxy forwards to (default `http://localhost:4000`).",
+  },
   {
     name: 'TEST_DATABASE_URL',
     readBy: ['test/support/global-setup.ts', 'bench/bench-options.ts', 'scripts/soak.ts'],
-    description: '`npm test`, `npm run bench`, `npm run soak`: a PostgreSQL server (admin rights) to create throw-away databases on. Unset: an embedded PostgreSQL.',
+    description:
+      '`npm test`, `npm run bench`, `npm run soak`: a PostgreSQL server (admin rights) to create throw-away databases on. Unset: an embedded PostgreSQL.',
   },
-  { name: 'TEST_LOG_LEVEL', readBy: ['shared/src/testing/test-logger.ts'], description: 'Level of the loggers tests capture (their lines are kept in memory for assertions, never printed); default `debug`.' },
+  {
+    name: 'TEST_LOG_LEVEL',
+    readBy: ['shared/src/testing/test-logger.ts'],
+    description: 'Level of the loggers tests capture (their lines are kept in memory for assertions, never printed); default `debug`.',
+  },
   {
     name: 'FEDSHOP_BASE_REF',
     readBy: ['test/delivery/support/contract-base.ts'],
-    description: 'The git ref contracts are judged against (`buf breaking`, the GraphQL breaking-change check). Unset: the branch `main`, else `origin/main`.',
+    description:
+      'The git ref contracts are judged against (`buf breaking`, the GraphQL breaking-change check). Unset: the branch `main`, else `origin/main`.',
   },
   {
     name: 'FEDSHOP_VERSION',
     readBy: ['docker-compose.yml', 'Makefile'],
     description: "Image tag the compose stack runs (`fedshop/<service>:<version>`); `make` sets it to package.json's version.",
   },
-  { name: 'FEDSHOP_NODE_HOME', readBy: ['.ci/run'], description: '`.ci/run`: where Node 24 is installed from the npm registry (default `~/.cache/fedshop/node24`).' },
+  {
+    name: 'FEDSHOP_NODE_HOME',
+    readBy: ['.ci/run'],
+    description: '`.ci/run`: where Node 24 is installed from the npm registry (default `~/.cache/fedshop/node24`).',
+  },
   {
     name: 'PRISMA_SCHEMA_ENGINE_BINARY',
     readBy: ['scripts/generate-prisma.ts'],

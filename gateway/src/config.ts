@@ -38,7 +38,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const raw = parseEnv(schema, source);
   const production = raw.NODE_ENV === 'production';
   const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
-  const corsOrigins = cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigins =
+    cors === '*'
+      ? ('*' as const)
+      : cors
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean);
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
@@ -90,7 +96,8 @@ export const envDescriptions = {
   SUPERGRAPH_PATH: 'The composed supergraph the gateway serves (no runtime introspection of the subgraphs).',
   SUPERGRAPH_POLL_MS:
     'How often the supergraph file is checked for a new version, in milliseconds (0: never). A version that does not load is rejected while the previous one keeps serving.',
-  USERS_URL: "Routing URL of the users subgraph, replacing the supergraph's (for deployments where addresses differ). Unset: the supergraph's.",
+  USERS_URL:
+    "Routing URL of the users subgraph, replacing the supergraph's (for deployments where addresses differ). Unset: the supergraph's.",
   ORDERS_URL: "Routing URL of the orders subgraph, replacing the supergraph's. Unset: the supergraph's.",
   JWKS_URL: serviceEnvDescriptions.JWKS_URL,
   JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
@@ -101,7 +108,8 @@ export const envDescriptions = {
     'While a subgraph query is in flight, an identical one (same subgraph, body and token) waits for its answer instead of calling again; mutations never do.',
   CORS_ORIGINS:
     'Comma-separated origins allowed by CORS, or `*`. Listed origins also get credentials (the session cookie); `*` never does. Unset: `*` in development, none in production.',
-  SESSION_COOKIE_SECURE: "The refresh-token cookie's `Secure` attribute: `auto` sets it unless the request's Host is localhost or loopback.",
+  SESSION_COOKIE_SECURE:
+    "The refresh-token cookie's `Secure` attribute: `auto` sets it unless the request's Host is localhost or loopback.",
   INTROSPECTION: 'Introspection and the Apollo Sandbox landing page. Unset: on in development, off in production.',
   MAX_BODY_BYTES: 'Largest request body in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` without being read.',
   APOLLO_TELEMETRY_DISABLED: "Keeps Apollo Gateway's anonymous usage reporting to Apollo off; `false` allows it.",

@@ -64,11 +64,13 @@ function relativeLinks(file: string): Link[] {
 /** Why a link does not resolve, or null when it does. */
 function problemWith(link: Link): string | null {
   const [pathPart, anchor] = link.target.split('#', 2) as [string, string | undefined];
-  const resolved = pathPart === '' ? path.join(REPO_ROOT, link.file) : path.resolve(path.dirname(path.join(REPO_ROOT, link.file)), pathPart);
+  const resolved =
+    pathPart === '' ? path.join(REPO_ROOT, link.file) : path.resolve(path.dirname(path.join(REPO_ROOT, link.file)), pathPart);
   if (!resolved.startsWith(REPO_ROOT)) return `${link.file}: ${link.target} leaves the repository`;
   if (!existsSync(resolved)) return `${link.file}: ${link.target} does not exist`;
   if (anchor !== undefined && statSync(resolved).isFile() && resolved.endsWith('.md')) {
-    if (!headingAnchors(readFileSync(resolved, 'utf8')).has(anchor)) return `${link.file}: ${link.target} names no heading of ${path.relative(REPO_ROOT, resolved)}`;
+    if (!headingAnchors(readFileSync(resolved, 'utf8')).has(anchor))
+      return `${link.file}: ${link.target} names no heading of ${path.relative(REPO_ROOT, resolved)}`;
   }
   return null;
 }
@@ -82,7 +84,9 @@ describe('relative links in the documentation', () => {
   });
 
   test.each(files)('when %s links to a file, folder or heading of the repository, then it exists', (file) => {
-    const problems = relativeLinks(file).map(problemWith).filter((problem) => problem !== null);
+    const problems = relativeLinks(file)
+      .map(problemWith)
+      .filter((problem) => problem !== null);
     expect(problems).toEqual([]);
   });
 });
@@ -93,10 +97,12 @@ describe('the link checker', () => {
     expect(problemWith({ file: 'README.md', target: 'docs/operations.md#no-such-heading' })).toBe(
       'README.md: docs/operations.md#no-such-heading names no heading of docs/operations.md',
     );
-    expect(problemWith({ file: 'docs/security.md', target: '../../outside.md' })).toBe('docs/security.md: ../../outside.md leaves the repository');
+    expect(problemWith({ file: 'docs/security.md', target: '../../outside.md' })).toBe(
+      'docs/security.md: ../../outside.md leaves the repository',
+    );
   });
 
-  test('when headings hold code, punctuation or repeat, then the anchors are GitHub\'s', () => {
+  test("when headings hold code, punctuation or repeat, then the anchors are GitHub's", () => {
     expect([...headingAnchors('## Checks in `npm test`\n## Events: orders → loyalty\n# A\n# A\n```\n# not a heading\n```')]).toEqual([
       'checks-in-npm-test',
       'events-orders--loyalty',

@@ -43,9 +43,15 @@ const schema = z.object({
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+    .optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
-  EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
+  EVENTS_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
+    .default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
   SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
   SIGN_IN_LOCK_AFTER: env.positiveInt(10),
@@ -152,10 +158,10 @@ export const envDescriptions = {
   JWT_TTL_SECONDS: 'Lifetime of an access token in seconds (tokens carry no revocation: keep it short).',
   JWT_PRIVATE_KEY:
     'PKCS#8 PEM of the P-256 (ES256) signing key; `\\n` escapes allowed. Unset in development: a key is generated once and kept in `DATA_DIR`.',
-  REFRESH_TOKEN_TTL_SECONDS: 'A refresh token (the session cookie) expires unused after this many seconds; each refresh starts the period again.',
+  REFRESH_TOKEN_TTL_SECONDS:
+    'A refresh token (the session cookie) expires unused after this many seconds; each refresh starts the period again.',
   ORDER_SERVICE_ADDR: "The orders service's gRPC address (`CountOpenOrders` is asked before an account is deleted).",
-  ADMIN_EMAIL:
-    `Admin account created at start, with \`ADMIN_PASSWORD\` (both or neither). Unset in development: \`${DEVELOPMENT_ADMIN.email}\` / \`${DEVELOPMENT_ADMIN.password}\`; in production: none.`,
+  ADMIN_EMAIL: `Admin account created at start, with \`ADMIN_PASSWORD\` (both or neither). Unset in development: \`${DEVELOPMENT_ADMIN.email}\` / \`${DEVELOPMENT_ADMIN.password}\`; in production: none.`,
   ADMIN_PASSWORD: 'Password of the `ADMIN_EMAIL` account.',
   SCRYPT_COST: 'scrypt cost N of password hashes (a power of two).',
   EVENTS_ACK_WAIT_MS: 'Redelivery delay of an event whose consumer died before acknowledging it, in milliseconds.',
