@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
-import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
-import { edgeConfig, edgeEnvSchema } from './edge/edge-config';
+import { env, parseEnv, serviceEnvDescriptions, shutdownEnvDescriptions, shutdownEnvSchema } from '@fedshop/shared/config';
+import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
+import { edgeConfig, edgeEnvDescriptions, edgeEnvSchema } from './edge/edge-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -81,3 +81,39 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     edge: edgeConfig(raw, production),
   };
 }
+
+/**
+ * The variables the gateway reads and what each means: docs/configuration.md is generated from
+ * these (`npm run docs:config`), and a test fails when the two disagree.
+ */
+export const envSchema = schema;
+export const envDescriptions = {
+  NODE_ENV: serviceEnvDescriptions.NODE_ENV,
+  LOG_LEVEL: serviceEnvDescriptions.LOG_LEVEL,
+  LOG_PRETTY: serviceEnvDescriptions.LOG_PRETTY,
+  HOST: serviceEnvDescriptions.HOST,
+  PORT: serviceEnvDescriptions.PORT,
+  SUPERGRAPH_PATH: 'The composed supergraph the gateway serves (no runtime introspection of the subgraphs).',
+  SUPERGRAPH_POLL_MS:
+    'How often the supergraph file is checked for a new version, in milliseconds (0: never). A version that does not load is rejected while the previous one keeps serving.',
+  USERS_URL:
+    "Routing URL of the users subgraph, replacing the supergraph's (for deployments where addresses differ). Unset: the supergraph's.",
+  ORDERS_URL: "Routing URL of the orders subgraph, replacing the supergraph's. Unset: the supergraph's.",
+  JWKS_URL: serviceEnvDescriptions.JWKS_URL,
+  JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
+  JWT_AUDIENCE: serviceEnvDescriptions.JWT_AUDIENCE,
+  SUBGRAPH_TIMEOUT_MS:
+    'Deadline of one subgraph call, answer read to its end, in milliseconds; past it that part of the response is partial data plus `SERVICE_UNAVAILABLE`.',
+  SUBGRAPH_DEDUPLICATION:
+    'While a subgraph query is in flight, an identical one (same subgraph, body and token) waits for its answer instead of calling again; mutations never do.',
+  CORS_ORIGINS:
+    'Comma-separated origins allowed by CORS, or `*`. Listed origins also get credentials (the session cookie); `*` never does. Unset: `*` in development, none in production.',
+  SESSION_COOKIE_SECURE:
+    "The refresh-token cookie's `Secure` attribute: `auto` sets it unless the request's Host is localhost or loopback.",
+  INTROSPECTION: 'Introspection and the Apollo Sandbox landing page. Unset: on in development, off in production.',
+  MAX_BODY_BYTES: 'Largest request body in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` without being read.',
+  APOLLO_TELEMETRY_DISABLED: "Keeps Apollo Gateway's anonymous usage reporting to Apollo off; `false` allows it.",
+  ...shutdownEnvDescriptions,
+  ...telemetryEnvDescriptions,
+  ...edgeEnvDescriptions,
+} satisfies Record<keyof typeof schema.shape, string>;

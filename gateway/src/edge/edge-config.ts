@@ -10,8 +10,9 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).default(f
 
 /**
  * The gateway's edge-protection variables, spread into its config schema (gateway/src/config.ts
- * stays the one place the environment is read). Every default is documented in the README's
- * Security section, with the reasoning behind it.
+ * stays the one place the environment is read). Every default is in docs/configuration.md
+ * (generated from this schema and edgeEnvDescriptions) and, with the reasoning behind it, in
+ * docs/security.md.
  */
 export const edgeEnvSchema = {
   /** Redis shared by every gateway replica for rate-limit buckets; unset: buckets live in memory. */
@@ -47,6 +48,34 @@ export const edgeEnvSchema = {
   PERSISTED_QUERIES_MANIFEST: z.string().default(path.join(REPO_ROOT, 'clients', 'persisted-query-manifest.json')),
   FIELD_SUGGESTIONS: z.enum(['true', 'false']).optional(),
 };
+
+/** What each edge variable means (docs/configuration.md is generated from it; docs/security.md has the reasoning behind the defaults). */
+export const edgeEnvDescriptions = {
+  REDIS_URL:
+    "Redis shared by every gateway replica for the rate-limit buckets (one Lua script per check, time from Redis). Unset: buckets live in this process's memory; set it with more than one replica.",
+  TRUSTED_PROXIES:
+    "Comma-separated IPs or CIDRs of the load balancers whose `X-Forwarded-For` is believed, read right to left; the first untrusted hop is the client. Unset: nobody's.",
+  RATE_LIMIT_ANON_PER_MIN:
+    'Requests per minute per client address without a valid token (an IPv6 client counts as its /64); 0 switches the bucket off.',
+  RATE_LIMIT_USER_PER_MIN: 'Requests per minute per signed-in user (verified token); 0 switches the bucket off.',
+  RATE_LIMIT_AUTH_PER_MIN: '`signIn`/`signUp` fields per minute, per client address and per email named; 0 switches the buckets off.',
+  RATE_LIMIT_FAIL_CLOSED:
+    'When the Redis store cannot answer: `false` lets requests through (logged at most every 10 s, counted), `true` refuses them (503).',
+  RATE_LIMIT_KEY_PREFIX: 'Prefix of every bucket key: one namespace per deployment on a shared Redis.',
+  OPERATION_MAX_BYTES: 'Largest GraphQL document, in bytes (400 `OPERATION_TOO_LARGE`).',
+  OPERATION_MAX_TOKENS: 'Most lexical tokens in a document (400 `OPERATION_TOO_LARGE`).',
+  OPERATION_MAX_DEPTH: 'Deepest selection, fragments flattened (400 `OPERATION_TOO_DEEP`).',
+  OPERATION_MAX_ALIASES: 'Most aliases in an operation, `__typename` free (400 `OPERATION_TOO_MANY_ALIASES`).',
+  OPERATION_MAX_ROOT_FIELDS: 'Most root fields in an operation, `__typename` free (400 `OPERATION_TOO_MANY_ROOT_FIELDS`).',
+  OPERATION_MAX_COST:
+    "Highest estimated cost (Apollo Router's demand-control model: object field 1, scalar 0, mutation field +10, lists times `first`/`last`), checked with the variables known (400 `OPERATION_TOO_COSTLY`).",
+  OPERATION_ASSUMED_LIST_SIZE: 'Size the cost estimate assumes for a list field without `first`/`last`.',
+  PERSISTED_QUERIES:
+    "`apq`: automatic persisted queries; `safelist`: only the manifest's operations run, nothing can be registered (recommended in production); `off`: persisted queries refused.",
+  PERSISTED_QUERIES_MANIFEST:
+    "The safelist: an Apollo persisted-query manifest (`npm run persisted-queries` writes it from the storefront's operations).",
+  FIELD_SUGGESTIONS: '"Did you mean …?" in validation errors. Unset: on in development, off in production.',
+} satisfies Record<keyof typeof edgeEnvSchema, string>;
 
 type EdgeEnv = z.output<z.ZodObject<typeof edgeEnvSchema>>;
 

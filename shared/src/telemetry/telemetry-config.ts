@@ -60,3 +60,12 @@ export function telemetrySettings(raw: {
     samplerRatio: raw.OTEL_TRACES_SAMPLER_ARG ?? 1,
   };
 }
+
+/** What each tracing variable means (docs/configuration.md is generated from it; shared/src/config/common-env.ts says how). */
+export const telemetryEnvDescriptions = {
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    'OTLP/HTTP collector base URL; spans go to `<url>/v1/traces`. Unset: no span is recorded or exported (trace and span ids still reach the logs and the `traceparent` sent on).',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'How spans are encoded for the collector.',
+  OTEL_TRACES_SAMPLER: "Which traces are recorded; the `parentbased_*` samplers follow the caller's decision.",
+  OTEL_TRACES_SAMPLER_ARG: 'Ratio of the `*traceidratio` samplers. Unset: 1.',
+} satisfies Record<keyof typeof telemetryEnvSchema, string>;

@@ -1,7 +1,18 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
-import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
+import {
+  ConfigError,
+  env,
+  grpcClientEnvDescriptions,
+  grpcClientEnvSchema,
+  grpcClientSettings,
+  parseEnv,
+  serviceEnvDescriptions,
+  shutdownEnvDescriptions,
+  shutdownEnvSchema,
+  subgraphEnvDescriptions,
+} from '@fedshop/shared/config';
+import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -73,3 +84,32 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     outboxPollMs: raw.OUTBOX_POLL_MS,
   };
 }
+
+/**
+ * The variables the orders service reads and what each means: docs/configuration.md is generated
+ * from these (`npm run docs:config`), and a test fails when the two disagree.
+ */
+export const envSchema = schema;
+export const envDescriptions = {
+  NODE_ENV: serviceEnvDescriptions.NODE_ENV,
+  LOG_LEVEL: serviceEnvDescriptions.LOG_LEVEL,
+  LOG_PRETTY: serviceEnvDescriptions.LOG_PRETTY,
+  HOST: serviceEnvDescriptions.HOST,
+  PORT: serviceEnvDescriptions.PORT,
+  GRPC_PORT: subgraphEnvDescriptions.GRPC_PORT,
+  DATABASE_URL: subgraphEnvDescriptions.DATABASE_URL,
+  DATA_DIR: subgraphEnvDescriptions.DATA_DIR,
+  EMBEDDED_POSTGRES_PORT: subgraphEnvDescriptions.EMBEDDED_POSTGRES_PORT,
+  MIGRATE_ON_START: subgraphEnvDescriptions.MIGRATE_ON_START,
+  DB_POOL_MAX: subgraphEnvDescriptions.DB_POOL_MAX,
+  JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
+  JWT_AUDIENCE: serviceEnvDescriptions.JWT_AUDIENCE,
+  NATS_URL: subgraphEnvDescriptions.NATS_URL,
+  SEED_CATALOG: 'Seed the demo catalog into an empty products table at start.',
+  JWKS_URL: serviceEnvDescriptions.JWKS_URL,
+  USER_SERVICE_ADDR: "The users service's gRPC address (`GetUser` is asked before an order is accepted).",
+  OUTBOX_POLL_MS: 'How often the outbox relay looks for events to publish, in milliseconds.',
+  ...grpcClientEnvDescriptions,
+  ...shutdownEnvDescriptions,
+  ...telemetryEnvDescriptions,
+} satisfies Record<keyof typeof schema.shape, string>;

@@ -1,7 +1,18 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
-import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
+import {
+  ConfigError,
+  env,
+  grpcClientEnvDescriptions,
+  grpcClientEnvSchema,
+  grpcClientSettings,
+  parseEnv,
+  serviceEnvDescriptions,
+  shutdownEnvDescriptions,
+  shutdownEnvSchema,
+  subgraphEnvDescriptions,
+} from '@fedshop/shared/config';
+import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -123,3 +134,43 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
   };
 }
+
+/**
+ * The variables the users service reads and what each means: docs/configuration.md is generated
+ * from these (`npm run docs:config`), and a test fails when the two disagree.
+ */
+export const envSchema = schema;
+export const envDescriptions = {
+  NODE_ENV: serviceEnvDescriptions.NODE_ENV,
+  LOG_LEVEL: serviceEnvDescriptions.LOG_LEVEL,
+  LOG_PRETTY: serviceEnvDescriptions.LOG_PRETTY,
+  HOST: serviceEnvDescriptions.HOST,
+  PORT: serviceEnvDescriptions.PORT,
+  GRPC_PORT: subgraphEnvDescriptions.GRPC_PORT,
+  DATABASE_URL: subgraphEnvDescriptions.DATABASE_URL,
+  DATA_DIR: subgraphEnvDescriptions.DATA_DIR,
+  EMBEDDED_POSTGRES_PORT: subgraphEnvDescriptions.EMBEDDED_POSTGRES_PORT,
+  MIGRATE_ON_START: subgraphEnvDescriptions.MIGRATE_ON_START,
+  DB_POOL_MAX: subgraphEnvDescriptions.DB_POOL_MAX,
+  JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
+  JWT_AUDIENCE: serviceEnvDescriptions.JWT_AUDIENCE,
+  NATS_URL: subgraphEnvDescriptions.NATS_URL,
+  JWT_TTL_SECONDS: 'Lifetime of an access token in seconds (tokens carry no revocation: keep it short).',
+  JWT_PRIVATE_KEY:
+    'PKCS#8 PEM of the P-256 (ES256) signing key; `\\n` escapes allowed. Unset in development: a key is generated once and kept in `DATA_DIR`.',
+  REFRESH_TOKEN_TTL_SECONDS:
+    'A refresh token (the session cookie) expires unused after this many seconds; each refresh starts the period again.',
+  ORDER_SERVICE_ADDR: "The orders service's gRPC address (`CountOpenOrders` is asked before an account is deleted).",
+  ADMIN_EMAIL: `Admin account created at start, with \`ADMIN_PASSWORD\` (both or neither). Unset in development: \`${DEVELOPMENT_ADMIN.email}\` / \`${DEVELOPMENT_ADMIN.password}\`; in production: none.`,
+  ADMIN_PASSWORD: 'Password of the `ADMIN_EMAIL` account.',
+  SCRYPT_COST: 'scrypt cost N of password hashes (a power of two).',
+  EVENTS_ACK_WAIT_MS: 'Redelivery delay of an event whose consumer died before acknowledging it, in milliseconds.',
+  EVENTS_CONSUMER: 'Durable JetStream consumer name of the loyalty consumer (JetStream remembers its position).',
+  SIGN_IN_DELAY_AFTER: 'Failed sign-ins of one email (known or not) before answers slow down.',
+  SIGN_IN_DELAY_MS: 'First sign-in delay after `SIGN_IN_DELAY_AFTER` failures, in milliseconds; doubles per further failure, up to 16×.',
+  SIGN_IN_LOCK_AFTER: 'Failed sign-ins that lock an email (even the right password is refused with `RATE_LIMITED`).',
+  SIGN_IN_LOCK_SECONDS: 'Lock duration in seconds, and the quiet time after which failures are forgotten.',
+  ...grpcClientEnvDescriptions,
+  ...shutdownEnvDescriptions,
+  ...telemetryEnvDescriptions,
+} satisfies Record<keyof typeof schema.shape, string>;
