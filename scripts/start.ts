@@ -101,7 +101,7 @@ function launch(spec: ServiceSpec): ChildProcess {
   const { DATABASE_URL: _url, PORT: _port, GRPC_PORT: _grpc, DATA_DIR: _data, EMBEDDED_POSTGRES_PORT: _pg, ...inherited } = env;
   // Development runs the TypeScript sources (no build step, so a start is as fast as the
   // services' own), with the workspaces resolving each other's sources and TypeScript lines in
-  // stack traces. Production runs the compiled `dist/main.js` (README, Build and production runtime).
+  // stack traces. Production runs the compiled `dist/main.js` (docs/operations.md).
   const args = spec.args ?? ['--enable-source-maps', '--conditions=@fedshop/source', '--import', 'tsx', spec.entry!];
   const child = spawn(process.execPath, args, {
     cwd: spec.cwd ?? REPO_ROOT,

@@ -49,7 +49,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
-    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    /** OTLP export and sampling of traces (OTEL_* variables; docs/observability.md). */
     telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },
     supergraphPath: path.resolve(raw.SUPERGRAPH_PATH),
@@ -65,7 +65,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphDeduplication: raw.SUBGRAPH_DEDUPLICATION,
     /** CORS: `*` lets any origin read answers but never with credentials; a list also allows credentials (cookies). */
     corsOrigins,
-    /** The browser session's refresh-token cookie (README, Sessions). */
+    /** The browser session's refresh-token cookie (docs/security.md, Sessions). */
     sessionCookie: {
       name: 'fedshop_refresh',
       path: '/graphql',
@@ -77,7 +77,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     /** Apollo Gateway's own usage reporting to Apollo's servers (off unless APOLLO_TELEMETRY_DISABLED=false). */
     apolloUsageReporting: !raw.APOLLO_TELEMETRY_DISABLED,
-    /** Rate limits, operation limits, persisted queries (README, Security). */
+    /** Rate limits, operation limits, persisted queries (docs/security.md). */
     edge: edgeConfig(raw, production),
   };
 }

@@ -38,7 +38,7 @@ export interface RunningGateway {
  * supergraph (no runtime introspection of subgraphs). It verifies bearer tokens against the
  * users service's JWKS before any planning (invalid → HTTP 401, no subgraph called),
  * forwards them to the subgraphs, and masks anything that is not part of the error vocabulary.
- * Its door is guarded by edge/: rate limits, operation limits and persisted queries (README, Security).
+ * Its door is guarded by edge/: rate limits, operation limits and persisted queries (docs/security.md).
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
@@ -88,7 +88,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     }),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
-    // Edge protection (README, Security): limits checked before planning, persisted queries.
+    // Edge protection (docs/security.md): limits checked before planning, persisted queries.
     validationRules: edge.validationRules,
     persistedQueries: edge.persistedQueries,
     parseOptions: { maxTokens: config.edge.operationLimits.maxTokens },

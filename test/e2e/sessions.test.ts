@@ -1,5 +1,5 @@
 /**
- * Sessions through the gateway (README, Sessions): the refresh token lives in an HttpOnly,
+ * Sessions through the gateway (docs/security.md, Sessions): the refresh token lives in an HttpOnly,
  * SameSite=Strict cookie scoped to /graphql that only the gateway sets and reads; no response
  * body carries it; it counts only for requests of the gateway's own origin (or a configured
  * one); CORS allows credentials only to configured origins.

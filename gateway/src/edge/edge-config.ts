@@ -79,7 +79,7 @@ export const edgeEnvDescriptions = {
 
 type EdgeEnv = z.output<z.ZodObject<typeof edgeEnvSchema>>;
 
-/** The edge settings the gateway is built with (see README, Security). */
+/** The edge settings the gateway is built with (see docs/security.md). */
 export function edgeConfig(raw: EdgeEnv, production: boolean) {
   return {
     redisUrl: raw.REDIS_URL,

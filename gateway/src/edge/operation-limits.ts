@@ -28,8 +28,8 @@ import type { EdgeMetrics } from './edge-metrics';
 import { rejection } from './rejection';
 
 /**
- * Limits every operation must stay within before the gateway plans it. Defaults (README,
- * Security) sit between GraphQL Armor's and Apollo Router's: see each option.
+ * Limits every operation must stay within before the gateway plans it. Defaults
+ * (docs/security.md) sit between GraphQL Armor's and Apollo Router's: see each option.
  */
 export interface OperationLimits {
   /** UTF-8 bytes of the document text. Default 32 KiB (our largest client operation is under 1 KiB; the request body limit, MAX_BODY_BYTES, is 1 MiB). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { SessionCookieChange } from '@fedshop/shared/auth';
 
-/** How the gateway keeps a browser session's refresh token (README, Sessions). */
+/** How the gateway keeps a browser session's refresh token (docs/security.md, Sessions). */
 export interface SessionCookieOptions {
   /** Cookie name. Default `fedshop_refresh`. */
   name: string;

@@ -1,5 +1,5 @@
 /**
- * How a session's refresh token travels between the gateway and the users service (README,
+ * How a session's refresh token travels between the gateway and the users service (docs/security.md,
  * Sessions). The browser holds it in an HttpOnly cookie that only the gateway reads and
  * writes; between the two services it rides in these headers, never in a GraphQL body, so no
  * response that reaches the browser carries it.

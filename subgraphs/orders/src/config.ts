@@ -61,7 +61,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
-    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    /** OTLP export and sampling of traces (OTEL_* variables; docs/observability.md). */
     telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT },
     grpc: { host: raw.HOST, port: raw.GRPC_PORT },

@@ -92,7 +92,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
     log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
-    /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
+    /** OTLP export and sampling of traces (OTEL_* variables; docs/observability.md). */
     telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT },
     grpc: { host: raw.HOST, port: raw.GRPC_PORT },
@@ -114,7 +114,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       /** Where a development signing key is kept so tokens survive restarts. */
       keyFile: path.join(raw.DATA_DIR, 'jwt-signing-key.json'),
     },
-    /** Refresh tokens (README, Sessions): valid this long unused; every refresh starts the period again. */
+    /** Refresh tokens (docs/security.md, Sessions): valid this long unused; every refresh starts the period again. */
     sessions: { refreshTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS },
     orderServiceAddress: raw.ORDER_SERVICE_ADDR,
     admin,
@@ -125,7 +125,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     eventsConsumer: raw.EVENTS_CONSUMER,
     /** Redelivery delay of an event whose consumer died before acknowledging it. */
     eventsAckWaitMs: raw.EVENTS_ACK_WAIT_MS,
-    /** Sign-in slowdown and lockout per email (README, Security). */
+    /** Sign-in slowdown and lockout per email (docs/security.md). */
     signInThrottle: {
       delayAfter: raw.SIGN_IN_DELAY_AFTER,
       delayMs: raw.SIGN_IN_DELAY_MS,

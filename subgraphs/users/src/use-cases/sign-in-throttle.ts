@@ -3,7 +3,7 @@ import { rateLimited } from '@fedshop/shared/errors';
 import type { Logger } from 'pino';
 import type { SignInFailureRepository } from '../repositories/sign-in-failure-repository';
 
-/** How sign-in slows down and locks after failures (README, Security). */
+/** How sign-in slows down and locks after failures (docs/security.md). */
 export interface SignInThrottlePolicy {
   /** Failures after which every attempt waits before its password is checked. Default 3. */
   delayAfter: number;
