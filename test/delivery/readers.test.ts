@@ -147,6 +147,7 @@ describe('support/nginx-config: directives', () => {
       location = /healthz { return 200 "ok\\n"; }
       add_header Content-Security-Policy "default-src 'self'" always;
       log_format json escape=json '{"path":"$uri"}' '${'${request_id}'}';
+      map $http_upgrade $connection_upgrade { default upgrade; '' close; }
     }`;
 
   test('when the same configuration is reworded (spacing, line breaks, comments, quoting), then it reads the same', () => {
@@ -157,7 +158,11 @@ describe('support/nginx-config: directives', () => {
       }
       add_header Content-Security-Policy "default-src 'self'"
         always;
-      log_format json escape=json '{"path":"$uri"}' "${'${request_id}'}";}`;
+      log_format json escape=json '{"path":"$uri"}' "${'${request_id}'}";
+      map $http_upgrade $connection_upgrade {
+        default upgrade;
+        "" close;
+      }}`;
     expect(parseNginxConfig(reworded)).toEqual(parseNginxConfig(original));
     expect(allDirectives(parseNginxConfig(original)).find((entry) => entry.name === 'return')!.args).toEqual(['200', 'ok\n']);
   });

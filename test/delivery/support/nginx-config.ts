@@ -100,7 +100,7 @@ function printArgument(arg: string): string {
 export function printNginxConfig(directives: Directive[], indent = ''): string {
   return directives
     .map((directive) => {
-      const head = [directive.name, ...directive.args.map(printArgument)].join(' ');
+      const head = [directive.name, ...directive.args].map(printArgument).join(' ');
       if (!directive.block) return `${indent}${head};\n`;
       return `${indent}${head} {\n${printNginxConfig(directive.block, `${indent}  `)}${indent}}\n`;
     })

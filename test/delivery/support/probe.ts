@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { minimalEnv, runIsolated } from './process';
+import { invocation } from './shell';
 
 export interface ProbeRun {
   /** The probe's exit code: 0 healthy. */
@@ -58,4 +59,18 @@ export async function runProbe(command: string[], options: { servicePort: number
     await new Promise((resolve) => server.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The URL an HTTP client command (`wget …`, `curl …`) fetches: its one http(s) operand, parsed. */
+export function httpTarget(command: string[]): URL {
+  const urls = invocation(command).operands.flatMap((operand) => {
+    try {
+      const url = new URL(operand);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? [url] : [];
+    } catch {
+      return [];
+    }
+  });
+  if (urls.length !== 1) throw new Error(`expected one URL in: ${command.join(' ')}`);
+  return urls[0]!;
 }
