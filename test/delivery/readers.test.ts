@@ -28,6 +28,9 @@ describe('support/shell: commands and their argv', () => {
   test('when options are reordered, clustered or given with =, then the command is the same; a different value is not', () => {
     expect(runsCommand(['curl', '-L', '-s', '-S', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(true);
     expect(runsCommand(['curl', '-Ls', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(false);
+    expect(runsCommand(['curl', '--location', '--silent', '--show-error', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(true);
+    expect(runsCommand(['apt-get', 'install', '--yes', 'nginx-light'], 'apt-get install -y nginx-light')).toBe(true);
+    expect(runsCommand(['npm', 'run', 'build', '--workspace=clients/web'], 'npm run build -w clients/web')).toBe(true);
     expect(runsCommand(['npm', 'install', '--omit', 'dev', '--no-audit'], 'npm install --omit=dev')).toBe(true);
     expect(runsCommand(['npm', 'install', '--omit=optional'], 'npm install --omit=dev')).toBe(false);
     expect(

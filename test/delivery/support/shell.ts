@@ -216,15 +216,32 @@ export interface Grammar {
   clusteredShortOptions?: boolean;
   /** After this many operands, everything else is the operand's own arguments (`docker run IMAGE ARGS…`). */
   operandsBeforeRest?: number;
+  /** Long spellings of the same option (`--yes` is `-y`): options are recorded under the value's name. */
+  aliases?: Record<string, string>;
 }
 
 /** The grammars of the programs these files run (only what is needed to read them). */
 const GRAMMARS: Record<string, Grammar> = {
-  npm: { valueOptions: ['-w', '--workspace', '--omit', '--include', '--prefix'] },
+  npm: { valueOptions: ['-w', '--workspace', '--omit', '--include', '--prefix'], aliases: { '--workspace': '-w' } },
   npx: { valueOptions: ['-p', '--package'] },
-  curl: { clusteredShortOptions: true, valueOptions: ['-o', '--output', '-H', '--header', '-X', '--request', '-d', '--data', '-u', '--user', '-w', '--write-out'] },
+  curl: {
+    clusteredShortOptions: true,
+    valueOptions: ['-o', '-H', '-X', '-d', '-u', '-w'],
+    aliases: {
+      '--silent': '-s',
+      '--show-error': '-S',
+      '--location': '-L',
+      '--fail': '-f',
+      '--output': '-o',
+      '--header': '-H',
+      '--request': '-X',
+      '--data': '-d',
+      '--user': '-u',
+      '--write-out': '-w',
+    },
+  },
   wget: { clusteredShortOptions: true, valueOptions: ['-O', '--output-document', '-o', '--output-file', '-T', '--timeout', '-t', '--tries', '--header'] },
-  'apt-get': { clusteredShortOptions: true, valueOptions: ['-o', '-t', '-c'] },
+  'apt-get': { clusteredShortOptions: true, valueOptions: ['-o', '-t', '-c'], aliases: { '--yes': '-y', '--assume-yes': '-y', '--quiet': '-q' } },
   diff: { clusteredShortOptions: true, valueOptions: ['-U', '--unified', '-C', '--context', '--label'] },
   docker: {
     clusteredShortOptions: true,
@@ -295,7 +312,12 @@ export function invocation(argv: string[], grammar?: Grammar): Invocation {
   const rules = grammar ?? GRAMMARS[path.posix.basename(program)] ?? {};
   const valueOptions = new Set(rules.valueOptions ?? []);
   const options = new Map<string, Array<string | true>>();
-  const add = (name: string, value: string | true) => options.set(name, [...(options.get(name) ?? []), value]);
+  const aliases = rules.aliases ?? {};
+  const add = (written: string, value: string | true) => {
+    const name = aliases[written] ?? written;
+    options.set(name, [...(options.get(name) ?? []), value]);
+  };
+  const takesValue = (written: string) => valueOptions.has(written) || valueOptions.has(aliases[written] ?? written);
   const operands: string[] = [];
   const rest: string[] = [];
   for (let index = 0; index < words.length; index += 1) {
@@ -311,11 +333,11 @@ export function invocation(argv: string[], grammar?: Grammar): Invocation {
     if (word.startsWith('--')) {
       const equals = word.indexOf('=');
       if (equals > 0) add(word.slice(0, equals), word.slice(equals + 1));
-      else if (valueOptions.has(word)) add(word, words[++index] ?? '');
+      else if (takesValue(word)) add(word, words[++index] ?? '');
       else add(word, true);
     } else if (word.startsWith('-') && word.length > 1) {
       if (!rules.clusteredShortOptions) {
-        if (valueOptions.has(word)) add(word, words[++index] ?? '');
+        if (takesValue(word)) add(word, words[++index] ?? '');
         else add(word, true);
         continue;
       }
