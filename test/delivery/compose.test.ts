@@ -159,7 +159,9 @@ describe('docker-compose.yml: the local stack', () => {
     expect(httpTarget(healthcheckCommand(web)).href).toBe('http://127.0.0.1:8080/healthz');
     // nginx.conf passes /graphql to the compose service of that name.
     const server = storefrontServer(readStorefrontConfig());
-    expect(directive(location(server, '=', '/graphql').block, 'proxy_pass').args).toEqual([`http://gateway:${service('gateway').httpPort}`]);
+    expect(directive(location(server, '=', '/graphql').block, 'proxy_pass').args).toEqual([
+      `http://gateway:${service('gateway').httpPort}`,
+    ]);
   });
 
   test('when the migration containers are read, then each runs its subgraph’s migrations from that image against that database only', () => {

@@ -52,14 +52,26 @@ function breakUsersSchema(sdl: string): string {
   const document = visit(parseGraphql(sdl), {
     FieldDefinition(node, _key, _parent, _path, ancestors) {
       const owner = ancestors.at(-1);
-      if (node.name.value !== 'name' || !owner || !('kind' in owner) || owner.kind !== Kind.OBJECT_TYPE_DEFINITION || owner.name.value !== 'User')
+      if (
+        node.name.value !== 'name' ||
+        !owner ||
+        !('kind' in owner) ||
+        owner.kind !== Kind.OBJECT_TYPE_DEFINITION ||
+        owner.name.value !== 'User'
+      )
         return undefined;
       edited.push('User.name');
       return { ...node, type: int };
     },
     EnumValueDefinition(node, _key, _parent, _path, ancestors) {
       const owner = ancestors.at(-1);
-      if (node.name.value !== 'ACTIVE' || !owner || !('kind' in owner) || owner.kind !== Kind.ENUM_TYPE_DEFINITION || owner.name.value !== 'UserStatus')
+      if (
+        node.name.value !== 'ACTIVE' ||
+        !owner ||
+        !('kind' in owner) ||
+        owner.kind !== Kind.ENUM_TYPE_DEFINITION ||
+        owner.name.value !== 'UserStatus'
+      )
         return undefined;
       edited.push('UserStatus.ACTIVE');
       return { ...node, name: { ...node.name, value: 'ENABLED' } };

@@ -11,7 +11,16 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { copyArguments, execForm, healthcheck, parseDockerfile, runCommands, stageEnvironment, type Dockerfile, type Stage } from './support/dockerfile';
+import {
+  copyArguments,
+  execForm,
+  healthcheck,
+  parseDockerfile,
+  runCommands,
+  stageEnvironment,
+  type Dockerfile,
+  type Stage,
+} from './support/dockerfile';
 import { allDirectives, directive, location } from './support/nginx-config';
 import { readStorefrontConfig, startStorefrontNginx, storefrontServer, type RunningNginx } from './support/nginx';
 import { httpTarget, runProbe } from './support/probe';
@@ -74,7 +83,9 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
 
   test('when dependencies are installed for the runtime, then the manifests are narrowed to this workspace and installed without dev tools', () => {
     const deps = dockerfile.stages.find((stage) => stage.name === 'deps')!;
-    expect(missingCommands(runs(deps), [`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`, 'npm install --omit=dev'])).toEqual([]);
+    expect(missingCommands(runs(deps), [`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`, 'npm install --omit=dev'])).toEqual(
+      [],
+    );
     const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
     expect(copied).toEqual([
       'package.json',
@@ -243,7 +254,8 @@ describe('clients/web/Dockerfile: the storefront', () => {
     // Only /tmp is written: the root file system is read-only in compose and Kubernetes.
     const written = allDirectives(config).filter((entry) => entry.name === 'pid' || entry.name.endsWith('_temp_path'));
     expect(written.length).toBeGreaterThan(1);
-    for (const entry of written) expect({ directive: entry.name, underTmp: entry.args[0]!.startsWith('/tmp/') }).toEqual({ directive: entry.name, underTmp: true });
+    for (const entry of written)
+      expect({ directive: entry.name, underTmp: entry.args[0]!.startsWith('/tmp/') }).toEqual({ directive: entry.name, underTmp: true });
   });
 
   describe('nginx running nginx.conf as an unprivileged user (only the port, root, /tmp and upstream moved to this machine)', () => {

@@ -11,7 +11,7 @@ describe('support/shell: commands and their argv', () => {
   test.each([
     ['npm ci --no-audit --no-fund'],
     ['npm  ci'],
-    ["'npm' \"ci\""],
+    ['\'npm\' "ci"'],
     ['npm ci \\\n  --no-fund   # and no funding messages'],
     ['npm --no-audit ci'],
   ])('when the script is `%s`, then it runs `npm ci`', (script) => {
@@ -28,7 +28,9 @@ describe('support/shell: commands and their argv', () => {
   test('when options are reordered, clustered or given with =, then the command is the same; a different value is not', () => {
     expect(runsCommand(['curl', '-L', '-s', '-S', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(true);
     expect(runsCommand(['curl', '-Ls', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(false);
-    expect(runsCommand(['curl', '--location', '--silent', '--show-error', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(true);
+    expect(runsCommand(['curl', '--location', '--silent', '--show-error', 'https://x.example/i'], 'curl -sSL https://x.example/i')).toBe(
+      true,
+    );
     expect(runsCommand(['apt-get', 'install', '--yes', 'nginx-light'], 'apt-get install -y nginx-light')).toBe(true);
     expect(runsCommand(['npm', 'run', 'build', '--workspace=clients/web'], 'npm run build -w clients/web')).toBe(true);
     expect(runsCommand(['npm', 'install', '--omit', 'dev', '--no-audit'], 'npm install --omit=dev')).toBe(true);
@@ -100,7 +102,9 @@ describe('support/shell: commands and their argv', () => {
 
   test('when some expected commands are not run, then exactly those are reported', () => {
     const commands = parseScript('npm run proto && npm run build');
-    expect(missingCommands(commands, ['npm run proto', 'npm run compose -- --check', 'npm run build'])).toEqual(['npm run compose -- --check']);
+    expect(missingCommands(commands, ['npm run proto', 'npm run compose -- --check', 'npm run build'])).toEqual([
+      'npm run compose -- --check',
+    ]);
   });
 
   test('when a script holds a here-document, then the reader refuses it rather than misread it', () => {
@@ -114,7 +118,8 @@ describe('support/dockerfile: instructions into their parts', () => {
     const other = parseDockerfile(
       'FROM node:24-slim AS build\nRUN npm  ci \\\n    --no-audit \\\n\n    # then the compile\n && npm run build\n',
     );
-    const commands = (file: typeof one) => file.stages[0]!.instructions.flatMap((instruction) => describeCommands(runCommands(instruction.args)));
+    const commands = (file: typeof one) =>
+      file.stages[0]!.instructions.flatMap((instruction) => describeCommands(runCommands(instruction.args)));
     expect(commands(other)).toEqual(commands(one));
     expect(commands(one)).toEqual(['npm ci --no-audit', 'npm run build']);
     expect(runCommands('["node", "dist/migrate.js"]').map((command) => command.argv)).toEqual([['node', 'dist/migrate.js']]);
@@ -130,7 +135,9 @@ describe('support/dockerfile: instructions into their parts', () => {
   test('when HEALTHCHECK options are reordered, then the command is the same; the shell form runs under /bin/sh -c', () => {
     const exec = healthcheck('--timeout=3s --interval=10s CMD ["wget", "-qO-", "http://127.0.0.1:8080/healthz"]');
     expect(exec).toEqual({ options: { timeout: '3s', interval: '10s' }, command: ['wget', '-qO-', 'http://127.0.0.1:8080/healthz'] });
-    expect(healthcheck('--interval=10s --timeout=3s cmd  ["wget", "-qO-", "http://127.0.0.1:8080/healthz"]')!.command).toEqual(exec!.command);
+    expect(healthcheck('--interval=10s --timeout=3s cmd  ["wget", "-qO-", "http://127.0.0.1:8080/healthz"]')!.command).toEqual(
+      exec!.command,
+    );
     expect(healthcheck('CMD curl -f http://localhost/')!.command).toEqual(['/bin/sh', '-c', 'curl -f http://localhost/']);
     expect(healthcheck('NONE')).toBeUndefined();
     expect(() => healthcheck('--interval=1s')).toThrow(/expected/);

@@ -152,8 +152,13 @@ describe('deploy/terraform', () => {
     const [reference] = await getReferencesInExpression('main.tf', resources[0]!);
     const local = reference!.value.split('.')[1]!;
     const overlayDir = await expression(main.locals!.find((block) => local in block)![local] as string);
-    const validation = await expression((files['variables.tf']!.variable!.overlay![0]!.validation as Array<{ condition: string }>)[0]!.condition);
-    expect({ type: validation.type, name: validation.type === 'function' ? validation.meta.name : undefined }).toEqual({ type: 'function', name: 'contains' });
+    const validation = await expression(
+      (files['variables.tf']!.variable!.overlay![0]!.validation as Array<{ condition: string }>)[0]!.condition,
+    );
+    expect({ type: validation.type, name: validation.type === 'function' ? validation.meta.name : undefined }).toEqual({
+      type: 'function',
+      name: 'contains',
+    });
     const allowed = walk(validation.children[0]!)
       .filter((node) => node.type === 'literalValue')
       .map((node) => node.meta.value);

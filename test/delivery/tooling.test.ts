@@ -83,7 +83,9 @@ describe('.github/workflows/ci.yml', () => {
 
   test('when the composition step is read, then rover composes rover.yaml into a file, diff compares it with supergraph.graphql, and a difference fails the step', () => {
     // Read, not run: the step writes a fixed path under /tmp, which other sessions on this machine may share.
-    const { commands } = steps.find((candidate) => commandsRunning(candidate.commands, 'rover supergraph compose --config rover.yaml').length > 0)!;
+    const { commands } = steps.find(
+      (candidate) => commandsRunning(candidate.commands, 'rover supergraph compose --config rover.yaml').length > 0,
+    )!;
     const rover = commands.findIndex((command) => runsCommand(command.argv, 'rover supergraph compose --config rover.yaml'));
     const output = commands[rover]!.redirects.filter((redirect) => redirect.op === '>' && !redirect.fd);
     expect(output).toHaveLength(1);
@@ -95,7 +97,9 @@ describe('.github/workflows/ci.yml', () => {
       unified: true,
     });
     // Nothing swallows diff's failure: not `diff … || …`, not `… || diff`, not in the background.
-    expect([commands[diff]!.connector, commands[diff - 1]?.connector].filter((connector) => connector === '||' || connector === '&')).toEqual([]);
+    expect(
+      [commands[diff]!.connector, commands[diff - 1]?.connector].filter((connector) => connector === '||' || connector === '&'),
+    ).toEqual([]);
   });
 
   test('when the buf step runs on a pull request, then buf lints proto/ and checks breaking changes against the base branch’s commit', async () => {
@@ -125,9 +129,11 @@ describe('.github/workflows/ci.yml', () => {
     const breaking = bufCalls(pullRequest).filter((argv) => runsCommand(argv, 'npx buf breaking proto'));
     expect(breaking.map((argv) => invocation(argv).options.get('--against'))).toEqual([['.git#ref=sha-of-origin/release-7,subdir=proto']]);
     // On a push to main: the commit before the push.
-    expect(bufCalls(push).filter((argv) => runsCommand(argv, 'npx buf breaking proto')).map((argv) => invocation(argv).options.get('--against'))).toEqual([
-      ['.git#ref=sha-of-before-sha,subdir=proto'],
-    ]);
+    expect(
+      bufCalls(push)
+        .filter((argv) => runsCommand(argv, 'npx buf breaking proto'))
+        .map((argv) => invocation(argv).options.get('--against')),
+    ).toEqual([['.git#ref=sha-of-before-sha,subdir=proto']]);
   });
 
   test('when the test job is read, then npm test runs with PostgreSQL and Redis containers and NATS with JetStream', async () => {
@@ -143,7 +149,8 @@ describe('.github/workflows/ci.yml', () => {
     const jobSteps = steps.filter((candidate) => candidate.job === jobName);
 
     // Service containers take no command, and NATS needs `-js`: the job starts it itself.
-    const nats = jobSteps.find((candidate) => candidate.commands.some((command) => {
+    const nats = jobSteps.find((candidate) =>
+      candidate.commands.some((command) => {
         const call = invocation(command.argv);
         return call.program === 'docker' && call.operands[0] === 'run';
       }),
@@ -153,12 +160,22 @@ describe('.github/workflows/ci.yml', () => {
     expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
     const dockerRun = started.calls
       .filter(([program]) => program === 'docker')
-      .map((argv) => invocation(argv, { clusteredShortOptions: true, valueOptions: ['--name', '-p', '--publish', '-e', '--env', '-v', '--volume', '--network'], operandsBeforeRest: 2 }))
+      .map((argv) =>
+        invocation(argv, {
+          clusteredShortOptions: true,
+          valueOptions: ['--name', '-p', '--publish', '-e', '--env', '-v', '--volume', '--network'],
+          operandsBeforeRest: 2,
+        }),
+      )
       .filter((call) => call.operands[0] === 'run');
-    expect(dockerRun.map((call) => ({ image: call.operands[1], jetStream: call.rest.includes('-js') }))).toEqual([{ image: 'nats:2', jetStream: true }]);
+    expect(dockerRun.map((call) => ({ image: call.operands[1], jetStream: call.rest.includes('-js') }))).toEqual([
+      { image: 'nats:2', jetStream: true },
+    ]);
 
     // The browser test needs Chromium and nginx (as .ci/run installs them).
-    const install = jobSteps.find((candidate) => candidate.commands.some((command) => invocation(command.argv).program === 'apt-get'))!.step;
+    const install = jobSteps.find((candidate) =>
+      candidate.commands.some((command) => invocation(command.argv).program === 'apt-get'),
+    )!.step;
     const installed = await runStep(install.run!, { cwd: REPO_ROOT, stubs: { sudo: EXEC_REST, 'apt-get': '' }, github: {} });
     installed.cleanup();
     expect({ code: installed.code, stderr: installed.stderr }).toEqual({ code: 0, stderr: '' });
@@ -170,7 +187,11 @@ describe('.github/workflows/ci.yml', () => {
       { assumeYes: true, packages: expect.arrayContaining(['chromium', 'nginx-light']) },
     ]);
 
-    expect(job.env).toMatchObject({ REDIS_URL: 'redis://localhost:6379', NATS_URL: 'nats://localhost:4222', FEDSHOP_BASE_REF: expect.stringContaining('origin/') });
+    expect(job.env).toMatchObject({
+      REDIS_URL: 'redis://localhost:6379',
+      NATS_URL: 'nats://localhost:4222',
+      FEDSHOP_BASE_REF: expect.stringContaining('origin/'),
+    });
     const database = new URL(job.env!.TEST_DATABASE_URL!);
     expect({ protocol: database.protocol, host: database.host }).toEqual({ protocol: 'postgres:', host: 'localhost:5432' });
   });
@@ -218,7 +239,10 @@ describe('Makefile', () => {
       'scripts/generate-proto.sh',
       'scripts/run-migrations.sh users',
     ];
-    expect({ missing: missingCommands(commands, expected), ran: describeCommands(commands) }).toEqual({ missing: [], ran: describeCommands(commands) });
+    expect({ missing: missingCommands(commands, expected), ran: describeCommands(commands) }).toEqual({
+      missing: [],
+      ran: describeCommands(commands),
+    });
   });
 });
 

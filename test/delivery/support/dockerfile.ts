@@ -117,7 +117,10 @@ export function environment(args: string): Record<string, string> {
 
 /** Every variable the stage's ENV instructions set, later ones winning. */
 export function stageEnvironment(stage: Stage): Record<string, string> {
-  return Object.assign({}, ...stage.instructions.filter((instruction) => instruction.keyword === 'ENV').map((instruction) => environment(instruction.args)));
+  return Object.assign(
+    {},
+    ...stage.instructions.filter((instruction) => instruction.keyword === 'ENV').map((instruction) => environment(instruction.args)),
+  );
 }
 
 /**

@@ -29,11 +29,16 @@ export function storefrontServer(config: Directive[]): Directive {
 }
 
 /** The configuration pointed at this machine (see the file's comment). */
-export function adaptForThisMachine(config: Directive[], options: { port: number; root: string; tmp: string; upstream: string }): Directive[] {
+export function adaptForThisMachine(
+  config: Directive[],
+  options: { port: number; root: string; tmp: string; upstream: string },
+): Directive[] {
   const server = storefrontServer(config);
   if (directives(server.block, 'listen').length !== 1) throw new Error('nginx.conf: expected one listen in the server');
   return mapDirectives(config, (entry) => {
-    const args = entry.args.map((arg) => (arg === '/tmp' || arg.startsWith('/tmp/') ? path.join(options.tmp, arg.slice('/tmp'.length)) : arg));
+    const args = entry.args.map((arg) =>
+      arg === '/tmp' || arg.startsWith('/tmp/') ? path.join(options.tmp, arg.slice('/tmp'.length)) : arg,
+    );
     if (entry.name === 'listen') return { ...entry, args: [`127.0.0.1:${options.port}`] };
     if (entry.name === 'root') return { ...entry, args: [options.root] };
     if (entry.name === 'proxy_pass') return { ...entry, args: [options.upstream] };
@@ -61,7 +66,12 @@ export async function startStorefrontNginx(options: { root: string; upstreamPort
   chmodSync(tmp, 0o1777);
   const port = await freePort();
   const configFile = path.join(dir, 'nginx.conf');
-  const config = adaptForThisMachine(readStorefrontConfig(), { port, root: options.root, tmp, upstream: `http://127.0.0.1:${options.upstreamPort}` });
+  const config = adaptForThisMachine(readStorefrontConfig(), {
+    port,
+    root: options.root,
+    tmp,
+    upstream: `http://127.0.0.1:${options.upstreamPort}`,
+  });
   writeFileSync(configFile, printNginxConfig(config), { mode: 0o644 });
   // nginx opens /dev/stdout and /dev/stderr itself, which needs them to be files it may open (a
   // Node pipe is a socket): one log file, writable by the unprivileged user.

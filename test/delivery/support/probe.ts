@@ -25,7 +25,10 @@ export interface ProbeRun {
  * Runs `command` (`node …` runs under this Node) with `env`; connections to `servicePort` reach a
  * server that answers `status`.
  */
-export async function runProbe(command: string[], options: { servicePort: number; status: number; env?: Record<string, string> }): Promise<ProbeRun> {
+export async function runProbe(
+  command: string[],
+  options: { servicePort: number; status: number; env?: Record<string, string> },
+): Promise<ProbeRun> {
   const requests: string[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     requests.push(`${request.method} ${request.url}`);

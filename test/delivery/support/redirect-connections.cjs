@@ -15,7 +15,10 @@ const file = process.env.FEDSHOP_CONNECTIONS_FILE;
 
 function wrap(original) {
   return function connect(...args) {
-    const options = typeof args[0] === 'object' && args[0] !== null ? { ...args[0] } : { port: args[0], host: typeof args[1] === 'string' ? args[1] : undefined };
+    const options =
+      typeof args[0] === 'object' && args[0] !== null
+        ? { ...args[0] }
+        : { port: args[0], host: typeof args[1] === 'string' ? args[1] : undefined };
     if (options.path === undefined) {
       if (file) appendFileSync(file, `${options.host ?? 'localhost'}:${options.port}\n`);
       if (Number(options.port) === from && to) options.port = to;

@@ -199,7 +199,10 @@ function parse(script: string, substituted: boolean): Command[] {
   const inner = substitutions.map((body) => parse(body, true));
   // A substitution stays in its word as `$(argv …)`, rendered from its parsed commands.
   const render = (word: string) =>
-    word.replace(PLACEHOLDER_PATTERN, (_, index: string) => `$(${inner[Number(index)]!.map((command) => command.argv.join(' ')).join('; ')})`);
+    word.replace(
+      PLACEHOLDER_PATTERN,
+      (_, index: string) => `$(${inner[Number(index)]!.map((command) => command.argv.join(' ')).join('; ')})`,
+    );
   return [...lines.flatMap((line) => commandsOfLine(line, render, substituted)), ...inner.flat()];
 }
 
@@ -240,8 +243,15 @@ const GRAMMARS: Record<string, Grammar> = {
       '--write-out': '-w',
     },
   },
-  wget: { clusteredShortOptions: true, valueOptions: ['-O', '--output-document', '-o', '--output-file', '-T', '--timeout', '-t', '--tries', '--header'] },
-  'apt-get': { clusteredShortOptions: true, valueOptions: ['-o', '-t', '-c'], aliases: { '--yes': '-y', '--assume-yes': '-y', '--quiet': '-q' } },
+  wget: {
+    clusteredShortOptions: true,
+    valueOptions: ['-O', '--output-document', '-o', '--output-file', '-T', '--timeout', '-t', '--tries', '--header'],
+  },
+  'apt-get': {
+    clusteredShortOptions: true,
+    valueOptions: ['-o', '-t', '-c'],
+    aliases: { '--yes': '-y', '--assume-yes': '-y', '--quiet': '-q' },
+  },
   diff: { clusteredShortOptions: true, valueOptions: ['-U', '--unified', '-C', '--context', '--label'] },
   docker: {
     clusteredShortOptions: true,
@@ -297,7 +307,7 @@ function programName(word: string): string {
 /** Reads argv with the program's grammar (GRAMMARS, or `grammar`). */
 export function invocation(argv: string[], grammar?: Grammar): Invocation {
   const wrappers: string[] = [];
-  let words = [...argv];
+  const words = [...argv];
   // A wrapper's own options come before the wrapped program (npx --yes buf …).
   while (words.length > 0 && WRAPPERS.has(words[0]!)) {
     const wrapper = words.shift()!;

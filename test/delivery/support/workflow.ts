@@ -47,7 +47,9 @@ export function substituteExpressions(run: string, values?: Record<string, strin
 /** Every run step of the workflow with its commands. */
 export function runSteps(workflow: Workflow): Array<{ job: string; step: WorkflowStep; commands: Command[] }> {
   return Object.entries(workflow.jobs).flatMap(([job, definition]) =>
-    definition.steps.filter((step) => step.run !== undefined).map((step) => ({ job, step, commands: parseScript(substituteExpressions(step.run!)) })),
+    definition.steps
+      .filter((step) => step.run !== undefined)
+      .map((step) => ({ job, step, commands: parseScript(substituteExpressions(step.run!)) })),
   );
 }
 
