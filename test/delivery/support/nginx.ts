@@ -7,7 +7,19 @@
  * included, is the file as the image has it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@fedshop/shared/testing';
@@ -59,6 +71,11 @@ export interface RunningNginx {
 
 /** Starts nginx on the storefront's configuration, serving `root` and proxying to `upstreamPort`. */
 export async function startStorefrontNginx(options: { root: string; upstreamPort: number }): Promise<RunningNginx> {
+  try {
+    accessSync(NGINX, constants.X_OK);
+  } catch {
+    throw new Error(`${NGINX} is not installed: apt-get install -y nginx-light (as .ci/run does)`);
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-nginx-'));
   chmodSync(dir, 0o755);
   const tmp = path.join(dir, 'tmp');
