@@ -3,11 +3,16 @@
  * overrides), checked statically: no Docker engine runs on these machines. Every service's
  * variables, ports and health endpoints are compared with what its config loader reads.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { tempDir } from '../contract/support/run-process';
 import { composeFiles, loadComposeProject, type ComposeProject, type ComposeService } from './support/compose-file';
 import { environmentProblems } from './support/deployment-env';
+import { directive, location } from './support/nginx-config';
+import { readStorefrontConfig, storefrontServer } from './support/nginx';
+import { httpTarget, runProbe } from './support/probe';
+import { minimalEnv, runIsolated } from './support/process';
 import { packageVersion, PROJECT, REPO_ROOT, SERVICES, service } from './support/services';
 
 const PLATFORM = SERVICES.map((candidate) => candidate.name);
@@ -39,6 +44,16 @@ function dependsOn(definition: ComposeService): Record<string, string> {
 
 function secretTargets(definition: ComposeService): string[] {
   return (definition.secrets ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.target ?? entry.source)));
+}
+
+/** The command a compose healthcheck runs: `CMD` argv as it is, `CMD-SHELL` (or a string) under /bin/sh -c. */
+function healthcheckCommand(definition: ComposeService): string[] {
+  const test = definition.healthcheck?.test;
+  if (typeof test === 'string') return ['/bin/sh', '-c', test];
+  const [kind, ...rest] = test ?? [];
+  if (kind === 'CMD') return rest;
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
+  throw new Error(`healthcheck test ${JSON.stringify(test)}: expected CMD or CMD-SHELL`);
 }
 
 function stackProblems(project: ComposeProject): string[] {
@@ -88,11 +103,25 @@ describe('docker-compose.yml: the local stack', () => {
     ]);
   });
 
-  test('when the health checks are read, then each service is judged ready by GET /readyz on its own HTTP port', () => {
-    for (const name of PLATFORM) {
-      const test = dev.services[name]!.healthcheck?.test;
-      expect(Array.isArray(test) ? test.join(' ') : test).toContain(`http://127.0.0.1:${service(name).httpPort}/readyz`);
-    }
+  test('when the health checks run, then each service is judged ready by GET /readyz on its own HTTP port, and not ready unless it answers 2xx', async () => {
+    const runs = await Promise.all(
+      PLATFORM.map(async (name) => {
+        const command = healthcheckCommand(dev.services[name]!);
+        const port = service(name).httpPort;
+        const [ready, notReady] = await Promise.all([
+          runProbe(command, { servicePort: port, status: 200 }),
+          runProbe(command, { servicePort: port, status: 503 }),
+        ]);
+        return { name, ready, notReady: { code: notReady.code, requests: notReady.requests } };
+      }),
+    );
+    expect(runs).toEqual(
+      PLATFORM.map((name) => ({
+        name,
+        ready: { code: 0, requests: ['GET /readyz'], connections: [`127.0.0.1:${service(name).httpPort}`] },
+        notReady: { code: 1, requests: ['GET /readyz'] },
+      })),
+    );
   });
 
   test('when the start order is read, then databases are healthy and migrations complete before each subgraph, and the gateway waits for both', () => {
@@ -127,12 +156,12 @@ describe('docker-compose.yml: the local stack', () => {
     expect(web.ports).toEqual(['8080:8080']);
     expect(web).toMatchObject({ read_only: true, tmpfs: ['/tmp'] });
     expect(dependsOn(web)).toEqual({ gateway: 'service_healthy' });
-    const probe = web.healthcheck?.test;
-    expect(Array.isArray(probe) ? probe.join(' ') : probe).toContain('http://127.0.0.1:8080/healthz');
+    expect(httpTarget(healthcheckCommand(web)).href).toBe('http://127.0.0.1:8080/healthz');
     // nginx.conf passes /graphql to the compose service of that name.
-    expect(readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8')).toContain(
-      `proxy_pass http://gateway:${service('gateway').httpPort};`,
-    );
+    const server = storefrontServer(readStorefrontConfig());
+    expect(directive(location(server, '=', '/graphql').block, 'proxy_pass').args).toEqual([
+      `http://gateway:${service('gateway').httpPort}`,
+    ]);
   });
 
   test('when the migration containers are read, then each runs its subgraph’s migrations from that image against that database only', () => {
@@ -226,12 +255,24 @@ describe('docker-compose.prod.yml: production overrides', () => {
     }
   });
 
-  test('when secrets are read, then each comes from a file make secrets writes, under the exact variable name, never from the file itself', () => {
-    const generator = readFileSync(path.join(REPO_ROOT, 'deploy/generate-secrets.sh'), 'utf8');
+  test('when secrets are read, then each comes from a file make secrets writes, under the exact variable name, never from the file itself', async () => {
+    // `make secrets` runs deploy/generate-secrets.sh, here in a copy of deploy/ (it writes beside itself).
+    const temp = tempDir('generate-secrets');
+    let written: string[];
+    try {
+      mkdirSync(path.join(temp.dir, 'deploy/secrets'), { recursive: true });
+      copyFileSync(path.join(REPO_ROOT, 'deploy/generate-secrets.sh'), path.join(temp.dir, 'deploy/generate-secrets.sh'));
+      chmodSync(path.join(temp.dir, 'deploy/generate-secrets.sh'), 0o755);
+      const result = await runIsolated(path.join(temp.dir, 'deploy/generate-secrets.sh'), [], { cwd: temp.dir, env: minimalEnv() });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      const secrets = path.join(temp.dir, 'deploy/secrets');
+      written = readdirSync(secrets).filter((file) => statSync(path.join(secrets, file)).size > 0);
+    } finally {
+      temp.remove();
+    }
     for (const [name, definition] of Object.entries(prod.secrets)) {
       const file = (definition as { file?: string }).file;
-      expect({ name, file }).toEqual({ name, file: `./deploy/secrets/${name}` });
-      expect(generator).toMatch(new RegExp(`^write ${name} `, 'm'));
+      expect({ name, file, written: written.includes(name) }).toEqual({ name, file: `./deploy/secrets/${name}`, written: true });
     }
     for (const [name, definition] of Object.entries(prod.services)) {
       for (const entry of definition.secrets ?? []) {
@@ -255,7 +296,6 @@ describe('docker-compose.prod.yml: production overrides', () => {
   test('when the secrets entrypoint runs, then it exports each mounted file as the variable named after it and runs the command', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { runIsolated, minimalEnv } = require('./support/process') as typeof import('./support/process');
     const dir = mkdtempSync(path.join(tmpdir(), 'fedshop-secrets-'));
     try {
       writeFileSync(path.join(dir, 'DATABASE_URL'), 'postgres://u:p@db:5432/users\n');

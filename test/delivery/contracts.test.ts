@@ -6,8 +6,9 @@
  *   @graphql-inspector/core; a BREAKING change fails unless graphql-breaking-changes.allow lists it.
  * The base is FEDSHOP_BASE_REF, else `main`, else `origin/main` (support/contract-base.ts).
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Kind, parse as parseGraphql, print, visit, type TypeNode } from 'graphql';
 import { tempDir } from '../contract/support/run-process';
 import {
   ALLOW_FILE,
@@ -28,12 +29,56 @@ if (!base) {
 }
 const withBase = base ? test : test.skip;
 
-function bufBreaking(cwd: string) {
+/** `buf breaking <input>` against main's proto/ (input: a folder of .proto files, or a buf image). */
+function bufBreaking(cwd: string, input = 'proto') {
   return runIsolated(
     process.execPath,
-    [BUF, 'breaking', 'proto', '--against', `${path.join(REPO_ROOT, '.git')}#ref=${base!.sha},subdir=proto`, '--error-format', 'json'],
+    [BUF, 'breaking', input, '--against', `${path.join(REPO_ROOT, '.git')}#ref=${base!.sha},subdir=proto`, '--error-format', 'json'],
     { cwd, env: minimalEnv(), timeoutMs: 60_000 },
   );
+}
+
+interface BufImage {
+  file: Array<{ name: string; messageType?: Array<{ name: string; field?: Array<{ name: string; number: number }> }> }>;
+}
+
+/**
+ * A copy of users' SDL with User.name made an Int! and UserStatus.ACTIVE renamed ENABLED, edited
+ * in the parsed document (so the SDL's layout does not matter).
+ */
+function breakUsersSchema(sdl: string): string {
+  const edited: string[] = [];
+  const int: TypeNode = { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'Int' } } };
+  const document = visit(parseGraphql(sdl), {
+    FieldDefinition(node, _key, _parent, _path, ancestors) {
+      const owner = ancestors.at(-1);
+      if (
+        node.name.value !== 'name' ||
+        !owner ||
+        !('kind' in owner) ||
+        owner.kind !== Kind.OBJECT_TYPE_DEFINITION ||
+        owner.name.value !== 'User'
+      )
+        return undefined;
+      edited.push('User.name');
+      return { ...node, type: int };
+    },
+    EnumValueDefinition(node, _key, _parent, _path, ancestors) {
+      const owner = ancestors.at(-1);
+      if (
+        node.name.value !== 'ACTIVE' ||
+        !owner ||
+        !('kind' in owner) ||
+        owner.kind !== Kind.ENUM_TYPE_DEFINITION ||
+        owner.name.value !== 'UserStatus'
+      )
+        return undefined;
+      edited.push('UserStatus.ACTIVE');
+      return { ...node, name: { ...node.name, value: 'ENABLED' } };
+    },
+  });
+  expect(edited.sort()).toEqual(['User.name', 'UserStatus.ACTIVE']);
+  return print(document);
 }
 
 describe('gRPC contracts: buf breaking against main', () => {
@@ -47,17 +92,24 @@ describe('gRPC contracts: buf breaking against main', () => {
     });
   });
 
-  withBase('when a field is renumbered in a copy of proto/, then buf breaking fails and names the rule', async () => {
+  withBase('when a field is renumbered in a build of proto/, then buf breaking fails and names the rule', async () => {
     const temp = tempDir('buf-breaking');
     try {
-      cpSync(path.join(REPO_ROOT, 'proto'), path.join(temp.dir, 'proto'), { recursive: true });
-      const file = path.join(temp.dir, 'proto/user/v1/user.proto');
-      const original = readFileSync(file, 'utf8');
-      const changed = original.replace('  Role role = 3;', '  Role role = 4;');
-      expect(changed).not.toBe(original);
-      writeFileSync(file, changed);
+      // proto/ compiled into a buf image (JSON), where the field is renumbered as data.
+      const built = await runIsolated(process.execPath, [BUF, 'build', 'proto', '-o', path.join(temp.dir, 'image.json')], {
+        cwd: REPO_ROOT,
+        env: minimalEnv(),
+        timeoutMs: 60_000,
+      });
+      expect({ code: built.code, stderr: built.stderr }).toEqual({ code: 0, stderr: '' });
+      const image = JSON.parse(readFileSync(path.join(temp.dir, 'image.json'), 'utf8')) as BufImage;
+      const user = image.file.find((file) => file.name === 'user/v1/user.proto')?.messageType?.find((message) => message.name === 'User');
+      const role = user?.field?.find((field) => field.name === 'role');
+      expect(role?.number).toBe(3);
+      role!.number = 4;
+      writeFileSync(path.join(temp.dir, 'changed.json'), JSON.stringify(image));
 
-      const result = await bufBreaking(temp.dir);
+      const result = await bufBreaking(temp.dir, 'changed.json');
 
       expect(result.code).not.toBe(0);
       const rules = result.stdout
@@ -90,8 +142,7 @@ describe('GraphQL contracts: subgraph SDL against main', () => {
 
   test('when a field changes type and an enum value disappears, then both are breaking; added types and descriptions are not', async () => {
     const sdl = readFileSync(path.join(REPO_ROOT, 'subgraphs/users/schema.graphql'), 'utf8');
-    const changed = `${sdl.replace(/^(\s*)name: String!$/m, '$1name: Int!').replace('  ACTIVE\n', '  ENABLED\n')}\n"""New."""\ntype Extra {\n  """A field."""\n  a: Int\n}\n`;
-    expect(changed).not.toBe(sdl);
+    const changed = `${breakUsersSchema(sdl)}\n"""New."""\ntype Extra {\n  """A field."""\n  a: Int\n}\n`;
 
     expect((await breakingChanges(sdl, changed)).sort()).toEqual([
       "Enum value 'ACTIVE' was removed from enum 'UserStatus'",
@@ -102,7 +153,7 @@ describe('GraphQL contracts: subgraph SDL against main', () => {
 
   test('when a breaking change is listed in the allow file, then it passes, and only that one', async () => {
     const sdl = readFileSync(path.join(REPO_ROOT, 'subgraphs/users/schema.graphql'), 'utf8');
-    const changed = sdl.replace(/^(\s*)name: String!$/m, '$1name: Int!').replace('  ACTIVE\n', '  ENABLED\n');
+    const changed = breakUsersSchema(sdl);
     const temp = tempDir('graphql-allow');
     try {
       writeFileSync(

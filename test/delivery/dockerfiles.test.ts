@@ -6,10 +6,26 @@
  * build context (.dockerignore) leaves out. production-dependencies.test.ts installs and runs
  * what these files describe.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { copyArguments, execForm, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
+import {
+  copyArguments,
+  execForm,
+  healthcheck,
+  parseDockerfile,
+  runCommands,
+  stageEnvironment,
+  type Dockerfile,
+  type Stage,
+} from './support/dockerfile';
+import { allDirectives, directive, location } from './support/nginx-config';
+import { readStorefrontConfig, startStorefrontNginx, storefrontServer, type RunningNginx } from './support/nginx';
+import { httpTarget, runProbe } from './support/probe';
 import { REPO_ROOT, SERVICES } from './support/services';
+import { missingCommands } from './support/shell';
 
 const WORKSPACE_MANIFESTS = [
   'shared/package.json',
@@ -25,6 +41,11 @@ function read(workspace: string): Dockerfile {
 
 function args(stage: Stage, keyword: string): string[] {
   return stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
+}
+
+/** Every command the stage's RUN instructions run. */
+function runs(stage: Stage) {
+  return args(stage, 'RUN').flatMap(runCommands);
 }
 
 /** .dockerignore patterns (no negations are needed for the paths checked here). */
@@ -56,19 +77,15 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
 
   test('when the build stage runs, then it installs from the lockfile, regenerates the committed generated code and compiles', () => {
     expect(build).toBeDefined();
-    const runs = args(build!, 'RUN').join('\n');
-    expect(runs).toMatch(/npm ci\b/);
-    expect(runs).toContain('npm run proto');
-    if (candidate.name !== 'gateway') expect(runs).toContain('npm run prisma:generate');
-    else expect(runs).toContain('npm run compose -- --check');
-    expect(runs).toContain('npm run build');
+    const generate = candidate.name === 'gateway' ? 'npm run compose -- --check' : 'npm run prisma:generate';
+    expect(missingCommands(runs(build!), ['npm ci', 'npm run proto', generate, 'npm run build'])).toEqual([]);
   });
 
   test('when dependencies are installed for the runtime, then the manifests are narrowed to this workspace and installed without dev tools', () => {
     const deps = dockerfile.stages.find((stage) => stage.name === 'deps')!;
-    const install = args(deps, 'RUN').join('\n');
-    expect(install).toContain(`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`);
-    expect(install).toMatch(/npm install --omit=dev\b/);
+    expect(missingCommands(runs(deps), [`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`, 'npm install --omit=dev'])).toEqual(
+      [],
+    );
     const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
     expect(copied).toEqual([
       'package.json',
@@ -82,23 +99,32 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
 
   test('when the runtime stage is read, then it runs as a non-root user with production defaults and the service’s ports', () => {
     expect(args(runtime, 'USER')).toEqual(['node']);
-    const env = args(runtime, 'ENV').join(' ');
-    expect(env).toMatch(/NODE_ENV=production/);
-    expect(env).toMatch(new RegExp(`PORT=${candidate.httpPort}\\b`));
+    const env = stageEnvironment(runtime);
+    expect({ NODE_ENV: env.NODE_ENV, PORT: env.PORT }).toEqual({ NODE_ENV: 'production', PORT: String(candidate.httpPort) });
     const exposed = args(runtime, 'EXPOSE')
       .flatMap((line) => line.split(/\s+/))
       .map(Number);
     expect(exposed).toEqual([candidate.httpPort, ...(candidate.grpcPort ? [candidate.grpcPort] : [])]);
-    if (candidate.grpcPort) expect(env).toMatch(new RegExp(`GRPC_PORT=${candidate.grpcPort}\\b`));
+    if (candidate.grpcPort) expect(env.GRPC_PORT).toBe(String(candidate.grpcPort));
   });
 
-  test('when the health check and command are read, then Docker probes /healthz with node and runs the compiled entry with plain node', () => {
-    const [healthcheck] = args(runtime, 'HEALTHCHECK');
-    expect(healthcheck).toBeDefined();
-    const probe = execForm(healthcheck!.replace(/^(--\S+\s+)*CMD\s+/, ''));
-    expect(probe?.slice(0, 2)).toEqual(['node', '-e']);
-    expect(probe?.[2]).toContain(`process.env.PORT||${candidate.httpPort}`);
-    expect(probe?.[2]).toContain('/healthz');
+  test('when the health check runs, then it asks GET /healthz with node on PORT (the service’s port by default) and fails unless answered 2xx', async () => {
+    const instructions = args(runtime, 'HEALTHCHECK');
+    expect(instructions).toHaveLength(1);
+    const probe = healthcheck(instructions[0]!)!.command;
+    expect(probe.slice(0, 2)).toEqual(['node', '-e']);
+    const otherPort = candidate.httpPort + 1000;
+    const [healthy, followsPort, unhealthy] = await Promise.all([
+      runProbe(probe, { servicePort: candidate.httpPort, status: 200 }),
+      runProbe(probe, { servicePort: otherPort, status: 204, env: { PORT: String(otherPort) } }),
+      runProbe(probe, { servicePort: candidate.httpPort, status: 503 }),
+    ]);
+    expect(healthy).toEqual({ code: 0, requests: ['GET /healthz'], connections: [`127.0.0.1:${candidate.httpPort}`] });
+    expect(followsPort).toEqual({ code: 0, requests: ['GET /healthz'], connections: [`127.0.0.1:${otherPort}`] });
+    expect({ code: unhealthy.code, requests: unhealthy.requests }).toEqual({ code: 1, requests: ['GET /healthz'] });
+  });
+
+  test('when the command is read, then it runs the compiled entry with plain node', () => {
     // No tsx, no loader flags: dist/main.js installs the tracing instrumentations itself, first.
     expect(args(runtime, 'WORKDIR').at(-1)).toBe(`/app/${candidate.workspace}`);
     expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', 'dist/main.js']);
@@ -178,7 +204,6 @@ describe('subgraph images carry their migrations', () => {
 describe('clients/web/Dockerfile: the storefront', () => {
   const dockerfile = read('clients/web');
   const [build, runtime] = dockerfile.stages;
-  const nginx = readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8');
 
   test('when the stages are read, then the app is built on Node 24 slim and served by unprivileged nginx, with nothing else', () => {
     expect(dockerfile.stages.map((stage) => [stage.name, stage.image])).toEqual([
@@ -189,10 +214,7 @@ describe('clients/web/Dockerfile: the storefront', () => {
   });
 
   test('when the build stage runs, then it installs from the lockfile, checks the manifest against the app and builds', () => {
-    const runs = args(build!, 'RUN').join('\n');
-    expect(runs).toMatch(/npm ci\b/);
-    expect(runs).toContain('npm run persisted-queries -- --check');
-    expect(runs).toContain('npm run build -w clients/web');
+    expect(missingCommands(runs(build!), ['npm ci', 'npm run persisted-queries -- --check', 'npm run build -w clients/web'])).toEqual([]);
     const copied = args(build!, 'COPY').flatMap((line) => copyArguments(line).sources);
     expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...WORKSPACE_MANIFESTS]));
   });
@@ -215,21 +237,137 @@ describe('clients/web/Dockerfile: the storefront', () => {
           ignored: false,
         });
     }
-    expect(args(runtime!, 'HEALTHCHECK').join(' ')).toContain('http://127.0.0.1:8080/healthz');
+    const probe = args(runtime!, 'HEALTHCHECK').map((instruction) => httpTarget(healthcheck(instruction)!.command).href);
+    expect(probe).toEqual(['http://127.0.0.1:8080/healthz']);
   });
 
-  test('when nginx.conf is read, then it serves the image’s files on 8080, every page path as the app, and /graphql from the gateway', () => {
-    expect(nginx).toMatch(/^\s*listen 8080;/m);
-    expect(nginx).toMatch(/^\s*root \/usr\/share\/nginx\/html;/m);
-    expect(nginx).toMatch(/location \/ \{[^}]*try_files \$uri \/index\.html;/);
-    expect(nginx).toMatch(/location = \/healthz \{[^}]*return 200/);
-    // The gateway's Service and compose name, on its port; Host kept so the gateway sees the browser's origin.
-    expect(nginx).toMatch(new RegExp(`proxy_pass http://gateway:${SERVICES[0]!.httpPort};`));
-    expect(nginx).toContain('proxy_set_header Host $http_host;');
-    expect(nginx).toContain('proxy_set_header Upgrade $http_upgrade;');
+  test('when nginx.conf is read, then it listens on the exposed port, serves the files the image copies and passes /graphql to the gateway', () => {
+    const config = readStorefrontConfig();
+    const server = storefrontServer(config);
+    expect(directive(server.block, 'listen').args).toEqual(args(runtime!, 'EXPOSE'));
+    const site = args(runtime!, 'COPY')
+      .map(copyArguments)
+      .find((copy) => copy.from === 'build')!.destination;
+    expect(directive(server.block, 'root').args).toEqual([site]);
+    // The gateway's Service and compose name, on its port.
+    expect(directive(location(server, '=', '/graphql').block, 'proxy_pass').args).toEqual([`http://gateway:${SERVICES[0]!.httpPort}`]);
     // Only /tmp is written: the root file system is read-only in compose and Kubernetes.
-    for (const match of nginx.matchAll(/^\s*(pid|\w+_temp_path) (\S+);/gm)) expect(match[2]).toMatch(/^\/tmp\//);
-    expect(nginx).toContain("Content-Security-Policy \"default-src 'self'; script-src 'self'");
+    const written = allDirectives(config).filter((entry) => entry.name === 'pid' || entry.name.endsWith('_temp_path'));
+    expect(written.length).toBeGreaterThan(1);
+    for (const entry of written)
+      expect({ directive: entry.name, underTmp: entry.args[0]!.startsWith('/tmp/') }).toEqual({ directive: entry.name, underTmp: true });
+  });
+
+  describe('nginx running nginx.conf as an unprivileged user (only the port, root, /tmp and upstream moved to this machine)', () => {
+    const INDEX = '<!doctype html><title>fedshop</title><div id="root" data-page="index"></div>\n';
+    const SCRIPT = 'console.log("app");\n';
+    let site: string;
+    let gateway: Server;
+    const toGateway: Array<{ method?: string; url?: string; headers: IncomingHttpHeaders; upgrade: boolean }> = [];
+    let nginx: RunningNginx;
+
+    beforeAll(async () => {
+      // A stand-in for the built app: the SPA entry and one hashed asset, readable by anyone.
+      site = mkdtempSync(path.join(os.tmpdir(), 'fedshop-site-'));
+      chmodSync(site, 0o755);
+      mkdirSync(path.join(site, 'assets'), { mode: 0o755 });
+      writeFileSync(path.join(site, 'index.html'), INDEX, { mode: 0o644 });
+      writeFileSync(path.join(site, 'assets/app-1a2b3c.js'), SCRIPT, { mode: 0o644 });
+      // A stand-in for the gateway: records what reaches it; answers upgrades with 101.
+      gateway = createServer((request, response) => {
+        toGateway.push({ method: request.method, url: request.url, headers: request.headers, upgrade: false });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"ok":true}}');
+      });
+      gateway.on('upgrade', (request, socket) => {
+        toGateway.push({ method: request.method, url: request.url, headers: request.headers, upgrade: true });
+        socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      });
+      await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+      nginx = await startStorefrontNginx({ root: site, upstreamPort: (gateway.address() as AddressInfo).port });
+    }, 30_000);
+    afterAll(async () => {
+      await nginx?.stop();
+      await new Promise((resolve) => gateway?.close(resolve));
+      rmSync(site, { recursive: true, force: true });
+    });
+
+    test('when it started, then it runs unprivileged and wrote its pid and temp folders under /tmp', () => {
+      expect(nginx.uid).not.toBe(0);
+      const written = allDirectives(readStorefrontConfig()).filter((entry) => entry.name === 'pid' || entry.name.endsWith('_temp_path'));
+      for (const entry of written) {
+        const local = path.join(nginx.tmp, entry.args[0]!.slice('/tmp'.length));
+        expect({ directive: entry.name, exists: existsSync(local) }).toEqual({ directive: entry.name, exists: true });
+        expect({ directive: entry.name, owner: statSync(local).uid }).toEqual({ directive: entry.name, owner: nginx.uid });
+      }
+    });
+
+    test('when /healthz is asked, then it answers 200', async () => {
+      const response = await fetch(`${nginx.url}/healthz`);
+      expect({ status: response.status, body: await response.text() }).toEqual({ status: 200, body: 'ok\n' });
+    });
+
+    test('when a page path that is no file is asked, then the app’s index.html answers; a file is served as itself', async () => {
+      for (const page of ['/', '/products/42', '/account/orders?page=2']) {
+        const response = await fetch(`${nginx.url}${page}`);
+        expect({ page, status: response.status, body: await response.text() }).toEqual({ page, status: 200, body: INDEX });
+      }
+      const asset = await fetch(`${nginx.url}/assets/app-1a2b3c.js`);
+      expect({ status: asset.status, body: await asset.text() }).toEqual({ status: 200, body: SCRIPT });
+    });
+
+    test('when a page is served, then its Content-Security-Policy allows scripts and everything else from this origin only', async () => {
+      const response = await fetch(`${nginx.url}/products/42`);
+      const policy = Object.fromEntries(
+        (response.headers.get('content-security-policy') ?? '')
+          .split(';')
+          .map((part) => part.trim().split(/\s+/))
+          .filter((words) => words[0])
+          .map(([name, ...sources]) => [name, sources]),
+      );
+      expect(policy).toMatchObject({ 'default-src': ["'self'"], 'script-src': ["'self'"] });
+    });
+
+    test('when /graphql is posted to, then the gateway receives it with the browser’s Host, and its answer comes back', async () => {
+      toGateway.length = 0;
+      // node:http, not fetch: fetch does not let a caller set Host.
+      const answer = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(`${nginx.url}/graphql`, {
+          method: 'POST',
+          headers: { host: 'shop.example.com', 'content-type': 'application/json' },
+        });
+        request.on('response', (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode, body }));
+        });
+        request.on('error', reject);
+        request.end('{"query":"{ ok }"}');
+      });
+      expect(answer).toEqual({ status: 200, body: '{"data":{"ok":true}}' });
+      expect(toGateway.map(({ method, url, headers }) => ({ method, url, host: headers.host }))).toEqual([
+        { method: 'POST', url: '/graphql', host: 'shop.example.com' },
+      ]);
+    });
+
+    test('when a WebSocket upgrade is asked on /graphql, then the gateway receives the upgrade and the client gets 101', async () => {
+      toGateway.length = 0;
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${nginx.url}/graphql`, {
+          headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-protocol': 'graphql-transport-ws' },
+        });
+        request.on('upgrade', (response, socket) => {
+          socket.destroy();
+          resolve(response.statusCode!);
+        });
+        request.on('response', (response) => resolve(response.statusCode!));
+        request.on('error', reject);
+        request.end();
+      });
+      expect(status).toBe(101);
+      expect(toGateway.map(({ url, upgrade, headers }) => ({ url, upgrade, header: headers.upgrade }))).toEqual([
+        { url: '/graphql', upgrade: true, header: 'websocket' },
+      ]);
+    });
   });
 });
 

@@ -12,12 +12,25 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, freePort, type TestDatabase } from '@fedshop/shared/testing';
 import { graphqlClient } from '../support/graphql-client';
-import { copyArguments, execForm, parseDockerfile, type Stage } from './support/dockerfile';
+import { copyArguments, environment, execForm, parseDockerfile, type Stage } from './support/dockerfile';
 import { minimalEnv, runIsolated } from './support/process';
 import { REPO_ROOT, SERVICES, type DeliveredService } from './support/services';
 
@@ -98,15 +111,41 @@ interface AssembledImage {
   cmd: string[];
 }
 
+/** The npm the children would run (the first on minimalEnv's PATH). */
+function realNpm(): string {
+  for (const dir of (minimalEnv().PATH ?? '').split(path.delimiter)) {
+    try {
+      accessSync(path.join(dir, 'npm'), constants.X_OK);
+      return path.join(dir, 'npm');
+    } catch {
+      // not here
+    }
+  }
+  throw new Error('npm is not on the PATH');
+}
+
 /**
- * The deps stage, then the runtime stage, into `into/app`. `npm cache clean` is the one command
- * not run: it empties the machine's npm cache, which an image build has to itself.
+ * A folder holding an `npm` that is the real one except for `npm cache clean`, which does nothing:
+ * it would empty the machine's npm cache, which an image build has to itself. (The shell decides
+ * from the command's own argv, so the RUN lines run exactly as written.)
  */
+function npmWithoutCacheClean(into: string): string {
+  const dir = path.join(into, 'npm-shim');
+  mkdirSync(dir, { recursive: true });
+  const shim = path.join(dir, 'npm');
+  writeFileSync(shim, `#!/bin/sh\nif [ "$1" = cache ] && [ "$2" = clean ]; then exit 0; fi\nexec ${JSON.stringify(realNpm())} "$@"\n`);
+  chmodSync(shim, 0o755);
+  return dir;
+}
+
+/** The deps stage, then the runtime stage, into `into/app`. */
 async function assembleImage(service: DeliveredService, into: string): Promise<AssembledImage> {
   const dockerfile = parseDockerfile(readFileSync(path.join(REPO_ROOT, service.workspace, 'Dockerfile'), 'utf8'));
   const deps = stage(dockerfile, 'deps');
   const depsRoot = path.join(into, 'deps');
   mkdirSync(depsRoot, { recursive: true });
+  const base = minimalEnv();
+  const buildEnv = { ...base, PATH: `${npmWithoutCacheClean(into)}${path.delimiter}${base.PATH}` };
   for (const instruction of deps.instructions) {
     if (instruction.keyword === 'WORKDIR') expect(instruction.args).toBe('/app');
     if (instruction.keyword === 'COPY') {
@@ -114,8 +153,10 @@ async function assembleImage(service: DeliveredService, into: string): Promise<A
       for (const source of copy.sources) copyLikeDocker(path.join(REPO_ROOT, source), path.join(depsRoot, copy.destination));
     }
     if (instruction.keyword === 'RUN') {
-      const commands = instruction.args.split(/\s*&&\s*/).filter((command) => !/^npm cache clean\b/.test(command));
-      const result = await runIsolated('sh', ['-c', commands.join(' && ')], { cwd: depsRoot, env: minimalEnv(), timeoutMs: 240_000 });
+      // Docker runs the shell form with /bin/sh -c, the exec form as it is.
+      const exec = execForm(instruction.args);
+      const [program, ...args] = exec ?? ['sh', '-c', instruction.args];
+      const result = await runIsolated(program!, args, { cwd: depsRoot, env: buildEnv, timeoutMs: 240_000 });
       if (result.code !== 0) throw new Error(`${service.name} deps stage failed:\n${result.stdout}\n${result.stderr}`);
     }
   }
@@ -128,9 +169,7 @@ async function assembleImage(service: DeliveredService, into: string): Promise<A
   let cmd: string[] = [];
   for (const instruction of runtime.instructions) {
     if (instruction.keyword === 'WORKDIR') workdir = instruction.args;
-    if (instruction.keyword === 'ENV') {
-      for (const [, name, value] of instruction.args.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[name!] = value!;
-    }
+    if (instruction.keyword === 'ENV') Object.assign(env, environment(instruction.args));
     if (instruction.keyword === 'CMD') cmd = execForm(instruction.args)!;
     if (instruction.keyword !== 'COPY') continue;
     const copy = copyArguments(instruction.args);

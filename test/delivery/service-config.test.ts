@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
 import { healthRoutes } from '@fedshop/shared/http';
 import { minimalEnv, runIsolated } from './support/process';
 import { configProblems, REPO_ROOT, requiredInProduction, SERVICES, service, variablesRead } from './support/services';
@@ -30,9 +31,16 @@ describe('service configuration as deployments see it', () => {
 
   test('when every variable a loader reads is looked up in .env.example, then each one is documented there', () => {
     const example = readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
-    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!));
-    // Inline mentions ("JWKS_URL, JWT_ISSUER … as above") count too.
-    const mentioned = (name: string) => documented.has(name) || new RegExp(`\\b${name}\\b`).test(example);
+    // Read as dotenv reads it: the variables set, and those shown commented out (`# NAME=value`).
+    const comments = example
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('#'))
+      .map((line) => line.replace(/^#+/, '').trim());
+    const documented = new Set([...Object.keys(parseDotenv(example)), ...Object.keys(parseDotenv(comments.join('\n')))]);
+    // Inline mentions in the comments ("JWKS_URL, JWT_ISSUER … as above") count too.
+    const words = new Set(comments.flatMap((comment) => comment.split(/[^A-Za-z0-9_]+/)));
+    const mentioned = (name: string) => documented.has(name) || words.has(name);
 
     const undocumented = SERVICES.flatMap((candidate) =>
       variablesRead(candidate.loadConfig)

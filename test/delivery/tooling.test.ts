@@ -10,83 +10,211 @@ import { createTestDatabase, type TestDatabase } from '@fedshop/shared/testing';
 import { tempDir } from '../contract/support/run-process';
 import { minimalEnv, runIsolated } from './support/process';
 import { REPO_ROOT, rootScripts } from './support/services';
+import { commandsRunning, describeCommands, invocation, missingCommands, parseScript, runsCommand, type Command } from './support/shell';
+import { runStep, runSteps, type Workflow, type WorkflowStep } from './support/workflow';
 
 /** npm scripts other issues bring; the Makefile may call them before they land. */
 const PENDING_SCRIPTS: Record<string, string> = { bench: 'the performance work (npm run bench)' };
 
-function npmRunScripts(text: string): string[] {
-  return [...new Set([...text.matchAll(/\bnpm run (?:--silent |-s )?([\w:.-]+)/g)].map((match) => match[1]!))].sort();
+/** The package.json scripts the commands run: `npm run <name>` (`run-script` too) and `npm test` / `npm start`. */
+function npmScripts(commands: Command[]): string[] {
+  const names = commands.flatMap((command) => {
+    const npm = invocation(command.argv);
+    if (npm.program !== 'npm' || npm.wrappers.length > 0) return [];
+    const [verb, name] = npm.operands;
+    if ((verb === 'run' || verb === 'run-script') && name) return [name];
+    return verb === 'test' || verb === 'start' ? [verb] : [];
+  });
+  return [...new Set(names)].sort();
 }
 
-interface Workflow {
-  on: unknown;
-  jobs: Record<
-    string,
-    {
-      services?: Record<string, { image: string }>;
-      env?: Record<string, string>;
-      steps: Array<{ name?: string; run?: string; uses?: string; env?: Record<string, string> }>;
-    }
-  >;
+/** Make's own list of the Makefile's targets (its database: `make -p`), special and pattern targets left out. */
+async function makeTargets(): Promise<string[]> {
+  const result = await runIsolated('make', ['-p', '-n', '-r', '-R', '-f', 'Makefile'], { cwd: REPO_ROOT, env: minimalEnv() });
+  if (result.code !== 0) throw new Error(`make -p failed:\n${result.stderr}`);
+  const lines = result.stdout.split('\n');
+  const files = lines.slice(lines.indexOf('# Files'), lines.indexOf('# Finished Make data base'));
+  return files.flatMap((line, index) => {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || line.startsWith('#') || line.startsWith('\t') || files[index - 1] === '# Not a target:') return [];
+    const name = line.slice(0, colon);
+    return name.startsWith('.') || name.includes('%') || name.includes(' ') || name === 'Makefile' ? [] : [name];
+  });
 }
+
+/** The one run step whose commands include `expected`. */
+function stepRunning(workflow: Workflow, expected: string): WorkflowStep {
+  const steps = runSteps(workflow).filter(({ commands }) => commandsRunning(commands, expected).length > 0);
+  if (steps.length !== 1) throw new Error(`expected one step running ${expected}, found ${steps.length}`);
+  return steps[0]!.step;
+}
+
+/** A stand-in program's body: run the rest of argv (sudo). */
+const EXEC_REST = `const run = require('node:child_process').spawnSync(process.argv[2], process.argv.slice(3), { stdio: 'inherit' }); process.exit(run.status ?? 1);`;
 
 describe('.github/workflows/ci.yml', () => {
-  const text = readFileSync(path.join(REPO_ROOT, '.github/workflows/ci.yml'), 'utf8');
-  const workflow = parseYaml(text) as Workflow;
-  const runs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
+  const workflow = parseYaml(readFileSync(path.join(REPO_ROOT, '.github/workflows/ci.yml'), 'utf8')) as Workflow;
+  const steps = runSteps(workflow);
 
   test('when the workflow is read, then every npm script it calls exists in package.json', () => {
     const scripts = rootScripts();
-    const called = npmRunScripts(text);
+    const called = npmScripts(steps.flatMap((step) => step.commands));
 
     expect(called.length).toBeGreaterThan(0);
     expect(called.filter((name) => !(name in scripts))).toEqual([]);
   });
 
-  test('when the workflow is read, then it installs rover and fails when rover’s composition differs from supergraph.graphql', () => {
-    const script = runs.join('\n');
-    expect(script).toMatch(/curl -sSL https:\/\/rover\.apollo\.dev\/nix\/latest \| sh/);
-    expect(script).toMatch(/rover supergraph compose --config rover\.yaml > (\S+)\n\s*diff -u supergraph\.graphql \1/);
+  test('when the rover install step runs, then it pipes rover’s installer from rover.apollo.dev into sh and puts rover on the PATH', async () => {
+    const step = stepRunning(workflow, 'curl https://rover.apollo.dev/nix/latest');
+    // curl prints an installer that records how sh ran it.
+    const installer = `process.stdout.write('printf "%s\\\\n" "$0 $*" > "$HOME/installer-ran"\\n');`;
+    const run = await runStep(step.run!, { cwd: REPO_ROOT, stubs: { curl: installer }, github: {} });
+    try {
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      const curl = run.calls.filter(([program]) => program === 'curl');
+      expect(curl.map((argv) => runsCommand(argv, 'curl -sSL https://rover.apollo.dev/nix/latest'))).toEqual([true]);
+      // The installer ran under sh ($0), with the step's arguments for it.
+      expect(readFileSync(path.join(run.dir, 'installer-ran'), 'utf8').trim().split(' ')[0]).toBe('sh');
+      expect(readFileSync(path.join(run.dir, 'github_path'), 'utf8').trim()).toBe(path.join(run.dir, '.rover/bin'));
+    } finally {
+      run.cleanup();
+    }
   });
 
-  test('when the workflow is read, then buf breaking runs against the base branch', () => {
-    const step = runs.find((run) => run.includes('buf breaking'));
-    expect(step).toMatch(/buf breaking proto --against "\.git#ref=.*,subdir=proto"/);
-    expect(step).toContain('origin/$BASE_BRANCH');
+  test('when the composition step is read, then rover composes rover.yaml into a file, diff compares it with supergraph.graphql, and a difference fails the step', () => {
+    // Read, not run: the step writes a fixed path under /tmp, which other sessions on this machine may share.
+    const { commands } = steps.find(
+      (candidate) => commandsRunning(candidate.commands, 'rover supergraph compose --config rover.yaml').length > 0,
+    )!;
+    const rover = commands.findIndex((command) => runsCommand(command.argv, 'rover supergraph compose --config rover.yaml'));
+    const output = commands[rover]!.redirects.filter((redirect) => redirect.op === '>' && !redirect.fd);
+    expect(output).toHaveLength(1);
+    const diff = commands.findIndex((command, index) => index > rover && invocation(command.argv).program === 'diff');
+    expect({ commands: describeCommands(commands), diff: diff > rover }).toEqual({ commands: describeCommands(commands), diff: true });
+    const compared = invocation(commands[diff]!.argv);
+    expect({ operands: [...compared.operands].sort(), unified: compared.options.has('-u') }).toEqual({
+      operands: ['supergraph.graphql', output[0]!.target].sort(),
+      unified: true,
+    });
+    // Nothing swallows diff's failure: not `diff … || …`, not `… || diff`, not in the background.
+    expect(
+      [commands[diff]!.connector, commands[diff - 1]?.connector].filter((connector) => connector === '||' || connector === '&'),
+    ).toEqual([]);
   });
 
-  test('when the test job is read, then npm test runs with PostgreSQL and Redis containers and NATS with JetStream', () => {
-    const job = Object.values(workflow.jobs).find((candidate) => candidate.steps.some((step) => step.run === 'npm test'))!;
+  test('when the buf step runs on a pull request, then buf lints proto/ and checks breaking changes against the base branch’s commit', async () => {
+    const step = stepRunning(workflow, 'npx buf breaking proto');
+    const stubs = {
+      npx: '',
+      // git rev-parse answers a made-up commit named after the ref; the other git calls succeed.
+      git: `if (process.argv[2] === 'rev-parse') process.stdout.write('sha-of-' + process.argv[3] + '\\n');`,
+    };
+    const pullRequest = await runStep(step.run!, {
+      cwd: REPO_ROOT,
+      stubs,
+      env: { BASE_BRANCH: 'release-7' },
+      github: { 'github.event_name': 'pull_request', 'github.event.before': 'before-sha' },
+    });
+    const push = await runStep(step.run!, {
+      cwd: REPO_ROOT,
+      stubs,
+      env: { BASE_BRANCH: 'main' },
+      github: { 'github.event_name': 'push', 'github.event.before': 'before-sha' },
+    });
+    pullRequest.cleanup();
+    push.cleanup();
+    const bufCalls = (run: typeof push) => run.calls.filter(([program]) => program === 'npx');
+    expect({ code: pullRequest.code, stderr: pullRequest.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(bufCalls(pullRequest).map((argv) => runsCommand(argv, 'npx buf lint proto'))).toContain(true);
+    const breaking = bufCalls(pullRequest).filter((argv) => runsCommand(argv, 'npx buf breaking proto'));
+    expect(breaking.map((argv) => invocation(argv).options.get('--against'))).toEqual([['.git#ref=sha-of-origin/release-7,subdir=proto']]);
+    // On a push to main: the commit before the push.
+    expect(
+      bufCalls(push)
+        .filter((argv) => runsCommand(argv, 'npx buf breaking proto'))
+        .map((argv) => invocation(argv).options.get('--against')),
+    ).toEqual([['.git#ref=sha-of-before-sha,subdir=proto']]);
+  });
+
+  test('when the test job is read, then npm test runs with PostgreSQL and Redis containers and NATS with JetStream', async () => {
+    const [jobName, job] = Object.entries(workflow.jobs).find(([name]) =>
+      steps.some((candidate) => candidate.job === name && commandsRunning(candidate.commands, 'npm test').length > 0),
+    )!;
     expect(job).toBeDefined();
     expect(
       Object.values(job.services ?? {})
         .map((service) => service.image.split(':')[0])
         .sort(),
     ).toEqual(['postgres', 'redis']);
+    const jobSteps = steps.filter((candidate) => candidate.job === jobName);
+
     // Service containers take no command, and NATS needs `-js`: the job starts it itself.
-    expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/docker run [^\n]*nats:2 -js/);
+    const nats = jobSteps.find((candidate) =>
+      candidate.commands.some((command) => {
+        const call = invocation(command.argv);
+        return call.program === 'docker' && call.operands[0] === 'run';
+      }),
+    )!.step;
+    const started = await runStep(nats.run!, { cwd: REPO_ROOT, stubs: { docker: '', curl: '', sleep: '' }, github: {} });
+    started.cleanup();
+    expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+    const dockerRun = started.calls
+      .filter(([program]) => program === 'docker')
+      .map((argv) =>
+        invocation(argv, {
+          clusteredShortOptions: true,
+          valueOptions: ['--name', '-p', '--publish', '-e', '--env', '-v', '--volume', '--network'],
+          operandsBeforeRest: 2,
+        }),
+      )
+      .filter((call) => call.operands[0] === 'run');
+    expect(dockerRun.map((call) => ({ image: call.operands[1], jetStream: call.rest.includes('-js') }))).toEqual([
+      { image: 'nats:2', jetStream: true },
+    ]);
+
     // The browser test needs Chromium and nginx (as .ci/run installs them).
-    expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/apt-get install -y chromium nginx-light/);
+    const install = jobSteps.find((candidate) =>
+      candidate.commands.some((command) => invocation(command.argv).program === 'apt-get'),
+    )!.step;
+    const installed = await runStep(install.run!, { cwd: REPO_ROOT, stubs: { sudo: EXEC_REST, 'apt-get': '' }, github: {} });
+    installed.cleanup();
+    expect({ code: installed.code, stderr: installed.stderr }).toEqual({ code: 0, stderr: '' });
+    const aptInstall = installed.calls
+      .filter(([program]) => program === 'apt-get')
+      .map((argv) => invocation(argv))
+      .filter((call) => call.operands[0] === 'install');
+    expect(aptInstall.map((call) => ({ assumeYes: call.options.has('-y'), packages: call.operands.slice(1) }))).toEqual([
+      { assumeYes: true, packages: expect.arrayContaining(['chromium', 'nginx-light']) },
+    ]);
+
     expect(job.env).toMatchObject({
-      TEST_DATABASE_URL: expect.stringMatching(/^postgres:\/\/.*localhost:5432/),
       REDIS_URL: 'redis://localhost:6379',
       NATS_URL: 'nats://localhost:4222',
       FEDSHOP_BASE_REF: expect.stringContaining('origin/'),
     });
+    const database = new URL(job.env!.TEST_DATABASE_URL!);
+    expect({ protocol: database.protocol, host: database.host }).toEqual({ protocol: 'postgres:', host: 'localhost:5432' });
   });
 });
 
 describe('Makefile', () => {
-  const text = readFileSync(path.join(REPO_ROOT, 'Makefile'), 'utf8');
-  const targets = [...text.matchAll(/^([A-Za-z0-9_%-]+):/gm)].map((match) => match[1]!);
+  let targets: string[];
+  beforeAll(async () => {
+    targets = await makeTargets();
+  });
 
   test('when the targets are read, then build, up, down, test, proto, compose, migrate and bench are there', () => {
     expect(targets).toEqual(expect.arrayContaining(['build', 'up', 'down', 'test', 'proto', 'compose', 'migrate', 'bench']));
   });
 
-  test('when the npm scripts it calls are looked up, then each exists or is one a pending issue brings', () => {
+  test('when the npm scripts every target runs are looked up, then each exists or is one a pending issue brings', async () => {
+    // Every target dry-run at once (pattern targets through the targets that use them, build-% through build).
+    const result = await runIsolated('make', ['-n', ...targets], { cwd: REPO_ROOT, env: minimalEnv() });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const scripts = rootScripts();
-    const missing = npmRunScripts(text).filter((name) => !(name in scripts));
+    const called = npmScripts(parseScript(result.stdout));
+    expect(called).toEqual(expect.arrayContaining(['compose', 'test', 'typecheck']));
+    const missing = called.filter((name) => !(name in scripts));
     expect(missing.filter((name) => !(name in PENDING_SCRIPTS))).toEqual([]);
   });
 
@@ -99,17 +227,22 @@ describe('Makefile', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    for (const [file, service] of [
-      ['gateway/Dockerfile', 'gateway'],
-      ['subgraphs/users/Dockerfile', 'users'],
-      ['subgraphs/orders/Dockerfile', 'orders'],
-      ['clients/web/Dockerfile', 'web'],
-    ]) {
-      expect(result.stdout).toContain(`docker build -f ${file} --build-arg VERSION=${version} -t fedshop/${service}:${version} .`);
-    }
-    expect(result.stdout).toContain('docker compose up -d --wait');
-    expect(result.stdout).toContain('scripts/generate-proto.sh');
-    expect(result.stdout).toContain('scripts/run-migrations.sh users');
+    const commands = parseScript(result.stdout);
+    const expected = [
+      ...[
+        ['gateway/Dockerfile', 'gateway'],
+        ['subgraphs/users/Dockerfile', 'users'],
+        ['subgraphs/orders/Dockerfile', 'orders'],
+        ['clients/web/Dockerfile', 'web'],
+      ].map(([file, service]) => `docker build -f ${file} --build-arg VERSION=${version} -t fedshop/${service}:${version} .`),
+      'docker compose up -d --wait',
+      'scripts/generate-proto.sh',
+      'scripts/run-migrations.sh users',
+    ];
+    expect({ missing: missingCommands(commands, expected), ran: describeCommands(commands) }).toEqual({
+      missing: [],
+      ran: describeCommands(commands),
+    });
   });
 });
 
