@@ -255,7 +255,7 @@ describe('the images, assembled from their Dockerfiles and run', () => {
     // One after another: each install is network- and disk-bound, and two cores serve the whole run.
     for (const service of SERVICES) images.set(service.name, await assembleImage(service, path.join(workDir, service.name)));
     [usersDatabase, ordersDatabase] = await Promise.all([createTestDatabase('image_users'), createTestDatabase('image_orders')]);
-  }, 600_000);
+  }, 1_200_000);
   afterAll(async () => {
     await Promise.all([usersDatabase?.drop(), ordersDatabase?.drop()]);
     rmSync(workDir, { recursive: true, force: true });
