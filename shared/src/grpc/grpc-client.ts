@@ -47,6 +47,8 @@ export interface UnaryCallOptions {
   deadlineAt?: number;
   /** Propagated as `x-request-id` metadata. */
   requestId?: string;
+  /** Cancels the call when aborted (e.g. a long poll at shutdown); it then rejects as SERVICE_UNAVAILABLE. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -58,9 +60,14 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req,
   if (options.requestId) metadata.set(REQUEST_ID_METADATA_KEY, options.requestId);
   return new Promise<Res>((resolve, reject) => {
     const deadline = options.deadlineAt ?? Date.now() + (options.deadlineMs ?? 1_000);
-    method(request, metadata, { deadline }, (error, response) => {
+    let call: ClientUnaryCall | undefined;
+    const cancel = () => call?.cancel();
+    call = method(request, metadata, { deadline }, (error, response) => {
+      options.signal?.removeEventListener('abort', cancel);
       if (error) reject(fromGrpcError(error, options.downstream));
       else resolve(response);
     });
+    if (options.signal?.aborted) cancel();
+    else options.signal?.addEventListener('abort', cancel, { once: true });
   });
 }

@@ -24,6 +24,7 @@ const schema = z.object({
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
+  OUTBOX_RETENTION_HOURS: env.positiveInt(168),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
@@ -65,8 +66,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedCatalog: raw.SEED_CATALOG,
     jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     userServiceAddress: raw.USER_SERVICE_ADDR,
-    /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
+    /**
+     * JetStream when set; otherwise consumers read the outbox as a feed over gRPC
+     * (order.v1.OrderService/ListOrderEvents), with no broker at all.
+     */
     natsUrl: raw.NATS_URL as string | undefined,
+    /** How often the relay looks for events to release, and a feed long poll looks again. */
     outboxPollMs: raw.OUTBOX_POLL_MS,
+    /**
+     * Released events are kept at least this long (like JetStream's 7-day stream), and beyond
+     * it until every feed consumer heard from within it has acknowledged them.
+     */
+    outboxRetentionSeconds: raw.OUTBOX_RETENTION_HOURS * 3600,
   };
 }

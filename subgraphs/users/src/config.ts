@@ -34,6 +34,7 @@ const schema = z.object({
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
+  EVENTS_MAX_ATTEMPTS: env.positiveInt(5),
   EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
   SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
@@ -102,12 +103,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     orderServiceAddress: raw.ORDER_SERVICE_ADDR,
     admin,
     scryptCost: raw.SCRYPT_COST,
-    /** JetStream when set; otherwise an in-process bus (order events then reach loyalty only inside one process). */
+    /**
+     * JetStream when set; otherwise order events are read from the orders service's outbox feed
+     * over gRPC (ORDER_SERVICE_ADDR), with no broker at all.
+     */
     natsUrl: raw.NATS_URL as string | undefined,
-    /** Durable consumer name of the loyalty consumer. */
+    /** Name of the loyalty consumer: JetStream's durable consumer, or the feed cursor's. */
     eventsConsumer: raw.EVENTS_CONSUMER,
-    /** Redelivery delay of an event whose consumer died before acknowledging it. */
+    /** JetStream only: redelivery delay of an event whose consumer died before acknowledging it. */
     eventsAckWaitMs: raw.EVENTS_ACK_WAIT_MS,
+    /** Deliveries an order event whose application keeps failing gets before it is parked. */
+    eventsMaxAttempts: raw.EVENTS_MAX_ATTEMPTS,
     /** Sign-in slowdown and lockout per email (README, Security). */
     signInThrottle: {
       delayAfter: raw.SIGN_IN_DELAY_AFTER,

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { createTokenVerifier, REFRESH_TOKEN_HEADER } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
-import { openEventBus, ORDERS_STREAM, type EventBus, type Subscription } from '@fedshop/shared/events';
+import { openEventBus, ORDERS_STREAM, type EventBus, type EventTransport } from '@fedshop/shared/events';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { userV1 } from '@fedshop/shared/grpc';
 import { sendJson } from '@fedshop/shared/http';
@@ -19,7 +19,9 @@ import { buildUsersSchema } from './graphql/schema';
 import { sessionHeadersPlugin } from './graphql/session-headers-plugin';
 import { createUserServiceHandlers } from './grpc/user-service';
 import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
-import { startOrderEventsConsumer } from './events/order-events-consumer';
+import { startOrderEventsConsumer, type OrderEventsConsumer, type OrderEventsConsumerOptions } from './events/order-events-consumer';
+import { createEventFeedCursorRepository } from './repositories/event-feed-cursor-repository';
+import { createParkedEventRepository } from './repositories/parked-event-repository';
 import { createLoyaltyRepository } from './repositories/loyalty-repository';
 import { createRefreshTokenRepository } from './repositories/refresh-token-repository';
 import { createUserRepository } from './repositories/user-repository';
@@ -52,8 +54,10 @@ export async function startUsersService(
   config: UsersConfig,
   options: {
     logger?: Logger;
-    /** The bus order events arrive on; default: JetStream at NATS_URL, else an in-process bus. */
+    /** The bus order events arrive on; default: JetStream at NATS_URL, else none (the orders outbox feed over gRPC). */
     eventBus?: EventBus;
+    /** Timings of the feed consumer (tests shorten its retry pauses); default its own. */
+    eventFeed?: OrderEventsConsumerOptions['feed'];
     /** Time for sign-in throttling; default the system clock (tests record the waits instead of timing them). */
     clock?: Clock;
   } = {},
@@ -70,10 +74,11 @@ export async function startUsersService(
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
-  let consumer: Subscription | undefined;
+  const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
+  let consumer: OrderEventsConsumer | undefined;
   const cleanup = async () => {
     await consumer?.close();
-    await events.close();
+    await events?.close();
     orders.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();
@@ -85,10 +90,15 @@ export async function startUsersService(
     const clock = options.clock ?? systemClock;
     const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, clock, logger);
     consumer = await startOrderEventsConsumer({
-      bus: events.bus,
-      durable: config.eventsConsumer,
+      bus: events?.bus,
+      orders,
+      consumer: config.eventsConsumer,
       ackWaitMs: config.eventsAckWaitMs,
+      maxAttempts: config.eventsMaxAttempts,
+      feed: options.eventFeed,
       loyalty: createLoyaltyRepository(prisma),
+      parked: createParkedEventRepository(prisma),
+      cursors: createEventFeedCursorRepository(prisma),
       logger,
       registry: metrics.registry,
     });
@@ -125,6 +135,7 @@ export async function startUsersService(
         ...config.grpc,
         services: [{ definition: userV1.UserServiceService, implementation: createUserServiceHandlers(users, logger) }],
       },
+      readinessInfo: () => ({ events: { transport, consumer: config.eventsConsumer } }),
       routes: {
         'GET /.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'public, max-age=300' }),
       },

@@ -7,6 +7,12 @@ import type { Logger } from 'pino';
 /** What the users service asks the orders service (order.v1.OrderService over gRPC). */
 export interface OrderServiceClient {
   countOpenOrders(userId: string, requestId?: string): Promise<number>;
+  /**
+   * The next events of the order feed (a long poll of up to `waitMs`). Not retried and outside
+   * the circuit breaker: its one caller, the feed consumer, retries with its own backoff, and a
+   * feed outage must not fail account deletions.
+   */
+  listOrderEvents(request: orderV1.ListOrderEventsRequest, signal?: AbortSignal): Promise<orderV1.ListOrderEventsResponse>;
   /** Circuit breaker state of this downstream. */
   breakerState(): 'closed' | 'open' | 'half-open';
   close(): void;
@@ -33,6 +39,11 @@ export function createOrderServiceClient(
         callUnary(client.countOpenOrders.bind(client), { userId }, { downstream: 'orders', deadlineAt, requestId }),
       );
       return response.openOrderCount;
+    },
+    listOrderEvents(request, signal) {
+      // The long poll plus the usual deadline for the answer itself.
+      const deadlineAt = Date.now() + request.waitMs + settings.deadlineMs;
+      return callUnary(client.listOrderEvents.bind(client), request, { downstream: 'orders', deadlineAt, signal });
     },
     breakerState: () => resilience.state(),
     close: () => client.close(),
