@@ -19,7 +19,7 @@ import { buildUsersSchema } from './graphql/schema';
 import { sessionHeadersPlugin } from './graphql/session-headers-plugin';
 import { createUserServiceHandlers } from './grpc/user-service';
 import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
-import { startOrderEventsConsumer, type OrderEventsConsumer, type OrderEventsConsumerOptions } from './events/order-events-consumer';
+import { startOrderEventsConsumer, type OrderEventsConsumer } from './events/order-events-consumer';
 import { createEventFeedCursorRepository } from './repositories/event-feed-cursor-repository';
 import { createParkedEventRepository } from './repositories/parked-event-repository';
 import { createLoyaltyRepository } from './repositories/loyalty-repository';
@@ -56,8 +56,6 @@ export async function startUsersService(
     logger?: Logger;
     /** The bus order events arrive on; default: JetStream at NATS_URL, else none (the orders outbox feed over gRPC). */
     eventBus?: EventBus;
-    /** Timings of the feed consumer (tests shorten its retry pauses); default its own. */
-    eventFeed?: OrderEventsConsumerOptions['feed'];
     /** Time for sign-in throttling; default the system clock (tests record the waits instead of timing them). */
     clock?: Clock;
   } = {},
@@ -95,7 +93,6 @@ export async function startUsersService(
       consumer: config.eventsConsumer,
       ackWaitMs: config.eventsAckWaitMs,
       maxAttempts: config.eventsMaxAttempts,
-      feed: options.eventFeed,
       loyalty: createLoyaltyRepository(prisma),
       parked: createParkedEventRepository(prisma),
       cursors: createEventFeedCursorRepository(prisma),
