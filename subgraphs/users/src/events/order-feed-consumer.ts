@@ -21,7 +21,10 @@ export interface OrderFeedConsumerOptions {
   waitMs?: number;
   /** Pause after the first failure, doubling with each one after, ms (200). */
   retryDelayMs?: number;
-  /** Longest pause between attempts, ms (5000). */
+  /**
+   * Longest pause between attempts, ms (1000): short, so events flow within a second or so of
+   * orders coming back (a failed attempt costs one refused connection).
+   */
   maxBackoffMs?: number;
 }
 
@@ -39,7 +42,7 @@ export function startOrderFeedConsumer(options: OrderFeedConsumerOptions): Subsc
   const batchSize = options.batchSize ?? 100;
   const waitMs = options.waitMs ?? 10_000;
   const retryDelayMs = options.retryDelayMs ?? 200;
-  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 1_000;
   const stopping = new AbortController();
   let cursor: number | undefined;
   let head: number | undefined;
@@ -47,6 +50,8 @@ export function startOrderFeedConsumer(options: OrderFeedConsumerOptions): Subsc
   let failures = 0;
   /** The event that failed last, and how many deliveries it has had in this process. */
   let failing: { sequence: number; deliveries: number } | undefined;
+  /** Whether orders has answered once: before that, an unreachable feed is a start in progress, not an outage. */
+  let answered = false;
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -112,14 +117,16 @@ export function startOrderFeedConsumer(options: OrderFeedConsumerOptions): Subsc
           continue;
         }
         head = page.headSequence;
-        if (failures > 0 && !failing) logger.info({ consumer, afterFailures: failures }, 'reading the order feed again');
+        if (failures > 0 && !failing) logger.info({ consumer, afterFailures: failures }, 'reading the order feed');
+        answered = true;
         succeeded = await applyPage(page.events);
         // An empty answer long before the wait was up (orders stopping, or one that does not
         // wait): pause, rather than ask again in a tight loop.
         if (succeeded && page.events.length === 0 && Date.now() - asked < waitMs / 2) await pause(retryDelayMs);
       } catch (error) {
         if (stopping.signal.aborted) break;
-        if (failures === 0) logger.warn({ err: error, consumer }, 'order feed unavailable (orders or this database down); retrying with backoff');
+        if (failures === 0 && answered) logger.warn({ err: error, consumer }, 'order feed unavailable (orders or this database down); retrying with backoff');
+        else if (failures === 0) logger.info({ consumer, reason: (error as Error).message }, 'waiting for the order feed (orders may still be starting); retrying');
       }
       if (succeeded) {
         failures = 0;
