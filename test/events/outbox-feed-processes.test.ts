@@ -147,7 +147,7 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     await cancelOrder(customers[1]!, ids[1]!);
     await until(released, 'the relay to release the events');
     // Orders keeps what the stopped consumer has not read, and says how far behind it is.
-    expect(await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })).toBe(22);
+    await until(async () => (await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })) === 22, 'orders to count 22 unread');
     expect(await appliedCount()).toBe(0);
 
     await users.start();

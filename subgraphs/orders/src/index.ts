@@ -87,16 +87,12 @@ export async function startOrdersService(
         help: 'Age of the oldest event waiting in the outbox, seconds.',
         registers: [metrics.registry],
       }),
-    },
-  });
-  new Gauge({
-    name: 'outbox_feed_consumer_lag',
-    help: 'Released order events each feed consumer has not acknowledged yet (as orders last heard from it).',
-    labelNames: ['consumer'] as const,
-    registers: [metrics.registry],
-    async collect() {
-      this.reset();
-      for (const { consumer, lag } of await outbox.consumerLags().catch(() => [])) this.set({ consumer }, lag);
+      consumerLag: new Gauge({
+        name: 'outbox_feed_consumer_lag',
+        help: 'Released order events each feed consumer has not acknowledged yet (as of its last request).',
+        labelNames: ['consumer'] as const,
+        registers: [metrics.registry],
+      }),
     },
   });
   const cleanup = async () => {

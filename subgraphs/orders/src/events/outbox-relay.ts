@@ -24,7 +24,11 @@ export interface OutboxRelayOptions {
   retentionSeconds: number;
   /** How often old released events are deleted, ms (60000). */
   pruneEveryMs?: number;
-  metrics?: { backlog: Gauge; oldestPendingSeconds: Gauge };
+  /**
+   * Gauges kept up to date by the loop (never by a scrape: /metrics must answer while the
+   * database is busy or down). `consumerLag` is refreshed at most once a second.
+   */
+  metrics?: { backlog: Gauge; oldestPendingSeconds: Gauge; consumerLag?: Gauge<'consumer'> };
 }
 
 export interface OutboxRelay {
@@ -55,6 +59,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let failures = 0;
   let publishFailed = false;
   let lastPrune = 0;
+  let lastLags = 0;
   let wake: (() => void) | undefined;
 
   const publishToBus = bus
@@ -103,6 +108,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const backlog = await outbox.backlog();
         options.metrics?.backlog.set(backlog.pending);
         options.metrics?.oldestPendingSeconds.set(backlog.oldestAgeSeconds);
+        const consumerLag = options.metrics?.consumerLag;
+        if (consumerLag && Date.now() - lastLags >= 1_000) {
+          lastLags = Date.now();
+          const lags = await outbox.consumerLags();
+          consumerLag.reset();
+          for (const { consumer, lag } of lags) consumerLag.set({ consumer }, lag);
+        }
         // More waiting and the last batch went out: go on without pausing.
         if (backlog.pending > 0 && released > 0 && failures === 0) continue;
         await prune();

@@ -19,6 +19,9 @@ export interface OrderEventsConsumerOptions extends OrderEventDependencies {
   registry: Registry;
 }
 
+/** How often `events_parked` is counted again from the table, ms. */
+const PARKED_REFRESH_MS = 15_000;
+
 export interface OrderEventsConsumer {
   transport: EventTransport;
   close(): Promise<void>;
@@ -51,18 +54,27 @@ export async function startOrderEventsConsumer(options: OrderEventsConsumerOptio
     labelNames: ['transport'] as const,
     registers: [registry],
   }).set({ transport }, 1);
-  new Gauge({
+  const parkedGauge = new Gauge({
     name: 'events_parked',
-    help: 'Order events parked because they could not be applied (kept in parked_events with their payload).',
+    help: 'Order events parked because they could not be applied (rows in parked_events, kept with their payload).',
     registers: [registry],
-    async collect() {
-      this.set(await options.parked.count().catch(() => Number.NaN));
-    },
   });
+  // Counted from the table (all replicas' parks, and rows someone replayed and deleted), in the
+  // background: a scrape must never wait on the database.
+  const countParked = () =>
+    options.parked.count().then(
+      (count) => parkedGauge.set(count),
+      () => undefined,
+    );
+  void countParked();
+  const parkedRefresh = setInterval(countParked, PARKED_REFRESH_MS);
+  parkedRefresh.unref();
 
   const handle = async (event: DeliveredEvent, step?: FeedStep) => {
     if (event.redeliveries > 0) redeliveries.inc();
-    consumed.inc({ result: await applyOrderEvent(options, transport, event, step) });
+    const result = await applyOrderEvent(options, transport, event, step);
+    consumed.inc({ result });
+    if (result === 'parked') await countParked();
   };
   let subscription: Subscription;
   if (options.bus) {
@@ -83,5 +95,11 @@ export async function startOrderEventsConsumer(options: OrderEventsConsumerOptio
       this.set(await subscription.pending().catch(() => Number.NaN));
     },
   });
-  return { transport, close: () => subscription.close() };
+  return {
+    transport,
+    async close() {
+      clearInterval(parkedRefresh);
+      await subscription.close();
+    },
+  };
 }
