@@ -142,6 +142,34 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     expect(await spendOf(customer.id)).toEqual({ spend: 150_001, tier: 'SILVER' });
   }, 60_000);
 
+  test('when poisoned events are published, then they are parked, logged and counted, and the events after them apply', async () => {
+    const customer = await signUp('poisoned@example.com');
+    const garbage = randomUUID();
+    const tooBig = randomUUID();
+    // Bytes no reader decodes, and a total no account can hold (it fails on every delivery).
+    await publish('orders.v1.placed', new Uint8Array([0x0a, 0xff, 0x01]), garbage);
+    await publish(
+      'orders.v1.placed',
+      orderEventsV1.OrderPlaced.encode({ eventId: tooBig, orderId: randomUUID(), userId: customer.id, totalCents: 2 ** 40, currency: 'USD', occurredAt: new Date() }).finish(),
+      tooBig,
+    );
+    const after = randomUUID();
+    await publish('orders.v1.placed', orderEventsV1.OrderPlaced.encode({ eventId: after, orderId: randomUUID(), userId: customer.id, totalCents: 300, currency: 'USD', occurredAt: new Date() }).finish(), after);
+
+    await until(async () => (await usersDb.query('SELECT 1 FROM parked_events WHERE message_id = $1', [tooBig])).rowCount === 1, 'the failing event to be parked', 30_000);
+
+    expect((await usersDb.query('SELECT 1 FROM processed_events WHERE id = $1', [after])).rowCount).toBe(1);
+    expect(await spendOf(customer.id)).toEqual({ spend: 300, tier: 'STANDARD' });
+    const parked = (await usersDb.query('SELECT message_id, transport, attempts FROM parked_events WHERE message_id = ANY($1) ORDER BY attempts', [[garbage, tooBig]])).rows;
+    expect(parked).toEqual([
+      { message_id: garbage, transport: 'jetstream', attempts: 1 },
+      { message_id: tooBig, transport: 'jetstream', attempts: 5 },
+    ]);
+    expect(await readMetric(platform.usersUrl, 'events_consumed_total', { result: 'parked' })).toBe(2);
+    await until(async () => (await readMetric(platform.usersUrl, 'events_parked')) === 2, 'the parked gauge');
+    expect(platform.logs.users.lines().filter((line) => line.msg === 'order event parked: it cannot be applied').map((line) => line.messageId)).toEqual([garbage, tooBig]);
+  }, 60_000);
+
   test('when a cancellation is processed before its placement, then the total still ends right', async () => {
     const customer = await signUp('backwards@example.com');
     const orderId = randomUUID();
