@@ -55,7 +55,8 @@ export async function readOrderFeed(deps: OrderFeedDependencies, request: OrderF
     const remaining = waitUntil - Date.now();
     if (page.events.length > 0 || remaining <= 0 || !keepWaiting) {
       const last = page.events.at(-1);
-      if (last && last.sequence > deliveredSequence) await deps.outbox.markDelivered(consumer, last.sequence);
+      // A call the consumer gave up on never reached it: those events are not delivered yet.
+      if (last && last.sequence > deliveredSequence && !signal?.aborted) await deps.outbox.markDelivered(consumer, last.sequence);
       return {
         events: page.events.map((event) => ({ ...event, redelivered: event.sequence <= deliveredSequence })),
         headSequence: page.headSequence,
