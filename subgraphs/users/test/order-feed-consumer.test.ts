@@ -14,10 +14,13 @@ describe('the loyalty consumer on the order events feed', () => {
   let users: UsersUnderTest;
   let customer: string;
   let sequence = 0;
+  /** Every fake feed the test writes to (two when two replicas read "the same" orders service). */
+  const feeds: orderV1.OrderEvent[][] = [];
 
   beforeAll(async () => {
     users = await startUsersUnderTest({ env: { EVENTS_MAX_ATTEMPTS: '3' } });
     customer = (await signUpCustomer(users)).user.id;
+    feeds.push(users.orders.feed);
   });
   afterAll(async () => {
     await users?.stop();
@@ -33,7 +36,7 @@ describe('the loyalty consumer on the order events feed', () => {
   }
   function appendRaw(subject: string, payload: Buffer, eventId: string, redelivered = false): orderV1.OrderEvent {
     const event = { sequence: ++sequence, eventId, subject, payload, traceparent: '', redelivered, recordedAt: new Date() };
-    users.orders.feed.push(event);
+    for (const feed of feeds) feed.push(event);
     return event;
   }
 
@@ -132,5 +135,29 @@ describe('the loyalty consumer on the order events feed', () => {
 
     expect(await loyalty()).toEqual({ spend: before.spend + 7, tier: before.tier });
     expect(users.logs.lines().some((line) => line.level === 'error' && line.msg === 'the order feed is behind this consumer: reading it again from the start')).toBe(true);
+  });
+
+  test('when two replicas read the same feed into one database, then each event applies once and the cursor ends at the last', async () => {
+    const second = await startUsersUnderTest({ database: users.database, dataDir: users.env.DATA_DIR, env: { EVENTS_MAX_ATTEMPTS: '3' } });
+    try {
+      second.orders.feed.push(...users.orders.feed);
+      feeds.push(second.orders.feed);
+      const before = await loyalty();
+      const appliedBefore = await metric('events_consumed_total', { result: 'applied' });
+      const duplicatesBefore = await metric('events_consumed_total', { result: 'duplicate' });
+
+      for (let i = 0; i < 40; i++) publish(ORDER_PLACED_SUBJECT, 1);
+      await untilCursorAt(sequence);
+
+      expect(await loyalty()).toEqual({ spend: before.spend + 40, tier: before.tier });
+      const applied = (await metric('events_consumed_total', { result: 'applied' })) - appliedBefore;
+      const appliedBySecond = await readMetric(second.url, 'events_consumed_total', { result: 'applied' });
+      expect(applied + appliedBySecond).toBe(40);
+      expect(await metric('events_consumed_total', { result: 'duplicate' })).toBe(duplicatesBefore);
+      expect(await readMetric(second.url, 'events_consumed_total', { result: 'duplicate' })).toBe(0);
+    } finally {
+      feeds.pop();
+      await second.stop();
+    }
   });
 });
