@@ -1,3 +1,4 @@
+import { outsideRequestScope } from '@fedshop/shared/context';
 import { orderV1, unaryHandler } from '@fedshop/shared/grpc';
 import type { Logger } from 'pino';
 import { countOpenOrders } from '../use-cases/manage-orders';
@@ -16,7 +17,9 @@ export function createOrderServiceHandlers(deps: OrdersDependencies, feed: Order
       logger,
       'order.v1.OrderService/ListOrderEvents',
       async (request: orderV1.ListOrderEventsRequest, call): Promise<orderV1.ListOrderEventsResponse> => {
-        const page = await readOrderFeed(feed, request, call.signal);
+        // A consumer's long poll is background work, not a request someone waits on: its
+        // statements count as `origin="background"` (db_client_statements_total), as the relay's do.
+        const page = await outsideRequestScope(() => readOrderFeed(feed, request, call.signal));
         return {
           headSequence: page.headSequence,
           events: page.events.map((event) => ({
