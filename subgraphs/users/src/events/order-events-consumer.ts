@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OrderServiceClient } from '../clients/order-service-client';
 import type { FeedStep } from '../repositories/event-feed-cursor-repository';
 import { applyOrderEvent, type OrderEventDependencies } from '../use-cases/apply-order-event';
-import { startOrderFeedConsumer, type OrderFeedConsumerOptions } from './order-feed-consumer';
+import { startOrderFeedConsumer } from './order-feed-consumer';
 
 export interface OrderEventsConsumerOptions extends OrderEventDependencies {
   /** JetStream when NATS_URL is set; without it, the orders outbox is read as a feed over gRPC. */
@@ -14,8 +14,6 @@ export interface OrderEventsConsumerOptions extends OrderEventDependencies {
   consumer: string;
   /** JetStream only: how long a delivered event may go unacknowledged before it is delivered again, ms. */
   ackWaitMs?: number;
-  /** Feed only: long poll and retry timings (tests shorten them). */
-  feed?: Pick<OrderFeedConsumerOptions, 'waitMs' | 'retryDelayMs' | 'maxBackoffMs' | 'batchSize'>;
   registry: Registry;
 }
 
@@ -81,7 +79,7 @@ export async function startOrderEventsConsumer(options: OrderEventsConsumerOptio
     subscription = await options.bus.subscribe({ durable: options.consumer, ackWaitMs: options.ackWaitMs, subject: 'orders.v1.>', handler: handle });
     logger.info({ eventTransport: transport, consumer: options.consumer }, 'order events: consuming from JetStream (NATS_URL)');
   } else {
-    subscription = startOrderFeedConsumer({ ...options.feed, orders: options.orders, cursors: options.cursors, consumer: options.consumer, handle, logger });
+    subscription = startOrderFeedConsumer({ orders: options.orders, cursors: options.cursors, consumer: options.consumer, handle, logger });
     logger.info(
       { eventTransport: transport, consumer: options.consumer },
       'order events: no broker (NATS_URL unset); reading the orders outbox feed over gRPC (order.v1.OrderService/ListOrderEvents)',
