@@ -42,7 +42,11 @@ async function waitForOutput(started: Started, text: string, timeoutMs: number):
 }
 
 /** Waits until the account's `me { tier lifetimeSpendCents }` is `expected`; gives up after 20 s. */
-async function loyaltyReaches(gql: ReturnType<typeof graphqlClient>, token: string, expected: { tier: string; lifetimeSpendCents: number }): Promise<void> {
+async function loyaltyReaches(
+  gql: ReturnType<typeof graphqlClient>,
+  token: string,
+  expected: { tier: string; lifetimeSpendCents: number },
+): Promise<void> {
   const started = Date.now();
   let seen: unknown;
   while (Date.now() - started < 20_000) {
@@ -109,10 +113,16 @@ describe('npm start on a fresh clone', () => {
     expect(proxied.data).toEqual({ products: { totalCount: expect.any(Number) } });
 
     const gql = graphqlClient(`http://localhost:${env.GATEWAY_PORT}/graphql`);
-    const signUp = await gql(`mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`);
+    const signUp = await gql(
+      `mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`,
+    );
     expect(signUp.errors).toEqual([]);
     const token = signUp.data!.signUp.token as string;
-    const placed = await gql(`mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`, {}, { token });
+    const placed = await gql(
+      `mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`,
+      {},
+      { token },
+    );
     expect(placed.errors).toEqual([]);
 
     // Loyalty across the three processes, with no broker: order events reach users through the
@@ -120,14 +130,28 @@ describe('npm start on a fresh clone', () => {
     // shipping changes nothing: the cancellation comes after the shipment in the ordered feed,
     // so once it shows, anything the shipment could have done would show too.
     for (const name of ['orders', 'users']) expect(out).toMatch(new RegExp(`\\[${name}\\] .*order events: no broker`));
-    const admin = (await gql(`mutation { signIn(input: { email: "admin@fedshop.local", password: "admin-password" }) { token } }`)).data!.signIn.token as string;
-    for (const [sku, priceCents] of [['VIP-START', 500_000], ['MID-START', 150_000]] as const) {
-      const saved = await gql(`mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`, { input: { sku, name: sku, priceCents, currency: 'USD', stock: 10 } }, { token: admin });
+    const admin = (await gql(`mutation { signIn(input: { email: "admin@fedshop.local", password: "admin-password" }) { token } }`)).data!
+      .signIn.token as string;
+    for (const [sku, priceCents] of [
+      ['VIP-START', 500_000],
+      ['MID-START', 150_000],
+    ] as const) {
+      const saved = await gql(
+        `mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`,
+        { input: { sku, name: sku, priceCents, currency: 'USD', stock: 10 } },
+        { token: admin },
+      );
       expect(saved.errors).toEqual([]);
     }
-    const loyal = (await gql(`mutation { signUp(input: { email: "loyal@example.com", password: "loyal-password", name: "Loyal" }) { token } }`)).data!.signUp.token as string;
+    const loyal = (
+      await gql(`mutation { signUp(input: { email: "loyal@example.com", password: "loyal-password", name: "Loyal" }) { token } }`)
+    ).data!.signUp.token as string;
     const order = async (sku: string) => {
-      const response = await gql(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`, { input: { items: [{ sku, quantity: 1 }], idempotencyKey: sku } }, { token: loyal });
+      const response = await gql(
+        `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+        { input: { items: [{ sku, quantity: 1 }], idempotencyKey: sku } },
+        { token: loyal },
+      );
       expect(response.errors).toEqual([]);
       return response.data!.placeOrder.id as string;
     };
@@ -153,7 +177,11 @@ describe('npm start on a fresh clone', () => {
     expect(mine.data!.me).toEqual({ email: 'first@example.com', orders: { totalCount: 1 } });
     // Loyalty kept its place in the feed: nothing applied twice, nothing missed.
     await loyaltyReaches(gql, loyal, { tier: 'SILVER', lifetimeSpendCents: 150_000 });
-    const again = await gql(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`, { input: { items: [{ sku: 'MID-START', quantity: 3 }], idempotencyKey: 'after-restart' } }, { token: loyal });
+    const again = await gql(
+      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+      { input: { items: [{ sku: 'MID-START', quantity: 3 }], idempotencyKey: 'after-restart' } },
+      { token: loyal },
+    );
     expect(again.errors).toEqual([]);
     await loyaltyReaches(gql, loyal, { tier: 'GOLD', lifetimeSpendCents: 150_000 + 3 * 150_000 });
     const signIn = await gql(`mutation { signIn(input: { email: "first@example.com", password: "first-password" }) { token } }`);

@@ -5,7 +5,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
 import { createTestDatabase, freePort, readMetric, type TestDatabase } from '@fedshop/shared/testing';
-import { startFakeTokenIssuer, startFakeUserService, type FakeTokenIssuer, type FakeUserService } from '../../subgraphs/orders/test/support/network-fakes';
+import {
+  startFakeTokenIssuer,
+  startFakeUserService,
+  type FakeTokenIssuer,
+  type FakeUserService,
+} from '../../subgraphs/orders/test/support/network-fakes';
 import { graphqlClient } from '../support/graphql-client';
 import { ServiceProcess } from '../support/process-platform';
 
@@ -105,19 +110,29 @@ describe('order events across processes with no broker (the outbox feed)', () =>
   });
 
   const placeOrder = async (customer: { token: string }, quantity: number) => {
-    const placed = await graphqlClient(`${orders.url}/graphql`)(PLACE, { input: { items: [{ sku: SKU, quantity }], idempotencyKey: randomUUID() } }, { token: customer.token });
+    const placed = await graphqlClient(`${orders.url}/graphql`)(
+      PLACE,
+      { input: { items: [{ sku: SKU, quantity }], idempotencyKey: randomUUID() } },
+      { token: customer.token },
+    );
     expect(placed.errors).toEqual([]);
     return placed.data!.placeOrder.id as string;
   };
   const cancelOrder = async (customer: { token: string }, id: string) => {
-    const cancelled = await graphqlClient(`${orders.url}/graphql`)(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id }, { token: customer.token });
+    const cancelled = await graphqlClient(`${orders.url}/graphql`)(
+      `mutation($id: ID!) { cancelOrder(id: $id) { id } }`,
+      { id },
+      { token: customer.token },
+    );
     expect(cancelled.errors).toEqual([]);
   };
   /** Event ids orders wrote (its outbox), and how many of them users applied. */
   const outboxIds = async () => (await ordersDb.query('SELECT id FROM outbox_events')).rows.map((row) => row.id as string);
   const appliedCount = async () =>
-    (await usersDb.query('SELECT count(*)::int AS n FROM processed_events WHERE id = ANY($1::uuid[])', [await outboxIds()])).rows[0].n as number;
-  const cursor = async () => Number((await usersDb.query(`SELECT position FROM event_feed_cursors WHERE consumer = 'users-loyalty'`)).rows[0]?.position ?? 0);
+    (await usersDb.query('SELECT count(*)::int AS n FROM processed_events WHERE id = ANY($1::uuid[])', [await outboxIds()])).rows[0]
+      .n as number;
+  const cursor = async () =>
+    Number((await usersDb.query(`SELECT position FROM event_feed_cursors WHERE consumer = 'users-loyalty'`)).rows[0]?.position ?? 0);
   const feedHead = async () => Number((await ordersDb.query('SELECT coalesce(max(feed_sequence), 0) AS n FROM outbox_events')).rows[0].n);
   /** Every event written is released into the feed (read from the database: the backlog gauge may be a round old). */
   const released = async () => (await ordersDb.query('SELECT 1 FROM outbox_events WHERE feed_sequence IS NULL')).rowCount === 0;
@@ -126,7 +141,10 @@ describe('order events across processes with no broker (the outbox feed)', () =>
   async function expectLoyaltyExact(): Promise<void> {
     for (const customer of customers) {
       const recount = (
-        await ordersDb.query(`SELECT coalesce(sum(total_cents), 0)::int AS spend FROM orders WHERE user_id = $1 AND status <> 'CANCELLED'`, [customer.id])
+        await ordersDb.query(
+          `SELECT coalesce(sum(total_cents), 0)::int AS spend FROM orders WHERE user_id = $1 AND status <> 'CANCELLED'`,
+          [customer.id],
+        )
       ).rows[0].spend as number;
       const row = (await usersDb.query('SELECT lifetime_spend_cents AS spend, tier FROM users WHERE id = $1', [customer.id])).rows[0];
       const tier = recount >= 500_000 ? 'GOLD' : recount >= 100_000 ? 'SILVER' : 'STANDARD';
@@ -147,7 +165,10 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     await cancelOrder(customers[1]!, ids[1]!);
     await until(released, 'the relay to release the events');
     // Orders keeps what the stopped consumer has not read, and says how far behind it is.
-    await until(async () => (await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })) === 22, 'orders to count 22 unread');
+    await until(
+      async () => (await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })) === 22,
+      'orders to count 22 unread',
+    );
     expect(await appliedCount()).toBe(0);
 
     await users.start();
@@ -159,7 +180,10 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'applied' })).toBe(22);
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'duplicate' })).toBe(0);
     expect(await readMetric(users.url, 'events_consumer_lag')).toBe(0);
-    await until(async () => (await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })) === 0, 'orders to see users caught up');
+    await until(
+      async () => (await readMetric(orders.url, 'outbox_feed_consumer_lag', { consumer: 'users-loyalty' })) === 0,
+      'orders to see users caught up',
+    );
   }, 120_000);
 
   test('when orders is killed (SIGKILL) in the middle of delivering a backlog, then after its restart nothing is lost or applied twice', async () => {
@@ -178,7 +202,9 @@ describe('order events across processes with no broker (the outbox feed)', () =>
       await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [cy.id]);
       await users.start();
       await until(
-        async () => (await usersDb.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'users' AND wait_event_type = 'Lock'`)).rowCount! > 0,
+        async () =>
+          (await usersDb.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'users' AND wait_event_type = 'Lock'`)).rowCount! >
+          0,
         'the consumer to reach the held row',
       );
       expect((await appliedCount()) - before).toBe(30);
@@ -192,7 +218,11 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     }
     // The consumer finishes the page it had and then finds orders gone.
     await until(
-      async () => users.logLines().slice(linesBeforeKill).some((line) => line.msg === 'order feed unavailable (orders or this database down); retrying with backoff'),
+      async () =>
+        users
+          .logLines()
+          .slice(linesBeforeKill)
+          .some((line) => line.msg === 'order feed unavailable (orders or this database down); retrying with backoff'),
       'users to notice',
     );
     const whileDown = await appliedCount();
@@ -208,7 +238,11 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'applied' })).toBe(151);
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'duplicate' })).toBe(0);
     const [newest] = (await ordersDb.query(`SELECT id FROM outbox_events ORDER BY feed_sequence DESC LIMIT 1`)).rows;
-    expect(orderEventsV1.OrderPlaced.decode((await ordersDb.query('SELECT payload FROM outbox_events WHERE id = $1', [newest.id])).rows[0].payload).orderId).toBe(after);
+    expect(
+      orderEventsV1.OrderPlaced.decode(
+        (await ordersDb.query('SELECT payload FROM outbox_events WHERE id = $1', [newest.id])).rows[0].payload,
+      ).orderId,
+    ).toBe(after);
     await expectLoyaltyExact();
   }, 180_000);
 
@@ -218,17 +252,33 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     // What a producer bug could write: bytes no reader can decode, and a total no account can hold.
     const garbage = randomUUID();
     const tooBig = randomUUID();
-    await ordersDb.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, $2, $3)`, [garbage, ORDER_PLACED_SUBJECT, Buffer.from([0x0a, 0xff, 0x01])]);
+    await ordersDb.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, $2, $3)`, [
+      garbage,
+      ORDER_PLACED_SUBJECT,
+      Buffer.from([0x0a, 0xff, 0x01]),
+    ]);
     await ordersDb.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, $2, $3)`, [
       tooBig,
       ORDER_PLACED_SUBJECT,
-      Buffer.from(orderEventsV1.OrderPlaced.encode({ eventId: tooBig, orderId: randomUUID(), userId: ada!.id, totalCents: 2 ** 40, currency: 'USD', occurredAt: new Date() }).finish()),
+      Buffer.from(
+        orderEventsV1.OrderPlaced.encode({
+          eventId: tooBig,
+          orderId: randomUUID(),
+          userId: ada!.id,
+          totalCents: 2 ** 40,
+          currency: 'USD',
+          occurredAt: new Date(),
+        }).finish(),
+      ),
     ]);
     const later = await placeOrder(ada!, 1);
 
     const laterEvents = await eventIdsOf(later);
     expect(laterEvents).toHaveLength(1);
-    await until(async () => (await usersDb.query('SELECT 1 FROM processed_events WHERE id = ANY($1::uuid[])', [laterEvents])).rowCount === 1, 'the later order to apply');
+    await until(
+      async () => (await usersDb.query('SELECT 1 FROM processed_events WHERE id = ANY($1::uuid[])', [laterEvents])).rowCount === 1,
+      'the later order to apply',
+    );
 
     const parked = (await usersDb.query('SELECT message_id, attempts FROM parked_events ORDER BY sequence')).rows;
     expect(parked).toEqual([
@@ -238,7 +288,12 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     expect((await readMetric(users.url, 'events_parked')) - parkedBefore).toBe(2);
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'parked' })).toBe(2);
     expect(await readMetric(users.url, 'events_redeliveries_total')).toBeGreaterThanOrEqual(2);
-    expect(users.logLines().filter((line) => line.msg === 'order event parked: it cannot be applied').map((line) => [line.level, line.messageId])).toEqual([
+    expect(
+      users
+        .logLines()
+        .filter((line) => line.msg === 'order event parked: it cannot be applied')
+        .map((line) => [line.level, line.messageId]),
+    ).toEqual([
       ['error', garbage],
       ['error', tooBig],
     ]);
@@ -248,12 +303,14 @@ describe('order events across processes with no broker (the outbox feed)', () =>
   /** The ids of the events orders wrote about one order. */
   async function eventIdsOf(orderId: string): Promise<string[]> {
     const rows = (await ordersDb.query(`SELECT id, payload FROM outbox_events WHERE subject = $1`, [ORDER_PLACED_SUBJECT])).rows;
-    return rows.filter((row) => {
-      try {
-        return orderEventsV1.OrderPlaced.decode(row.payload).orderId === orderId;
-      } catch {
-        return false;
-      }
-    }).map((row) => row.id as string);
+    return rows
+      .filter((row) => {
+        try {
+          return orderEventsV1.OrderPlaced.decode(row.payload).orderId === orderId;
+        } catch {
+          return false;
+        }
+      })
+      .map((row) => row.id as string);
   }
 });

@@ -23,6 +23,9 @@ export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; clo
   if (options.injected) return { bus: options.injected, close: async () => undefined };
   if (!options.natsUrl) return undefined;
   const url = options.natsUrl;
-  const bus = lazyEventBus(() => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }), options.logger);
+  const bus = lazyEventBus(
+    () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }),
+    options.logger,
+  );
   return { bus, close: () => bus.close() };
 }

@@ -40,8 +40,11 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
   function list(request: Partial<orderV1.ListOrderEventsRequest>): Promise<orderV1.ListOrderEventsResponse> {
     const full = { consumer: 'feed-test', afterSequence: 0, limit: 0, waitMs: 0, ...request };
     return new Promise((resolve, reject) => {
-      client.listOrderEvents(full, new Metadata(), { deadline: Date.now() + full.waitMs + 5_000 }, (error: ServiceError | null, response) =>
-        error ? reject(error) : resolve(response),
+      client.listOrderEvents(
+        full,
+        new Metadata(),
+        { deadline: Date.now() + full.waitMs + 5_000 },
+        (error: ServiceError | null, response) => (error ? reject(error) : resolve(response)),
       );
     });
   }
@@ -68,7 +71,9 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
   }
 
   const orderIdOf = (event: orderV1.OrderEvent) =>
-    event.subject === ORDER_PLACED_SUBJECT ? orderEventsV1.OrderPlaced.decode(event.payload).orderId : orderEventsV1.OrderCancelled.decode(event.payload).orderId;
+    event.subject === ORDER_PLACED_SUBJECT
+      ? orderEventsV1.OrderPlaced.decode(event.payload).orderId
+      : orderEventsV1.OrderCancelled.decode(event.payload).orderId;
 
   test('when orders are placed, cancelled and shipped, then the feed holds one event per placement and cancellation, in order, numbered from 1', async () => {
     const first = await placeOrder(1);
@@ -88,8 +93,14 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
     ]);
     // The envelope matches the payload and the outbox row, as a JetStream message would.
     const [placed] = events;
-    expect(orderEventsV1.OrderPlaced.decode(placed!.payload)).toMatchObject({ eventId: placed!.eventId, userId: buyer.id, totalCents: 250 });
-    const row = (await orders.sql.query('SELECT feed_sequence::int AS sequence, published_at FROM outbox_events WHERE id = $1', [placed!.eventId])).rows[0];
+    expect(orderEventsV1.OrderPlaced.decode(placed!.payload)).toMatchObject({
+      eventId: placed!.eventId,
+      userId: buyer.id,
+      totalCents: 250,
+    });
+    const row = (
+      await orders.sql.query('SELECT feed_sequence::int AS sequence, published_at FROM outbox_events WHERE id = $1', [placed!.eventId])
+    ).rows[0];
     expect(row.sequence).toBe(1);
     expect(row.published_at).toBeInstanceOf(Date);
     expect(events.every((event) => event.recordedAt instanceof Date && !event.redelivered)).toBe(true);
@@ -143,7 +154,16 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
       await slow.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, $2, $3)`, [
         slowId,
         ORDER_PLACED_SUBJECT,
-        Buffer.from(orderEventsV1.OrderPlaced.encode({ eventId: slowId, orderId: randomUUID(), userId: buyer.id, totalCents: 1, currency: 'USD', occurredAt: new Date() }).finish()),
+        Buffer.from(
+          orderEventsV1.OrderPlaced.encode({
+            eventId: slowId,
+            orderId: randomUUID(),
+            userId: buyer.id,
+            totalCents: 1,
+            currency: 'USD',
+            occurredAt: new Date(),
+          }).finish(),
+        ),
       ]);
       const fast = await placeOrder(1);
       const [released] = await readEvents(1, head);
@@ -157,7 +177,8 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
 
     expect(late!.eventId).toBe(slowId);
     expect(late!.sequence).toBe(head + 2);
-    const seqs = (await orders.sql.query('SELECT id, seq::int FROM outbox_events WHERE feed_sequence > $1 ORDER BY feed_sequence', [head])).rows;
+    const seqs = (await orders.sql.query('SELECT id, seq::int FROM outbox_events WHERE feed_sequence > $1 ORDER BY feed_sequence', [head]))
+      .rows;
     // Released in the order they became visible, not the order of `seq`.
     expect(seqs[0].seq).toBeGreaterThan(seqs[1].seq);
   });
@@ -175,7 +196,9 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
     }
     expect(await lagOf('lag-current')).toBe(0);
     // Present as a series of its own, not just absent (which also reads 0).
-    expect(await (await fetch(`${orders.httpUrl}/metrics`)).text()).toContain('outbox_feed_consumer_lag{consumer="lag-current",service="orders"} 0');
+    expect(await (await fetch(`${orders.httpUrl}/metrics`)).text()).toContain(
+      'outbox_feed_consumer_lag{consumer="lag-current",service="orders"} 0',
+    );
   });
 
   test.each([
@@ -219,9 +242,13 @@ describe('outbox retention', () => {
   });
 
   const write = async (count: number) => {
-    for (let i = 0; i < count; i++) await pool.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, 'orders.v1.placed', '\\x00')`, [randomUUID()]);
+    for (let i = 0; i < count; i++)
+      await pool.query(`INSERT INTO outbox_events (id, subject, payload) VALUES ($1, 'orders.v1.placed', '\\x00')`, [randomUUID()]);
   };
-  const released = async () => (await pool.query('SELECT feed_sequence::int AS s FROM outbox_events WHERE feed_sequence IS NOT NULL ORDER BY 1')).rows.map((row) => row.s as number);
+  const released = async () =>
+    (await pool.query('SELECT feed_sequence::int AS s FROM outbox_events WHERE feed_sequence IS NOT NULL ORDER BY 1')).rows.map(
+      (row) => row.s as number,
+    );
 
   test('when events are past the retention, then only those every recent consumer acknowledged go, never the newest nor a pending one', async () => {
     await write(6);

@@ -27,10 +27,16 @@ describe('the loyalty consumer on the order events feed', () => {
   });
 
   /** Appends an event to the fake feed; returns its event id. */
-  function publish(subject: string, totalCents: number, options: { eventId?: string; userId?: string; redelivered?: boolean } = {}): string {
+  function publish(
+    subject: string,
+    totalCents: number,
+    options: { eventId?: string; userId?: string; redelivered?: boolean } = {},
+  ): string {
     const eventId = options.eventId ?? randomUUID();
     const message = subject === ORDER_CANCELLED_SUBJECT ? orderEventsV1.OrderCancelled : orderEventsV1.OrderPlaced;
-    const payload = message.encode({ eventId, orderId: randomUUID(), userId: options.userId ?? customer, totalCents, currency: 'USD', occurredAt: new Date() }).finish();
+    const payload = message
+      .encode({ eventId, orderId: randomUUID(), userId: options.userId ?? customer, totalCents, currency: 'USD', occurredAt: new Date() })
+      .finish();
     appendRaw(subject, Buffer.from(payload), eventId, options.redelivered);
     return eventId;
   }
@@ -50,7 +56,10 @@ describe('the loyalty consumer on the order events feed', () => {
     }
   }
   const loyalty = async () =>
-    (await users.sql.query('SELECT lifetime_spend_cents AS spend, tier FROM users WHERE id = $1', [customer])).rows[0] as { spend: number; tier: string };
+    (await users.sql.query('SELECT lifetime_spend_cents AS spend, tier FROM users WHERE id = $1', [customer])).rows[0] as {
+      spend: number;
+      tier: string;
+    };
   const metric = (name: string, labels: Record<string, string> = {}) => readMetric(users.url, name, labels);
 
   test('when the feed holds placed and cancelled orders, then each applies once, in order, and the cursor ends at the last one', async () => {
@@ -98,10 +107,24 @@ describe('the loyalty consumer on the order events feed', () => {
     await untilCursorAt(sequence);
 
     expect(await loyalty()).toEqual({ spend: before.spend + 100, tier: before.tier });
-    const parked = (await users.sql.query('SELECT message_id, transport, sequence::int, attempts, reason FROM parked_events ORDER BY sequence')).rows;
+    const parked = (
+      await users.sql.query('SELECT message_id, transport, sequence::int, attempts, reason FROM parked_events ORDER BY sequence')
+    ).rows;
     expect(parked).toEqual([
-      { message_id: garbage.eventId, transport: 'outbox-feed', sequence: garbage.sequence, attempts: 1, reason: expect.stringMatching(/^undecodable orders\.v1\.placed/) },
-      { message_id: tooBig, transport: 'outbox-feed', sequence: garbage.sequence + 1, attempts: 3, reason: expect.stringMatching(/^failed 3 times: /) },
+      {
+        message_id: garbage.eventId,
+        transport: 'outbox-feed',
+        sequence: garbage.sequence,
+        attempts: 1,
+        reason: expect.stringMatching(/^undecodable orders\.v1\.placed/),
+      },
+      {
+        message_id: tooBig,
+        transport: 'outbox-feed',
+        sequence: garbage.sequence + 1,
+        attempts: 3,
+        reason: expect.stringMatching(/^failed 3 times: /),
+      },
     ]);
     expect((await users.sql.query('SELECT 1 FROM processed_events WHERE id = $1', [tooBig])).rowCount).toBe(0);
     expect(await metric('events_parked')).toBe(2);
@@ -125,7 +148,9 @@ describe('the loyalty consumer on the order events feed', () => {
 
   test('when the feed ends before the cursor (orders lost its database), then the consumer reads it again from the start and applies only what is new', async () => {
     const before = await loyalty();
-    const old = users.orders.feed.find((event) => event.subject === ORDER_PLACED_SUBJECT && orderEventsV1.OrderPlaced.decode(event.payload).totalCents === 400_000)!;
+    const old = users.orders.feed.find(
+      (event) => event.subject === ORDER_PLACED_SUBJECT && orderEventsV1.OrderPlaced.decode(event.payload).totalCents === 400_000,
+    )!;
     users.orders.feed.length = 0;
     sequence = 0;
     appendRaw(old.subject, old.payload, old.eventId);
@@ -134,7 +159,11 @@ describe('the loyalty consumer on the order events feed', () => {
     await untilCursorAt(2);
 
     expect(await loyalty()).toEqual({ spend: before.spend + 7, tier: before.tier });
-    expect(users.logs.lines().some((line) => line.level === 'error' && line.msg === 'the order feed is behind this consumer: reading it again from the start')).toBe(true);
+    expect(
+      users.logs
+        .lines()
+        .some((line) => line.level === 'error' && line.msg === 'the order feed is behind this consumer: reading it again from the start'),
+    ).toBe(true);
   });
 
   test('when two replicas read the same feed into one database, then each event applies once and the cursor ends at the last', async () => {

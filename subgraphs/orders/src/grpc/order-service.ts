@@ -6,13 +6,15 @@ import type { OrdersDependencies } from '../use-cases/dependencies';
 import { readOrderFeed, type OrderFeedDependencies } from '../use-cases/read-order-feed';
 
 /** order.v1.OrderService: the questions other services may ask about orders, and the order events feed. */
-export function createOrderServiceHandlers(deps: OrdersDependencies, feed: OrderFeedDependencies, logger: Logger): orderV1.OrderServiceServer {
+export function createOrderServiceHandlers(
+  deps: OrdersDependencies,
+  feed: OrderFeedDependencies,
+  logger: Logger,
+): orderV1.OrderServiceServer {
   return {
-    countOpenOrders: unaryHandler(
-      logger,
-      'order.v1.OrderService/CountOpenOrders',
-      async (request: orderV1.CountOpenOrdersRequest) => ({ openOrderCount: await countOpenOrders(deps, request.userId) }),
-    ),
+    countOpenOrders: unaryHandler(logger, 'order.v1.OrderService/CountOpenOrders', async (request: orderV1.CountOpenOrdersRequest) => ({
+      openOrderCount: await countOpenOrders(deps, request.userId),
+    })),
     listOrderEvents: unaryHandler(
       logger,
       'order.v1.OrderService/ListOrderEvents',

@@ -76,7 +76,12 @@ export async function startOrderEventsConsumer(options: OrderEventsConsumerOptio
   };
   let subscription: Subscription;
   if (options.bus) {
-    subscription = await options.bus.subscribe({ durable: options.consumer, ackWaitMs: options.ackWaitMs, subject: 'orders.v1.>', handler: handle });
+    subscription = await options.bus.subscribe({
+      durable: options.consumer,
+      ackWaitMs: options.ackWaitMs,
+      subject: 'orders.v1.>',
+      handler: handle,
+    });
     logger.info({ eventTransport: transport, consumer: options.consumer }, 'order events: consuming from JetStream (NATS_URL)');
   } else {
     subscription = startOrderFeedConsumer({ orders: options.orders, cursors: options.cursors, consumer: options.consumer, handle, logger });

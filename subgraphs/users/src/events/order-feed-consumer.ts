@@ -111,7 +111,10 @@ export function startOrderFeedConsumer(options: OrderFeedConsumerOptions): Subsc
           // The feed ends before what this consumer already applied: orders' database was
           // replaced (or restored), and its new events reuse old sequences. Read it all again:
           // processed event ids keep what was applied before from applying twice.
-          logger.error({ consumer, cursor, headSequence: page.headSequence }, 'the order feed is behind this consumer: reading it again from the start');
+          logger.error(
+            { consumer, cursor, headSequence: page.headSequence },
+            'the order feed is behind this consumer: reading it again from the start',
+          );
           await cursors.rewind(consumer, cursor);
           cursor = 0;
           continue;
@@ -125,8 +128,13 @@ export function startOrderFeedConsumer(options: OrderFeedConsumerOptions): Subsc
         if (succeeded && page.events.length === 0 && Date.now() - asked < waitMs / 2) await pause(retryDelayMs);
       } catch (error) {
         if (stopping.signal.aborted) break;
-        if (failures === 0 && answered) logger.warn({ err: error, consumer }, 'order feed unavailable (orders or this database down); retrying with backoff');
-        else if (failures === 0) logger.info({ consumer, reason: (error as Error).message }, 'waiting for the order feed (orders may still be starting); retrying');
+        if (failures === 0 && answered)
+          logger.warn({ err: error, consumer }, 'order feed unavailable (orders or this database down); retrying with backoff');
+        else if (failures === 0)
+          logger.info(
+            { consumer, reason: (error as Error).message },
+            'waiting for the order feed (orders may still be starting); retrying',
+          );
       }
       if (succeeded) {
         failures = 0;

@@ -1,6 +1,12 @@
 import { isCanonicalUuid } from '@fedshop/shared/domain';
 import { translateInfrastructureError } from '@fedshop/shared/errors';
-import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1, type DeliveredEvent, type EventTransport } from '@fedshop/shared/events';
+import {
+  ORDER_CANCELLED_SUBJECT,
+  ORDER_PLACED_SUBJECT,
+  orderEventsV1,
+  type DeliveredEvent,
+  type EventTransport,
+} from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import { FeedCursorMovedError, type EventFeedCursorRepository, type FeedStep } from '../repositories/event-feed-cursor-repository';
 import type { LoyaltyRepository } from '../repositories/loyalty-repository';
@@ -38,7 +44,8 @@ function decode(event: { subject: string; data: Uint8Array }): Decoded {
   }
   if (!isCanonicalUuid(message.eventId)) return { problem: 'malformed: event id is not a UUID' };
   if (!isCanonicalUuid(message.userId)) return { problem: 'malformed: user id is not a UUID' };
-  if (!Number.isSafeInteger(message.totalCents) || message.totalCents < 0) return { problem: 'malformed: total is not a non-negative integer' };
+  if (!Number.isSafeInteger(message.totalCents) || message.totalCents < 0)
+    return { problem: 'malformed: total is not a non-negative integer' };
   return { eventId: message.eventId, userId: message.userId, deltaCents: sign * message.totalCents };
 }
 
@@ -70,10 +77,23 @@ export async function applyOrderEvent(
     const messageId = eventId ?? event.id ?? `${transport}:${event.sequence ?? 'unknown'}`;
     const attempts = event.redeliveries + 1;
     const fresh = await deps.parked.park(
-      { messageId, transport, subject: event.subject, payload: event.data, sequence: event.sequence, reason, attempts, traceparent: event.traceparent },
+      {
+        messageId,
+        transport,
+        subject: event.subject,
+        payload: event.data,
+        sequence: event.sequence,
+        reason,
+        attempts,
+        traceparent: event.traceparent,
+      },
       step,
     );
-    if (fresh) deps.logger.error({ messageId, subject: event.subject, sequence: event.sequence, attempts, reason }, 'order event parked: it cannot be applied');
+    if (fresh)
+      deps.logger.error(
+        { messageId, subject: event.subject, sequence: event.sequence, attempts, reason },
+        'order event parked: it cannot be applied',
+      );
     return 'parked';
   };
   if ('problem' in decoded) return park(decoded.problem);
