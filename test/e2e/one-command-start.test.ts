@@ -41,6 +41,22 @@ async function waitForOutput(started: Started, text: string, timeoutMs: number):
   }
 }
 
+/** Waits until the account's `me { tier lifetimeSpendCents }` is `expected`; gives up after 20 s. */
+async function loyaltyReaches(
+  gql: ReturnType<typeof graphqlClient>,
+  token: string,
+  expected: { tier: string; lifetimeSpendCents: number },
+): Promise<void> {
+  const started = Date.now();
+  let seen: unknown;
+  while (Date.now() - started < 20_000) {
+    seen = (await gql(`{ me { tier lifetimeSpendCents } }`, {}, { token })).data?.me;
+    if (JSON.stringify(seen) === JSON.stringify(expected)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`loyalty stayed at ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+}
+
 /** Ctrl-C: SIGINT to the whole process group; resolves when everything has shut down. */
 async function pressCtrlC(started: Started): Promise<void> {
   process.kill(-started.child.pid!, 'SIGINT');
@@ -109,6 +125,46 @@ describe('npm start on a fresh clone', () => {
     );
     expect(placed.errors).toEqual([]);
 
+    // Loyalty across the three processes, with no broker: order events reach users through the
+    // orders outbox feed (README, Events). Placing raises the tier, cancelling lowers it, and
+    // shipping changes nothing: the cancellation comes after the shipment in the ordered feed,
+    // so once it shows, anything the shipment could have done would show too.
+    for (const name of ['orders', 'users']) expect(out).toMatch(new RegExp(`\\[${name}\\] .*order events: no broker`));
+    const admin = (await gql(`mutation { signIn(input: { email: "admin@fedshop.local", password: "admin-password" }) { token } }`)).data!
+      .signIn.token as string;
+    for (const [sku, priceCents] of [
+      ['VIP-START', 500_000],
+      ['MID-START', 150_000],
+    ] as const) {
+      const saved = await gql(
+        `mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`,
+        { input: { sku, name: sku, priceCents, currency: 'USD', stock: 10 } },
+        { token: admin },
+      );
+      expect(saved.errors).toEqual([]);
+    }
+    const loyal = (
+      await gql(`mutation { signUp(input: { email: "loyal@example.com", password: "loyal-password", name: "Loyal" }) { token } }`)
+    ).data!.signUp.token as string;
+    const order = async (sku: string) => {
+      const response = await gql(
+        `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+        { input: { items: [{ sku, quantity: 1 }], idempotencyKey: sku } },
+        { token: loyal },
+      );
+      expect(response.errors).toEqual([]);
+      return response.data!.placeOrder.id as string;
+    };
+    const big = await order('VIP-START');
+    await loyaltyReaches(gql, loyal, { tier: 'GOLD', lifetimeSpendCents: 500_000 });
+    const small = await order('MID-START');
+    await loyaltyReaches(gql, loyal, { tier: 'GOLD', lifetimeSpendCents: 650_000 });
+    expect((await gql(`mutation($id: ID!) { shipOrder(id: $id) { status } }`, { id: small }, { token: admin })).errors).toEqual([]);
+    expect((await gql(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: big }, { token: loyal })).errors).toEqual([]);
+    await loyaltyReaches(gql, loyal, { tier: 'SILVER', lifetimeSpendCents: 150_000 });
+    const readiness = await (await fetch(`http://localhost:${env.USERS_PORT}/readyz`)).json();
+    expect(readiness).toMatchObject({ events: { transport: 'outbox-feed' } });
+
     await pressCtrlC(running);
     // Both embedded clusters were shut down cleanly (no pid file left behind).
     expect(existsSync(path.join(dataDir, 'users', 'postgres', 'postmaster.pid'))).toBe(false);
@@ -119,6 +175,15 @@ describe('npm start on a fresh clone', () => {
     // The old token still verifies (the development signing key persisted) and the order is still there.
     const mine = await gql(`{ me { email orders { totalCount } } }`, {}, { token });
     expect(mine.data!.me).toEqual({ email: 'first@example.com', orders: { totalCount: 1 } });
+    // Loyalty kept its place in the feed: nothing applied twice, nothing missed.
+    await loyaltyReaches(gql, loyal, { tier: 'SILVER', lifetimeSpendCents: 150_000 });
+    const again = await gql(
+      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+      { input: { items: [{ sku: 'MID-START', quantity: 3 }], idempotencyKey: 'after-restart' } },
+      { token: loyal },
+    );
+    expect(again.errors).toEqual([]);
+    await loyaltyReaches(gql, loyal, { tier: 'GOLD', lifetimeSpendCents: 150_000 + 3 * 150_000 });
     const signIn = await gql(`mutation { signIn(input: { email: "first@example.com", password: "first-password" }) { token } }`);
     expect(signIn.errors).toEqual([]);
     await pressCtrlC(running);

@@ -172,6 +172,58 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     expect(await spendOf(customer.id)).toEqual({ spend: 150_001, tier: 'SILVER' });
   }, 60_000);
 
+  test('when poisoned events are published, then they are parked, logged and counted, and the events after them apply', async () => {
+    // The ORDERS stream on this broker is shared (other test files, other runs): the poison
+    // stays decodable (a malformed event id; a total only this test's account overflows) so no
+    // other reader trips on it, and it is deleted from the stream afterwards.
+    const customer = await signUp('poisoned@example.com');
+    const malformed = randomUUID();
+    const tooBig = randomUUID();
+    const after = randomUUID();
+    const body = { orderId: randomUUID(), userId: customer.id, currency: 'USD', occurredAt: new Date() };
+    const published: number[] = [];
+    try {
+      for (const [msgId, event] of [
+        [malformed, { ...body, eventId: 'not-a-uuid', totalCents: 100 }],
+        [tooBig, { ...body, eventId: tooBig, totalCents: 2 ** 40 }],
+        [after, { ...body, eventId: after, totalCents: 300 }],
+      ] as const) {
+        published.push(
+          (await jetstream(nats).publish('orders.v1.placed', orderEventsV1.OrderPlaced.encode(event).finish(), { msgID: msgId })).seq,
+        );
+      }
+
+      await until(
+        async () => (await usersDb.query('SELECT 1 FROM parked_events WHERE message_id = $1', [tooBig])).rowCount === 1,
+        'the failing event to be parked',
+        30_000,
+      );
+
+      expect((await usersDb.query('SELECT 1 FROM processed_events WHERE id = $1', [after])).rowCount).toBe(1);
+      expect(await spendOf(customer.id)).toEqual({ spend: 300, tier: 'STANDARD' });
+      const parked = (
+        await usersDb.query(
+          'SELECT message_id, transport, attempts, reason FROM parked_events WHERE message_id = ANY($1) ORDER BY attempts',
+          [[malformed, tooBig]],
+        )
+      ).rows;
+      expect(parked).toEqual([
+        { message_id: malformed, transport: 'jetstream', attempts: 1, reason: 'malformed: event id is not a UUID' },
+        { message_id: tooBig, transport: 'jetstream', attempts: 5, reason: expect.stringMatching(/^failed 5 times: /) },
+      ]);
+      expect(await readMetric(platform.usersUrl, 'events_consumed_total', { result: 'parked' })).toBeGreaterThanOrEqual(2);
+      await until(async () => (await readMetric(platform.usersUrl, 'events_parked')) >= 2, 'the parked gauge');
+      const logged = platform.logs.users
+        .lines()
+        .filter((line) => line.msg === 'order event parked: it cannot be applied')
+        .map((line) => line.messageId);
+      expect(logged.filter((id) => id === malformed || id === tooBig)).toEqual([malformed, tooBig]);
+    } finally {
+      const manager = await jetstreamManager(nats);
+      for (const seq of published) await manager.streams.deleteMessage('ORDERS', seq, false).catch(() => false);
+    }
+  }, 60_000);
+
   test('when a cancellation is processed before its placement, then the total still ends right', async () => {
     const customer = await signUp('backwards@example.com');
     const orderId = randomUUID();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InProcessBus, ORDERS_STREAM, type EventBus } from '@fedshop/shared/events';
+import type { EventBus } from '@fedshop/shared/events';
 import { captureLogger, createTestDatabase, freePort, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { loadConfig as loadOrdersConfig, startOrdersService, type RunningOrdersService } from '../../subgraphs/orders/src';
@@ -39,9 +39,10 @@ export interface TestPlatform {
 }
 
 export interface TestPlatformOptions {
-  /** The bus both subgraphs use (default: a fresh in-process bus shared by the two). */
-  eventBus?: EventBus;
-  /** A bus of its own for each subgraph (e.g. two JetStream connections). */
+  /**
+   * A JetStream connection of its own for each subgraph. Default none: order events travel as
+   * under `npm start` with no NATS_URL, users reading the orders outbox feed over gRPC.
+   */
   eventBuses?: { users: EventBus; orders: EventBus };
   usersEnv?: Record<string, string>;
   ordersEnv?: Record<string, string>;
@@ -64,9 +65,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     freePort(),
   ]);
   const logs = { users: captureLogger('users'), orders: captureLogger('orders'), gateway: captureLogger('gateway') };
-  // One bus for both subgraphs: order events reach loyalty as they would through JetStream.
-  const bus = options.eventBus ?? new InProcessBus(ORDERS_STREAM);
-  const buses = { users: options.eventBuses?.users ?? bus, orders: options.eventBuses?.orders ?? bus };
+  const buses = options.eventBuses;
   const common = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0' };
   const usersConfig = loadUsersConfig({
     ...common,
@@ -80,7 +79,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     SCRYPT_COST: '1024',
     ...options.usersEnv,
   });
-  let users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses.users });
+  let users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses?.users });
   const jwksUrl = `${users.httpUrl}/.well-known/jwks.json`;
   const orders = await startOrdersService(
     loadOrdersConfig({
@@ -91,7 +90,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       JWKS_URL: jwksUrl,
       ...options.ordersEnv,
     }),
-    { logger: logs.orders.logger, eventBus: buses.orders },
+    { logger: logs.orders.logger, eventBus: buses?.orders },
   );
   const gateway = await startGateway(
     loadGatewayConfig({
@@ -124,12 +123,11 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     gateway,
     async restartUsers() {
       await users.stop();
-      users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses.users });
+      users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses?.users });
     },
     async stop() {
       await gateway.stop();
       await Promise.all([users.stop(), orders.stop()]);
-      if (!options.eventBus) await bus.close();
       await Promise.all([usersDatabase.drop(), ordersDatabase.drop()]);
       rmSync(dataDir, { recursive: true, force: true });
     },

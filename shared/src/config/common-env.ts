@@ -89,5 +89,5 @@ export const subgraphEnvDescriptions = {
     'Apply pending migrations at start. Unset: `true` in development, `false` in production (deploys run the migration command first).',
   DB_POOL_MAX: 'Connections in the PostgreSQL pool (connect/wait timeout 5 s, idle connections closed after 30 s).',
   NATS_URL:
-    'NATS with JetStream for order events (stream `ORDERS`); a missing broker never blocks start. Unset: an in-process bus, so events stay inside one process.',
+    'NATS with JetStream for order events (stream `ORDERS`); a missing broker never blocks start. Unset: users pulls the orders outbox as a feed over gRPC (`ListOrderEvents`), no broker needed.',
 } as const;

@@ -1,8 +1,12 @@
 /**
- * The platform's third way of talking (after GraphQL and gRPC): durable events. Two
- * implementations share this interface: JetStream (NATS_URL set) and an in-process bus
- * (no broker installed; only delivers inside one process).
+ * The platform's third way of talking (after GraphQL and gRPC): durable events. With NATS_URL
+ * set they travel through JetStream (this interface); without it the consumer reads the
+ * producer's outbox as a feed over gRPC (order.v1.OrderService/ListOrderEvents). Both hand
+ * their consumer the same `DeliveredEvent`.
  */
+
+/** How events travel: a JetStream broker (NATS_URL set), or the orders outbox read as a feed over gRPC. */
+export type EventTransport = 'jetstream' | 'outbox-feed';
 
 /** A stream of subjects, e.g. ORDERS with `orders.v1.>`. */
 export interface StreamSpec {
@@ -15,6 +19,8 @@ export interface DeliveredEvent {
   data: Uint8Array;
   /** The publisher's message id (the event id). */
   id: string | undefined;
+  /** Its position in the stream or feed it arrived on, when known. */
+  sequence?: number;
   /** How many times this message was delivered before (0 the first time). */
   redeliveries: number;
   /** W3C trace context of the request that caused the event, when it had one. */
@@ -47,7 +53,7 @@ export interface Subscription {
 }
 
 export interface EventBus {
-  readonly kind: 'jetstream' | 'in-process';
+  readonly kind: 'jetstream';
   /**
    * Resolves once the broker has stored the event; a repeated `id` within the dedup window is
    * dropped. Handlers run inside a consumer span continuing `traceparent`'s trace.

@@ -1,6 +1,5 @@
 /** Durable events between services: the bus interface, JetStream, the orders stream and its messages. */
 export * from './event-bus';
-export * from './in-process-bus';
 export * from './jetstream-bus';
 export * from './lazy-bus';
 export * from './open-event-bus';

@@ -94,6 +94,7 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
               subject: message.subject,
               data: message.data,
               id: message.headers?.get('Nats-Msg-Id') || undefined,
+              sequence: message.info.streamSequence,
               redeliveries: message.info.deliveryCount - 1,
               traceparent: message.headers?.get(TRACEPARENT_HEADER) || undefined,
             };

@@ -7,7 +7,7 @@ import type { EventBus, SubscribeOptions, Subscription } from './event-bus';
  * fail fast while there is none (the outbox keeps the events), subscriptions start once it
  * exists.
  */
-export function lazyEventBus(connect: () => Promise<EventBus>, logger: Logger, kind: EventBus['kind'] = 'jetstream'): EventBus {
+export function lazyEventBus(connect: () => Promise<EventBus>, logger: Logger): EventBus {
   let bus: EventBus | undefined;
   let closed = false;
   const waiting: (() => void)[] = [];
@@ -25,7 +25,7 @@ export function lazyEventBus(connect: () => Promise<EventBus>, logger: Logger, k
     }
   })();
   return {
-    kind,
+    kind: 'jetstream',
     async publish(subject, data, id, options) {
       if (!bus) throw new Error('event broker not connected');
       return bus.publish(subject, data, id, options);

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { EventBus, StreamSpec } from './event-bus';
-import { InProcessBus } from './in-process-bus';
 import { connectJetStreamBus } from './jetstream-bus';
 import { lazyEventBus } from './lazy-bus';
 
@@ -11,25 +10,22 @@ export interface OpenEventBusOptions {
   name: string;
   stream: StreamSpec;
   logger: Logger;
-  /** A bus supplied by the caller (tests share one in-process bus between services); never closed here. */
+  /** A bus supplied by the caller (tests give each service its own JetStream connection); never closed here. */
   injected?: EventBus;
 }
 
 /**
- * The service's event bus: the injected one, else JetStream at NATS_URL (connected in the
- * background, so a missing broker never blocks start), else an in-process bus.
+ * The service's broker connection: the injected bus, else JetStream at NATS_URL (connected in
+ * the background, so a missing broker never blocks start). Undefined with neither: events then
+ * travel without a broker, the consumer reading the producer's outbox as a feed over gRPC.
  */
-export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; close(): Promise<void> } {
+export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; close(): Promise<void> } | undefined {
   if (options.injected) return { bus: options.injected, close: async () => undefined };
-  if (options.natsUrl) {
-    const url = options.natsUrl;
-    const bus = lazyEventBus(
-      () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }),
-      options.logger,
-    );
-    return { bus, close: () => bus.close() };
-  }
-  options.logger.warn('NATS_URL not set: events stay inside this process (set it to connect services through JetStream)');
-  const bus = new InProcessBus(options.stream);
+  if (!options.natsUrl) return undefined;
+  const url = options.natsUrl;
+  const bus = lazyEventBus(
+    () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }),
+    options.logger,
+  );
   return { bus, close: () => bus.close() };
 }

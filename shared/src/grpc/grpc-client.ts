@@ -40,6 +40,8 @@ export interface UnaryCallOptions {
   /** Deadline: milliseconds from now, or an absolute time shared by all attempts of one logical call. */
   deadlineMs?: number;
   deadlineAt?: number;
+  /** Cancels the call when aborted (e.g. a long poll at shutdown); it then rejects as SERVICE_UNAVAILABLE. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -53,9 +55,14 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req,
   if (requestId) metadata.set(REQUEST_ID_METADATA_KEY, requestId);
   return new Promise<Res>((resolve, reject) => {
     const deadline = options.deadlineAt ?? Date.now() + (options.deadlineMs ?? 1_000);
-    method(request, metadata, { deadline }, (error, response) => {
+    let call: ClientUnaryCall | undefined;
+    const cancel = () => call?.cancel();
+    call = method(request, metadata, { deadline }, (error, response) => {
+      options.signal?.removeEventListener('abort', cancel);
       if (error) reject(fromGrpcError(error, options.downstream));
       else resolve(response);
     });
+    if (options.signal?.aborted) cancel();
+    else options.signal?.addEventListener('abort', cancel, { once: true });
   });
 }

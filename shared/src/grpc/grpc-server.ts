@@ -112,6 +112,16 @@ export interface GrpcCallContext {
   metadata: Metadata;
   requestId: string;
   logger: Logger;
+  /** Aborted when the caller cancels the call or its deadline passes (a long poll stops waiting). */
+  signal: AbortSignal;
+}
+
+export interface UnaryHandlerOptions {
+  /**
+   * Level of the one line per successful call (`info`). A call a peer repeats all day (a long
+   * poll) logs at `debug`, as /readyz and /metrics do; failures are logged at `info` whatever this says.
+   */
+  successLogLevel?: 'info' | 'debug';
 }
 
 /**
@@ -124,17 +134,22 @@ export function unaryHandler<Req, Res>(
   logger: Logger,
   method: string,
   handle: (request: Req, context: GrpcCallContext) => Promise<Res>,
+  options: UnaryHandlerOptions = {},
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
     const started = performance.now();
     const requestId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString() || randomUUID();
     const callLogger = logger.child({ grpcMethod: method });
-    const finished = (code: number) =>
-      callLogger.info({ status: grpcStatusName(code), durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'grpc request');
+    const finished = (code: number) => {
+      const level = code === grpcStatus.OK ? (options.successLogLevel ?? 'info') : 'info';
+      callLogger[level]({ status: grpcStatusName(code), durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'grpc request');
+    };
+    const cancelled = new AbortController();
+    call.once('cancelled', () => cancelled.abort());
     void runInRequestScope({ requestId }, async () => {
       let response: Res;
       try {
-        response = await handle(call.request, { metadata: call.metadata, requestId, logger: callLogger });
+        response = await handle(call.request, { metadata: call.metadata, requestId, logger: callLogger, signal: cancelled.signal });
       } catch (error) {
         if (!(error instanceof AppError) && translateInfrastructureError(error)) {
           callLogger.warn({ err: error }, 'gRPC handler failed: database unavailable');

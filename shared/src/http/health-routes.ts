@@ -15,6 +15,11 @@ export interface HealthRoutesOptions {
   isShuttingDown: () => boolean;
   /** Per-check timeout; default 2 s. */
   timeoutMs?: number;
+  /**
+   * Facts shown in the /readyz body next to the checks, that never make the service unready
+   * (e.g. `events: { transport: 'outbox-feed' }`); default none.
+   */
+  info?: () => Record<string, unknown>;
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
@@ -48,7 +53,11 @@ export function healthRoutes(options: HealthRoutesOptions): Record<string, Route
         }),
       );
       const healthy = results.every(([, state]) => state === 'ok');
-      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+      sendJson(res, healthy ? 200 : 503, {
+        status: healthy ? 'ok' : 'unavailable',
+        checks: Object.fromEntries(results),
+        ...options.info?.(),
+      });
     },
   };
 }

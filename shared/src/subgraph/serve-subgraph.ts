@@ -34,6 +34,8 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   drainTimeoutMs?: number;
   /** Apollo Server plugins of this subgraph's own (e.g. response headers for the gateway); default none. */
   plugins?: ApolloServerPlugin<TContext>[];
+  /** Facts the /readyz body shows besides its checks (e.g. which event transport runs); default none. */
+  readinessInfo?: () => Record<string, unknown>;
 }
 
 export interface RunningSubgraph {
@@ -91,6 +93,7 @@ export async function serveSubgraph<TContext extends BaseContext>(options: Serve
     routes: {
       ...healthRoutes({
         isShuttingDown: () => shuttingDown,
+        info: options.readinessInfo,
         checks: [
           { name: 'database', check: () => database.ping() },
           {

@@ -27,7 +27,7 @@ export interface ConsumedEventInfo {
  * carries a `traceparent`: a placed order's trace then holds the loyalty update it caused, SQL
  * included, and the consumer's log lines carry that trace id. A failed handler marks the span.
  */
-export function withConsumedEventSpan<T>(event: ConsumedEventInfo, system: 'nats' | 'in-process', handle: () => Promise<T>): Promise<T> {
+export function withConsumedEventSpan<T>(event: ConsumedEventInfo, system: 'nats' | 'outbox-feed', handle: () => Promise<T>): Promise<T> {
   // Only the trace context is taken from the message: nothing else a publisher sent is trusted.
   const parent = event.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent }) : ROOT_CONTEXT;
   const span = tracer.startSpan(

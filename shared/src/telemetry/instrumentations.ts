@@ -16,7 +16,9 @@ export type TracedLibrary = 'http' | 'undici' | 'grpc' | 'prisma';
  * - `undici`: outgoing fetch/undici (`@opentelemetry/instrumentation-undici`): the gateway's
  *   subgraph fetches and JWKS fetches, with `traceparent` injected.
  * - `grpc`: gRPC client and server (`@opentelemetry/instrumentation-grpc`), context carried in the
- *   call metadata; the standard health service's Check/Watch are skipped.
+ *   call metadata; the standard health service's Check/Watch are skipped, and so is the order
+ *   feed's long poll (ListOrderEvents, all day long): each event it delivers is traced instead,
+ *   as a consumer span continuing the trace of the request that caused it.
  * - `prisma`: SQL (`@prisma/instrumentation`): Prisma 7's client engine with the pg driver adapter
  *   emits `prisma:client:operation` and one `prisma:client:db_query` span per statement.
  *
@@ -49,7 +51,7 @@ export function createInstrumentations(libraries: readonly TracedLibrary[]): Mod
       case 'grpc': {
         const { GrpcInstrumentation } =
           require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
-        return new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] });
+        return new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch', 'ListOrderEvents'] });
       }
       case 'prisma': {
         const { PrismaInstrumentation } = require('@prisma/instrumentation') as typeof import('@prisma/instrumentation');

@@ -38,6 +38,7 @@ const schema = z.object({
     .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
     .optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
+  OUTBOX_RETENTION_HOURS: env.positiveInt(168),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
@@ -79,9 +80,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedCatalog: raw.SEED_CATALOG,
     jwt: { jwksUrl: raw.JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
     userServiceAddress: raw.USER_SERVICE_ADDR,
-    /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
+    /**
+     * JetStream when set; otherwise consumers read the outbox as a feed over gRPC
+     * (order.v1.OrderService/ListOrderEvents), with no broker at all.
+     */
     natsUrl: raw.NATS_URL,
+    /** How often the relay looks for events to release, and a feed long poll looks again. */
     outboxPollMs: raw.OUTBOX_POLL_MS,
+    /**
+     * Released events are kept at least this long (like JetStream's 7-day stream), and beyond
+     * it until every feed consumer heard from within it has acknowledged them.
+     */
+    outboxRetentionSeconds: raw.OUTBOX_RETENTION_HOURS * 3600,
   };
 }
 
@@ -108,7 +118,9 @@ export const envDescriptions = {
   SEED_CATALOG: 'Seed the demo catalog into an empty products table at start.',
   JWKS_URL: serviceEnvDescriptions.JWKS_URL,
   USER_SERVICE_ADDR: "The users service's gRPC address (`GetUser` is asked before an order is accepted).",
-  OUTBOX_POLL_MS: 'How often the outbox relay looks for events to publish, in milliseconds.',
+  OUTBOX_POLL_MS: 'How often the outbox relay looks for events to release (and a feed long poll looks again), in milliseconds.',
+  OUTBOX_RETENTION_HOURS:
+    'Released outbox events are kept at least this many hours, and beyond that until every feed consumer heard from within that time has read them.',
   ...grpcClientEnvDescriptions,
   ...shutdownEnvDescriptions,
   ...telemetryEnvDescriptions,

@@ -1,7 +1,7 @@
 import { createTokenVerifier } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
-import { ORDERS_STREAM, openEventBus, type EventBus } from '@fedshop/shared/events';
+import { ORDERS_STREAM, openEventBus, type EventBus, type EventTransport } from '@fedshop/shared/events';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { orderV1 } from '@fedshop/shared/grpc';
 import { createLogger, type Logger } from '@fedshop/shared/logging';
@@ -9,6 +9,7 @@ import { createServiceMetrics } from '@fedshop/shared/metrics';
 import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
+import { createFeedSignal } from './events/feed-signal';
 import { startOutboxRelay } from './events/outbox-relay';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import type { OrdersConfig } from './config';
@@ -46,7 +47,7 @@ export async function startOrdersService(
   config: OrdersConfig,
   options: {
     logger?: Logger;
-    /** The bus to publish events to; default: JetStream at NATS_URL, else an in-process bus. */
+    /** The bus to publish events to; default: JetStream at NATS_URL, else none (consumers read the outbox feed over gRPC). */
     eventBus?: EventBus;
   } = {},
 ): Promise<RunningOrdersService> {
@@ -61,23 +62,41 @@ export async function startOrdersService(
   const prisma = createPrismaClient(database.pool);
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
+  logger.info(
+    { eventTransport: transport },
+    events
+      ? 'order events: published to JetStream (NATS_URL); the outbox feed is served over gRPC too'
+      : 'order events: no broker (NATS_URL unset); consumers read the outbox feed over gRPC (order.v1.OrderService/ListOrderEvents)',
+  );
+  const outbox = createOutboxRepository(prisma);
+  const feedSignal = createFeedSignal();
   const relay = startOutboxRelay({
-    outbox: createOutboxRepository(prisma),
-    bus: events.bus,
+    outbox,
+    bus: events?.bus,
     logger,
     idleMs: config.outboxPollMs,
+    onReleased: feedSignal.notify,
+    retentionSeconds: config.outboxRetentionSeconds,
     metrics: {
-      backlog: new Gauge({ name: 'outbox_backlog', help: 'Events waiting in the outbox.', registers: [metrics.registry] }),
+      backlog: new Gauge({ name: 'outbox_backlog', help: 'Events waiting in the outbox to be released.', registers: [metrics.registry] }),
       oldestPendingSeconds: new Gauge({
         name: 'outbox_oldest_pending_seconds',
         help: 'Age of the oldest event waiting in the outbox, seconds.',
         registers: [metrics.registry],
       }),
+      consumerLag: new Gauge({
+        name: 'outbox_feed_consumer_lag',
+        help: 'Released order events each feed consumer has not acknowledged yet (as of its last request).',
+        labelNames: ['consumer'] as const,
+        registers: [metrics.registry],
+      }),
     },
   });
   const cleanup = async () => {
+    feedSignal.close();
     await relay.stop();
-    await events.close();
+    await events?.close();
     users.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();
@@ -103,8 +122,14 @@ export async function startOrdersService(
       http: config.http,
       grpc: {
         ...config.grpc,
-        services: [{ definition: orderV1.OrderServiceService, implementation: createOrderServiceHandlers(deps, logger) }],
+        services: [
+          {
+            definition: orderV1.OrderServiceService,
+            implementation: createOrderServiceHandlers(deps, { outbox, feedSignal, pollMs: config.outboxPollMs }, logger),
+          },
+        ],
       },
+      readinessInfo: () => ({ events: { transport } }),
       context: async (req, info) => ({
         logger: info.logger,
         viewer: await viewerFromRequest(req, verifier),
@@ -118,6 +143,8 @@ export async function startOrdersService(
       httpUrl: subgraph.httpUrl,
       grpcPort: subgraph.grpcPort,
       async stop() {
+        // Feed readers waiting in a long poll answer now instead of holding the drain open.
+        feedSignal.close();
         await subgraph.stop();
         await cleanup();
         logger.info('orders service stopped');

@@ -16,7 +16,7 @@ async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 15
   }
 }
 
-describe('the transactional outbox (no broker: in-process bus)', () => {
+describe('the transactional outbox (no broker: the feed)', () => {
   let orders: OrdersUnderTest;
   beforeAll(async () => {
     orders = await startOrdersUnderTest();
@@ -25,7 +25,7 @@ describe('the transactional outbox (no broker: in-process bus)', () => {
     await orders?.stop();
   });
 
-  test('when an order is placed or cancelled, then exactly one event is written with it and the relay marks it published', async () => {
+  test('when an order is placed or cancelled, then exactly one event is written with it and the relay releases it into the feed', async () => {
     const sku = uniqueSku();
     await orders.upsertProduct({ sku, stock: 5, priceCents: 700 });
     const buyer = await orders.account();

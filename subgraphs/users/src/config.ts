@@ -48,6 +48,7 @@ const schema = z.object({
     .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
     .optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
+  EVENTS_MAX_ATTEMPTS: env.positiveInt(5),
   EVENTS_CONSUMER: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
@@ -119,12 +120,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     orderServiceAddress: raw.ORDER_SERVICE_ADDR,
     admin,
     scryptCost: raw.SCRYPT_COST,
-    /** JetStream when set; otherwise an in-process bus (order events then reach loyalty only inside one process). */
+    /**
+     * JetStream when set; otherwise order events are read from the orders service's outbox feed
+     * over gRPC (ORDER_SERVICE_ADDR), with no broker at all.
+     */
     natsUrl: raw.NATS_URL,
-    /** Durable consumer name of the loyalty consumer. */
+    /** Name of the loyalty consumer: JetStream's durable consumer, or the feed cursor's. */
     eventsConsumer: raw.EVENTS_CONSUMER,
-    /** Redelivery delay of an event whose consumer died before acknowledging it. */
+    /** JetStream only: redelivery delay of an event whose consumer died before acknowledging it. */
     eventsAckWaitMs: raw.EVENTS_ACK_WAIT_MS,
+    /** Deliveries an order event whose application keeps failing gets before it is parked. */
+    eventsMaxAttempts: raw.EVENTS_MAX_ATTEMPTS,
     /** Sign-in slowdown and lockout per email (docs/security.md). */
     signInThrottle: {
       delayAfter: raw.SIGN_IN_DELAY_AFTER,
@@ -165,6 +171,8 @@ export const envDescriptions = {
   ADMIN_PASSWORD: 'Password of the `ADMIN_EMAIL` account.',
   SCRYPT_COST: 'scrypt cost N of password hashes (a power of two).',
   EVENTS_ACK_WAIT_MS: 'Redelivery delay of an event whose consumer died before acknowledging it, in milliseconds.',
+  EVENTS_MAX_ATTEMPTS:
+    'Deliveries an order event whose application keeps failing gets before it is parked (logged, counted, kept in parked_events).',
   EVENTS_CONSUMER: 'Durable JetStream consumer name of the loyalty consumer (JetStream remembers its position).',
   SIGN_IN_DELAY_AFTER: 'Failed sign-ins of one email (known or not) before answers slow down.',
   SIGN_IN_DELAY_MS: 'First sign-in delay after `SIGN_IN_DELAY_AFTER` failures, in milliseconds; doubles per further failure, up to 16×.',

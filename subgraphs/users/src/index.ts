@@ -1,7 +1,7 @@
 import { createTokenVerifier, REFRESH_TOKEN_HEADER } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
-import { openEventBus, ORDERS_STREAM, type EventBus, type Subscription } from '@fedshop/shared/events';
+import { openEventBus, ORDERS_STREAM, type EventBus, type EventTransport } from '@fedshop/shared/events';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { userV1 } from '@fedshop/shared/grpc';
 import { sendJson } from '@fedshop/shared/http';
@@ -18,7 +18,9 @@ import { buildUsersSchema } from './graphql/schema';
 import { sessionHeadersPlugin } from './graphql/session-headers-plugin';
 import { createUserServiceHandlers } from './grpc/user-service';
 import { createSignInFailureRepository } from './repositories/sign-in-failure-repository';
-import { startOrderEventsConsumer } from './events/order-events-consumer';
+import { startOrderEventsConsumer, type OrderEventsConsumer } from './events/order-events-consumer';
+import { createEventFeedCursorRepository } from './repositories/event-feed-cursor-repository';
+import { createParkedEventRepository } from './repositories/parked-event-repository';
 import { createLoyaltyRepository } from './repositories/loyalty-repository';
 import { createRefreshTokenRepository } from './repositories/refresh-token-repository';
 import { createUserRepository } from './repositories/user-repository';
@@ -51,7 +53,7 @@ export async function startUsersService(
   config: UsersConfig,
   options: {
     logger?: Logger;
-    /** The bus order events arrive on; default: JetStream at NATS_URL, else an in-process bus. */
+    /** The bus order events arrive on; default: JetStream at NATS_URL, else none (the orders outbox feed over gRPC). */
     eventBus?: EventBus;
     /** Time for sign-in throttling; default the system clock (tests record the waits instead of timing them). */
     clock?: Clock;
@@ -68,10 +70,11 @@ export async function startUsersService(
   const prisma = createPrismaClient(database.pool);
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
-  let consumer: Subscription | undefined;
+  const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
+  let consumer: OrderEventsConsumer | undefined;
   const cleanup = async () => {
     await consumer?.close();
-    await events.close();
+    await events?.close();
     orders.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();
@@ -83,10 +86,14 @@ export async function startUsersService(
     const clock = options.clock ?? systemClock;
     const signInThrottle = createSignInThrottle(createSignInFailureRepository(prisma), config.signInThrottle, clock, logger);
     consumer = await startOrderEventsConsumer({
-      bus: events.bus,
-      durable: config.eventsConsumer,
+      bus: events?.bus,
+      orders,
+      consumer: config.eventsConsumer,
       ackWaitMs: config.eventsAckWaitMs,
+      maxAttempts: config.eventsMaxAttempts,
       loyalty: createLoyaltyRepository(prisma),
+      parked: createParkedEventRepository(prisma),
+      cursors: createEventFeedCursorRepository(prisma),
       logger,
       registry: metrics.registry,
     });
@@ -123,6 +130,7 @@ export async function startUsersService(
         ...config.grpc,
         services: [{ definition: userV1.UserServiceService, implementation: createUserServiceHandlers(deps, logger) }],
       },
+      readinessInfo: () => ({ events: { transport, consumer: config.eventsConsumer } }),
       routes: {
         'GET /.well-known/jwks.json': (_req, res) => sendJson(res, 200, tokens.jwks, { 'cache-control': 'public, max-age=300' }),
       },

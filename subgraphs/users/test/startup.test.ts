@@ -57,11 +57,16 @@ describe('users service: start, restart and health', () => {
       expect(await response.json()).toEqual({ status: 'ok' });
     });
 
-    test('when /readyz is asked, then 200 with the database reachable and migrations applied', async () => {
+    test('when /readyz is asked, then 200 with the database reachable, migrations applied and the event transport named', async () => {
       const response = await fetch(`${users.url}/readyz`);
 
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+      // No NATS_URL: order events come from the orders outbox feed, as under `npm start`.
+      expect(await response.json()).toEqual({
+        status: 'ok',
+        checks: { database: 'ok', migrations: 'ok' },
+        events: { transport: 'outbox-feed', consumer: 'users-loyalty' },
+      });
     });
   });
 

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { TIER_THRESHOLDS } from '../domain/customer-tier';
+import { moveFeedCursor, type FeedStep } from './event-feed-cursor-repository';
 
 const GOLD = TIER_THRESHOLDS.find((t) => t.tier === 'GOLD')!.fromCents;
 const SILVER = TIER_THRESHOLDS.find((t) => t.tier === 'SILVER')!.fromCents;
@@ -9,11 +10,13 @@ export function createLoyaltyRepository(prisma: PrismaClient) {
   return {
     /**
      * Adds `deltaCents` to the user's lifetime spend and recomputes the tier, in one
-     * transaction with recording `eventId` as processed. An event id seen before changes
-     * nothing (returns false): redeliveries and duplicate publications are harmless.
+     * transaction with recording `eventId` as processed and, for an event from the feed, with
+     * moving the feed cursor past it. An event id seen before changes nothing (returns false):
+     * redeliveries and duplicate publications are harmless.
      */
-    async applyOnce(eventId: string, userId: string, deltaCents: number): Promise<boolean> {
+    async applyOnce(eventId: string, userId: string, deltaCents: number, step?: FeedStep): Promise<boolean> {
       return prisma.$transaction(async (tx) => {
+        if (step) await moveFeedCursor(tx, step);
         const recorded = await tx.$executeRaw`
           INSERT INTO processed_events (id) VALUES (${eventId}::uuid) ON CONFLICT (id) DO NOTHING`;
         if (recorded === 0) return false;

@@ -10,6 +10,13 @@ export interface FakeOrderService {
   unanswered: Set<string>;
   /** Every CountOpenOrders call received, in order. */
   calls: { userId: string; requestId: string | undefined }[];
+  /**
+   * The order events feed ListOrderEvents serves, oldest first (the test appends; sequences
+   * must grow). A call with nothing to answer waits up to its wait_ms (at most 200 ms here).
+   */
+  feed: orderV1.OrderEvent[];
+  /** Every ListOrderEvents request received, in order. */
+  feedRequests: orderV1.ListOrderEventsRequest[];
   /** Stops answering (the orders service is down); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -22,12 +29,24 @@ export async function startFakeOrderService(): Promise<FakeOrderService> {
   const openOrders = new Map<string, number>();
   const unanswered = new Set<string>();
   const calls: FakeOrderService['calls'] = [];
+  const feed: orderV1.OrderEvent[] = [];
+  const feedRequests: orderV1.ListOrderEventsRequest[] = [];
   const implementation: orderV1.OrderServiceServer = {
     countOpenOrders: (call, callback) => {
       const userId = call.request.userId;
       calls.push({ userId, requestId: call.metadata.get(REQUEST_ID_METADATA_KEY)[0]?.toString() });
       if (unanswered.has(userId)) return;
       callback(null, { openOrderCount: openOrders.get(userId) ?? 0 });
+    },
+    listOrderEvents: (call, callback) => {
+      const request = call.request;
+      feedRequests.push(request);
+      const answer = () => {
+        const events = feed.filter((event) => event.sequence > request.afterSequence).slice(0, request.limit || 100);
+        callback(null, { events, headSequence: feed.at(-1)?.sequence ?? 0 });
+      };
+      if (feed.some((event) => event.sequence > request.afterSequence)) answer();
+      else setTimeout(answer, Math.min(request.waitMs, 200));
     },
   };
   const server: RunningGrpcServer = await startGrpcServer({
@@ -42,6 +61,8 @@ export async function startFakeOrderService(): Promise<FakeOrderService> {
     openOrders,
     unanswered,
     calls,
+    feed,
+    feedRequests,
     stop: () => (stopped ??= server.stop(0)),
   };
 }

@@ -38,3 +38,9 @@ export type OrderItem = Prisma.OrderItemModel
  * describe, published to the broker by the relay afterwards (at least once, in `seq` order).
  */
 export type OutboxEvent = Prisma.OutboxEventModel
+/**
+ * Model OutboxConsumer
+ * Readers of the order events feed (no broker configured) and how far each has read: the
+ * outbox keeps every event one of them has not acknowledged yet (README, Events).
+ */
+export type OutboxConsumer = Prisma.OutboxConsumerModel

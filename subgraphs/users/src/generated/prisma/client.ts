@@ -60,6 +60,20 @@ export type RefreshToken = Prisma.RefreshTokenModel
  */
 export type ProcessedEvent = Prisma.ProcessedEventModel
 /**
+ * Model EventFeedCursor
+ * How far each reader of the orders' event feed has got (no broker configured): the sequence
+ * of the last event it applied, moved in the same transaction as that event's effect, so a
+ * crash can never apply an event without moving past it or move past it without applying it.
+ */
+export type EventFeedCursor = Prisma.EventFeedCursorModel
+/**
+ * Model ParkedEvent
+ * Order events the loyalty consumer could not apply (undecodable, malformed, or failing every
+ * attempt), set aside so the events after them flow. Each is logged and counted
+ * (`events_parked`) and kept here, payload included, to be looked at and replayed.
+ */
+export type ParkedEvent = Prisma.ParkedEventModel
+/**
  * Model SignInFailure
  * Failed sign-ins per email, known or not (so throttling reveals nothing about which emails
  * have accounts). Keyed by the SHA-256 of the trimmed, lower-cased email: no addresses are kept

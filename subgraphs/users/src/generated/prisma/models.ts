@@ -11,5 +11,7 @@
 export type * from './models/User'
 export type * from './models/RefreshToken'
 export type * from './models/ProcessedEvent'
+export type * from './models/EventFeedCursor'
+export type * from './models/ParkedEvent'
 export type * from './models/SignInFailure'
 export type * from './commonInputTypes'

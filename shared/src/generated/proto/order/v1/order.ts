@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp";
 
 /** CountOpenOrdersRequest names the user whose orders to count. */
 export interface CountOpenOrdersRequest {
@@ -29,6 +30,59 @@ export interface CountOpenOrdersRequest {
 export interface CountOpenOrdersResponse {
   /** How many of the user's orders are CONFIRMED. */
   openOrderCount: number;
+}
+
+/** ListOrderEventsRequest says who reads the feed and from where. */
+export interface ListOrderEventsRequest {
+  /**
+   * The consumer's name (1-64 letters, digits, - and _), e.g. users-loyalty. Orders remembers
+   * each consumer's acknowledged position, to keep what it has not read yet.
+   */
+  consumer: string;
+  /** Return events whose sequence is greater than this; 0 reads from the oldest event kept. */
+  afterSequence: number;
+  /** At most this many events (1-500); 0 means 100. */
+  limit: number;
+  /**
+   * When no event follows after_sequence yet, wait up to this long (0-20000 ms) for one
+   * before answering with none (a long poll); 0 answers at once.
+   */
+  waitMs: number;
+}
+
+/** ListOrderEventsResponse carries the next events of the feed, in sequence order. */
+export interface ListOrderEventsResponse {
+  /** The events after after_sequence, oldest first (none when the consumer is up to date). */
+  events: OrderEvent[];
+  /**
+   * The newest sequence in the feed when the answer was made (0 while the feed is empty):
+   * head_sequence minus the consumer's position is how far behind it is.
+   */
+  headSequence: number;
+}
+
+/**
+ * OrderEvent is one event of the feed: the same envelope as a JetStream message on the
+ * ORDERS stream (subject, message id, payload, trace context), plus its feed position.
+ */
+export interface OrderEvent {
+  /** The event's position in the feed: greater than every earlier event's. */
+  sequence: number;
+  /** The event id (a UUID); equal to the event_id inside the payload. */
+  eventId: string;
+  /** What happened, e.g. orders.v1.placed or orders.v1.cancelled (the JetStream subject). */
+  subject: string;
+  /** The protobuf-encoded event (OrderPlaced or OrderCancelled, proto/order/v1/events.proto). */
+  payload: Buffer;
+  /** W3C traceparent of the request that caused the event; empty when it had none. */
+  traceparent: string;
+  /**
+   * True when this consumer was handed this event before (it asked again from an earlier
+   * position, e.g. after a crash): a redelivery.
+   */
+  redelivered: boolean;
+  /** When orders recorded the event. */
+  recordedAt: Date | undefined;
 }
 
 function createBaseCountOpenOrdersRequest(): CountOpenOrdersRequest {
@@ -177,6 +231,401 @@ export const CountOpenOrdersResponse: MessageFns<CountOpenOrdersResponse> = {
   },
 };
 
+function createBaseListOrderEventsRequest(): ListOrderEventsRequest {
+  return { consumer: "", afterSequence: 0, limit: 0, waitMs: 0 };
+}
+
+export const ListOrderEventsRequest: MessageFns<ListOrderEventsRequest> = {
+  encode(message: ListOrderEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumer !== "") {
+      writer.uint32(10).string(message.consumer);
+    }
+    if (message.afterSequence !== 0) {
+      writer.uint32(16).int64(message.afterSequence);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.waitMs !== 0) {
+      writer.uint32(32).int32(message.waitMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrderEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrderEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.waitMs = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrderEventsRequest {
+    return {
+      consumer: isSet(object.consumer) ? globalThis.String(object.consumer) : "",
+      afterSequence: isSet(object.afterSequence)
+        ? globalThis.Number(object.afterSequence)
+        : isSet(object.after_sequence)
+        ? globalThis.Number(object.after_sequence)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      waitMs: isSet(object.waitMs)
+        ? globalThis.Number(object.waitMs)
+        : isSet(object.wait_ms)
+        ? globalThis.Number(object.wait_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListOrderEventsRequest): unknown {
+    const obj: any = {};
+    if (message.consumer !== "") {
+      obj.consumer = message.consumer;
+    }
+    if (message.afterSequence !== 0) {
+      obj.afterSequence = Math.round(message.afterSequence);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.waitMs !== 0) {
+      obj.waitMs = Math.round(message.waitMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOrderEventsRequest>): ListOrderEventsRequest {
+    return ListOrderEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOrderEventsRequest>): ListOrderEventsRequest {
+    const message = createBaseListOrderEventsRequest();
+    message.consumer = object.consumer ?? "";
+    message.afterSequence = object.afterSequence ?? 0;
+    message.limit = object.limit ?? 0;
+    message.waitMs = object.waitMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseListOrderEventsResponse(): ListOrderEventsResponse {
+  return { events: [], headSequence: 0 };
+}
+
+export const ListOrderEventsResponse: MessageFns<ListOrderEventsResponse> = {
+  encode(message: ListOrderEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      OrderEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.headSequence !== 0) {
+      writer.uint32(16).int64(message.headSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrderEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrderEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(OrderEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.headSequence = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrderEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => OrderEvent.fromJSON(e)) : [],
+      headSequence: isSet(object.headSequence)
+        ? globalThis.Number(object.headSequence)
+        : isSet(object.head_sequence)
+        ? globalThis.Number(object.head_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListOrderEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => OrderEvent.toJSON(e));
+    }
+    if (message.headSequence !== 0) {
+      obj.headSequence = Math.round(message.headSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOrderEventsResponse>): ListOrderEventsResponse {
+    return ListOrderEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOrderEventsResponse>): ListOrderEventsResponse {
+    const message = createBaseListOrderEventsResponse();
+    message.events = object.events?.map((e) => OrderEvent.fromPartial(e)) || [];
+    message.headSequence = object.headSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseOrderEvent(): OrderEvent {
+  return {
+    sequence: 0,
+    eventId: "",
+    subject: "",
+    payload: Buffer.alloc(0),
+    traceparent: "",
+    redelivered: false,
+    recordedAt: undefined,
+  };
+}
+
+export const OrderEvent: MessageFns<OrderEvent> = {
+  encode(message: OrderEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).int64(message.sequence);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.subject !== "") {
+      writer.uint32(26).string(message.subject);
+    }
+    if (message.payload.length !== 0) {
+      writer.uint32(34).bytes(message.payload);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(42).string(message.traceparent);
+    }
+    if (message.redelivered !== false) {
+      writer.uint32(48).bool(message.redelivered);
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.recordedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payload = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.redelivered = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.recordedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderEvent {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      redelivered: isSet(object.redelivered) ? globalThis.Boolean(object.redelivered) : false,
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OrderEvent): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.payload.length !== 0) {
+      obj.payload = base64FromBytes(message.payload);
+    }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
+    if (message.redelivered !== false) {
+      obj.redelivered = message.redelivered;
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = message.recordedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderEvent>): OrderEvent {
+    return OrderEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderEvent>): OrderEvent {
+    const message = createBaseOrderEvent();
+    message.sequence = object.sequence ?? 0;
+    message.eventId = object.eventId ?? "";
+    message.subject = object.subject ?? "";
+    message.payload = object.payload ?? Buffer.alloc(0);
+    message.traceparent = object.traceparent ?? "";
+    message.redelivered = object.redelivered ?? false;
+    message.recordedAt = object.recordedAt ?? undefined;
+    return message;
+  },
+};
+
 /**
  * OrderService answers the questions other services ask about a user's orders. It is
  * internal: only other services call it, never clients.
@@ -198,6 +647,26 @@ export const OrderServiceService = {
       Buffer.from(CountOpenOrdersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CountOpenOrdersResponse => CountOpenOrdersResponse.decode(value),
   },
+  /**
+   * ListOrderEvents reads the order events feed: the orders outbox, in the order the outbox
+   * relay released its events, each with a sequence number that only grows. A consumer keeps
+   * the sequence of the last event it applied (in its own database, in the same transaction
+   * as the event's effect) and asks for what follows: delivery is at least once and in order.
+   * Asking for what follows N also acknowledges everything up to N: orders keeps the events a
+   * consumer has not acknowledged (README, Events). This is how order events travel when no
+   * broker is configured (NATS_URL unset).
+   */
+  listOrderEvents: {
+    path: "/order.v1.OrderService/ListOrderEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOrderEventsRequest): Buffer =>
+      Buffer.from(ListOrderEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOrderEventsRequest => ListOrderEventsRequest.decode(value),
+    responseSerialize: (value: ListOrderEventsResponse): Buffer =>
+      Buffer.from(ListOrderEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrderEventsResponse => ListOrderEventsResponse.decode(value),
+  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
@@ -206,6 +675,16 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
    * nor cancelled). Users calls it before deleting an account.
    */
   countOpenOrders: handleUnaryCall<CountOpenOrdersRequest, CountOpenOrdersResponse>;
+  /**
+   * ListOrderEvents reads the order events feed: the orders outbox, in the order the outbox
+   * relay released its events, each with a sequence number that only grows. A consumer keeps
+   * the sequence of the last event it applied (in its own database, in the same transaction
+   * as the event's effect) and asks for what follows: delivery is at least once and in order.
+   * Asking for what follows N also acknowledges everything up to N: orders keeps the events a
+   * consumer has not acknowledged (README, Events). This is how order events travel when no
+   * broker is configured (NATS_URL unset).
+   */
+  listOrderEvents: handleUnaryCall<ListOrderEventsRequest, ListOrderEventsResponse>;
 }
 
 export interface OrderServiceClient extends Client {
@@ -228,6 +707,30 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CountOpenOrdersResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ListOrderEvents reads the order events feed: the orders outbox, in the order the outbox
+   * relay released its events, each with a sequence number that only grows. A consumer keeps
+   * the sequence of the last event it applied (in its own database, in the same transaction
+   * as the event's effect) and asks for what follows: delivery is at least once and in order.
+   * Asking for what follows N also acknowledges everything up to N: orders keeps the events a
+   * consumer has not acknowledged (README, Events). This is how order events travel when no
+   * broker is configured (NATS_URL unset).
+   */
+  listOrderEvents(
+    request: ListOrderEventsRequest,
+    callback: (error: ServiceError | null, response: ListOrderEventsResponse) => void,
+  ): ClientUnaryCall;
+  listOrderEvents(
+    request: ListOrderEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrderEventsResponse) => void,
+  ): ClientUnaryCall;
+  listOrderEvents(
+    request: ListOrderEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOrderEventsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrderServiceClient = makeGenericClientConstructor(
@@ -239,6 +742,14 @@ export const OrderServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -247,6 +758,39 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -400,7 +400,8 @@ export const ModelName = {
   Product: 'Product',
   Order: 'Order',
   OrderItem: 'OrderItem',
-  OutboxEvent: 'OutboxEvent'
+  OutboxEvent: 'OutboxEvent',
+  OutboxConsumer: 'OutboxConsumer'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -416,7 +417,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "product" | "order" | "orderItem" | "outboxEvent"
+    modelProps: "product" | "order" | "orderItem" | "outboxEvent" | "outboxConsumer"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -716,6 +717,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    OutboxConsumer: {
+      payload: Prisma.$OutboxConsumerPayload<ExtArgs>
+      fields: Prisma.OutboxConsumerFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.OutboxConsumerFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.OutboxConsumerFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        findFirst: {
+          args: Prisma.OutboxConsumerFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.OutboxConsumerFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        findMany: {
+          args: Prisma.OutboxConsumerFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>[]
+        }
+        create: {
+          args: Prisma.OutboxConsumerCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        createMany: {
+          args: Prisma.OutboxConsumerCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.OutboxConsumerCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>[]
+        }
+        delete: {
+          args: Prisma.OutboxConsumerDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        update: {
+          args: Prisma.OutboxConsumerUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        deleteMany: {
+          args: Prisma.OutboxConsumerDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.OutboxConsumerUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.OutboxConsumerUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>[]
+        }
+        upsert: {
+          args: Prisma.OutboxConsumerUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxConsumerPayload>
+        }
+        aggregate: {
+          args: Prisma.OutboxConsumerAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateOutboxConsumer>
+        }
+        groupBy: {
+          args: Prisma.OutboxConsumerGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OutboxConsumerGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.OutboxConsumerCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OutboxConsumerCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -799,11 +874,22 @@ export const OutboxEventScalarFieldEnum = {
   payload: 'payload',
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
+  feedSequence: 'feedSequence',
   attempts: 'attempts',
   traceparent: 'traceparent'
 } as const
 
 export type OutboxEventScalarFieldEnum = (typeof OutboxEventScalarFieldEnum)[keyof typeof OutboxEventScalarFieldEnum]
+
+
+export const OutboxConsumerScalarFieldEnum = {
+  name: 'name',
+  acknowledgedSequence: 'acknowledgedSequence',
+  deliveredSequence: 'deliveredSequence',
+  seenAt: 'seenAt'
+} as const
+
+export type OutboxConsumerScalarFieldEnum = (typeof OutboxConsumerScalarFieldEnum)[keyof typeof OutboxConsumerScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1088,6 +1174,7 @@ export type GlobalOmitConfig = {
   order?: Prisma.OrderOmit
   orderItem?: Prisma.OrderItemOmit
   outboxEvent?: Prisma.OutboxEventOmit
+  outboxConsumer?: Prisma.OutboxConsumerOmit
 }
 
 /* Types for Logging */

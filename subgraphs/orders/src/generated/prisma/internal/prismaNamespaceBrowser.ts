@@ -54,7 +54,8 @@ export const ModelName = {
   Product: 'Product',
   Order: 'Order',
   OrderItem: 'OrderItem',
-  OutboxEvent: 'OutboxEvent'
+  OutboxEvent: 'OutboxEvent',
+  OutboxConsumer: 'OutboxConsumer'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -117,11 +118,22 @@ export const OutboxEventScalarFieldEnum = {
   payload: 'payload',
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
+  feedSequence: 'feedSequence',
   attempts: 'attempts',
   traceparent: 'traceparent'
 } as const
 
 export type OutboxEventScalarFieldEnum = (typeof OutboxEventScalarFieldEnum)[keyof typeof OutboxEventScalarFieldEnum]
+
+
+export const OutboxConsumerScalarFieldEnum = {
+  name: 'name',
+  acknowledgedSequence: 'acknowledgedSequence',
+  deliveredSequence: 'deliveredSequence',
+  seenAt: 'seenAt'
+} as const
+
+export type OutboxConsumerScalarFieldEnum = (typeof OutboxConsumerScalarFieldEnum)[keyof typeof OutboxConsumerScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -29,11 +29,13 @@ export type AggregateOutboxEvent = {
 
 export type OutboxEventAvgAggregateOutputType = {
   seq: number | null
+  feedSequence: number | null
   attempts: number | null
 }
 
 export type OutboxEventSumAggregateOutputType = {
   seq: bigint | null
+  feedSequence: bigint | null
   attempts: number | null
 }
 
@@ -44,6 +46,7 @@ export type OutboxEventMinAggregateOutputType = {
   payload: runtime.Bytes | null
   createdAt: Date | null
   publishedAt: Date | null
+  feedSequence: bigint | null
   attempts: number | null
   traceparent: string | null
 }
@@ -55,6 +58,7 @@ export type OutboxEventMaxAggregateOutputType = {
   payload: runtime.Bytes | null
   createdAt: Date | null
   publishedAt: Date | null
+  feedSequence: bigint | null
   attempts: number | null
   traceparent: string | null
 }
@@ -66,6 +70,7 @@ export type OutboxEventCountAggregateOutputType = {
   payload: number
   createdAt: number
   publishedAt: number
+  feedSequence: number
   attempts: number
   traceparent: number
   _all: number
@@ -74,11 +79,13 @@ export type OutboxEventCountAggregateOutputType = {
 
 export type OutboxEventAvgAggregateInputType = {
   seq?: true
+  feedSequence?: true
   attempts?: true
 }
 
 export type OutboxEventSumAggregateInputType = {
   seq?: true
+  feedSequence?: true
   attempts?: true
 }
 
@@ -89,6 +96,7 @@ export type OutboxEventMinAggregateInputType = {
   payload?: true
   createdAt?: true
   publishedAt?: true
+  feedSequence?: true
   attempts?: true
   traceparent?: true
 }
@@ -100,6 +108,7 @@ export type OutboxEventMaxAggregateInputType = {
   payload?: true
   createdAt?: true
   publishedAt?: true
+  feedSequence?: true
   attempts?: true
   traceparent?: true
 }
@@ -111,6 +120,7 @@ export type OutboxEventCountAggregateInputType = {
   payload?: true
   createdAt?: true
   publishedAt?: true
+  feedSequence?: true
   attempts?: true
   traceparent?: true
   _all?: true
@@ -209,6 +219,7 @@ export type OutboxEventGroupByOutputType = {
   payload: runtime.Bytes
   createdAt: Date
   publishedAt: Date | null
+  feedSequence: bigint | null
   attempts: number
   traceparent: string | null
   _count: OutboxEventCountAggregateOutputType | null
@@ -243,6 +254,7 @@ export type OutboxEventWhereInput = {
   payload?: Prisma.BytesFilter<"OutboxEvent"> | runtime.Bytes
   createdAt?: Prisma.DateTimeFilter<"OutboxEvent"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxEvent"> | Date | string | null
+  feedSequence?: Prisma.BigIntNullableFilter<"OutboxEvent"> | bigint | number | null
   attempts?: Prisma.IntFilter<"OutboxEvent"> | number
   traceparent?: Prisma.StringNullableFilter<"OutboxEvent"> | string | null
 }
@@ -254,6 +266,7 @@ export type OutboxEventOrderByWithRelationInput = {
   payload?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  feedSequence?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   traceparent?: Prisma.SortOrderInput | Prisma.SortOrder
 }
@@ -261,6 +274,7 @@ export type OutboxEventOrderByWithRelationInput = {
 export type OutboxEventWhereUniqueInput = Prisma.AtLeast<{
   id?: string
   seq?: bigint | number
+  feedSequence?: bigint | number
   AND?: Prisma.OutboxEventWhereInput | Prisma.OutboxEventWhereInput[]
   OR?: Prisma.OutboxEventWhereInput[]
   NOT?: Prisma.OutboxEventWhereInput | Prisma.OutboxEventWhereInput[]
@@ -270,7 +284,7 @@ export type OutboxEventWhereUniqueInput = Prisma.AtLeast<{
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxEvent"> | Date | string | null
   attempts?: Prisma.IntFilter<"OutboxEvent"> | number
   traceparent?: Prisma.StringNullableFilter<"OutboxEvent"> | string | null
-}, "id" | "seq">
+}, "id" | "seq" | "feedSequence">
 
 export type OutboxEventOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -279,6 +293,7 @@ export type OutboxEventOrderByWithAggregationInput = {
   payload?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  feedSequence?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   traceparent?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OutboxEventCountOrderByAggregateInput
@@ -298,6 +313,7 @@ export type OutboxEventScalarWhereWithAggregatesInput = {
   payload?: Prisma.BytesWithAggregatesFilter<"OutboxEvent"> | runtime.Bytes
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"OutboxEvent"> | Date | string
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"OutboxEvent"> | Date | string | null
+  feedSequence?: Prisma.BigIntNullableWithAggregatesFilter<"OutboxEvent"> | bigint | number | null
   attempts?: Prisma.IntWithAggregatesFilter<"OutboxEvent"> | number
   traceparent?: Prisma.StringNullableWithAggregatesFilter<"OutboxEvent"> | string | null
 }
@@ -309,6 +325,7 @@ export type OutboxEventCreateInput = {
   payload: runtime.Bytes
   createdAt?: Date | string
   publishedAt?: Date | string | null
+  feedSequence?: bigint | number | null
   attempts?: number
   traceparent?: string | null
 }
@@ -320,6 +337,7 @@ export type OutboxEventUncheckedCreateInput = {
   payload: runtime.Bytes
   createdAt?: Date | string
   publishedAt?: Date | string | null
+  feedSequence?: bigint | number | null
   attempts?: number
   traceparent?: string | null
 }
@@ -331,6 +349,7 @@ export type OutboxEventUpdateInput = {
   payload?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  feedSequence?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
@@ -342,6 +361,7 @@ export type OutboxEventUncheckedUpdateInput = {
   payload?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  feedSequence?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
@@ -353,6 +373,7 @@ export type OutboxEventCreateManyInput = {
   payload: runtime.Bytes
   createdAt?: Date | string
   publishedAt?: Date | string | null
+  feedSequence?: bigint | number | null
   attempts?: number
   traceparent?: string | null
 }
@@ -364,6 +385,7 @@ export type OutboxEventUpdateManyMutationInput = {
   payload?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  feedSequence?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
@@ -375,6 +397,7 @@ export type OutboxEventUncheckedUpdateManyInput = {
   payload?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  feedSequence?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   traceparent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
@@ -386,12 +409,14 @@ export type OutboxEventCountOrderByAggregateInput = {
   payload?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  feedSequence?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   traceparent?: Prisma.SortOrder
 }
 
 export type OutboxEventAvgOrderByAggregateInput = {
   seq?: Prisma.SortOrder
+  feedSequence?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -402,6 +427,7 @@ export type OutboxEventMaxOrderByAggregateInput = {
   payload?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  feedSequence?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   traceparent?: Prisma.SortOrder
 }
@@ -413,12 +439,14 @@ export type OutboxEventMinOrderByAggregateInput = {
   payload?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  feedSequence?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   traceparent?: Prisma.SortOrder
 }
 
 export type OutboxEventSumOrderByAggregateInput = {
   seq?: Prisma.SortOrder
+  feedSequence?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -438,6 +466,14 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableBigIntFieldUpdateOperationsInput = {
+  set?: bigint | number | null
+  increment?: bigint | number
+  decrement?: bigint | number
+  multiply?: bigint | number
+  divide?: bigint | number
+}
+
 export type NullableStringFieldUpdateOperationsInput = {
   set?: string | null
 }
@@ -451,6 +487,7 @@ export type OutboxEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   payload?: boolean
   createdAt?: boolean
   publishedAt?: boolean
+  feedSequence?: boolean
   attempts?: boolean
   traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
@@ -462,6 +499,7 @@ export type OutboxEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   payload?: boolean
   createdAt?: boolean
   publishedAt?: boolean
+  feedSequence?: boolean
   attempts?: boolean
   traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
@@ -473,6 +511,7 @@ export type OutboxEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   payload?: boolean
   createdAt?: boolean
   publishedAt?: boolean
+  feedSequence?: boolean
   attempts?: boolean
   traceparent?: boolean
 }, ExtArgs["result"]["outboxEvent"]>
@@ -484,11 +523,12 @@ export type OutboxEventSelectScalar = {
   payload?: boolean
   createdAt?: boolean
   publishedAt?: boolean
+  feedSequence?: boolean
   attempts?: boolean
   traceparent?: boolean
 }
 
-export type OutboxEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "subject" | "payload" | "createdAt" | "publishedAt" | "attempts" | "traceparent", ExtArgs["result"]["outboxEvent"]>
+export type OutboxEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "subject" | "payload" | "createdAt" | "publishedAt" | "feedSequence" | "attempts" | "traceparent", ExtArgs["result"]["outboxEvent"]>
 
 export type $OutboxEventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "OutboxEvent"
@@ -512,9 +552,16 @@ export type $OutboxEventPayload<ExtArgs extends runtime.Types.Extensions.Interna
     payload: runtime.Bytes
     createdAt: Date
     /**
-     * Set once the broker acknowledged the event; null while pending.
+     * Set once the relay released the event (JetStream acknowledged it when NATS_URL is set); null while pending.
      */
     publishedAt: Date | null
+    /**
+     * Its position in the order events feed (order.v1.OrderService/ListOrderEvents), numbered by
+     * the relay when it releases the event. The relay numbers one batch at a time under a lock,
+     * so a reader that sees N already sees every event before N; `seq` cannot promise that (a
+     * transaction may commit a lower seq after a higher one). Null while pending.
+     */
+    feedSequence: bigint | null
     /**
      * Failed publication attempts so far.
      */
@@ -952,6 +999,7 @@ export interface OutboxEventFieldRefs {
   readonly payload: Prisma.FieldRef<"OutboxEvent", 'Bytes'>
   readonly createdAt: Prisma.FieldRef<"OutboxEvent", 'DateTime'>
   readonly publishedAt: Prisma.FieldRef<"OutboxEvent", 'DateTime'>
+  readonly feedSequence: Prisma.FieldRef<"OutboxEvent", 'BigInt'>
   readonly attempts: Prisma.FieldRef<"OutboxEvent", 'Int'>
   readonly traceparent: Prisma.FieldRef<"OutboxEvent", 'String'>
 }

@@ -400,6 +400,8 @@ export const ModelName = {
   User: 'User',
   RefreshToken: 'RefreshToken',
   ProcessedEvent: 'ProcessedEvent',
+  EventFeedCursor: 'EventFeedCursor',
+  ParkedEvent: 'ParkedEvent',
   SignInFailure: 'SignInFailure'
 } as const
 
@@ -416,7 +418,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "refreshToken" | "processedEvent" | "signInFailure"
+    modelProps: "user" | "refreshToken" | "processedEvent" | "eventFeedCursor" | "parkedEvent" | "signInFailure"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -642,6 +644,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    EventFeedCursor: {
+      payload: Prisma.$EventFeedCursorPayload<ExtArgs>
+      fields: Prisma.EventFeedCursorFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.EventFeedCursorFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.EventFeedCursorFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        findFirst: {
+          args: Prisma.EventFeedCursorFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.EventFeedCursorFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        findMany: {
+          args: Prisma.EventFeedCursorFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>[]
+        }
+        create: {
+          args: Prisma.EventFeedCursorCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        createMany: {
+          args: Prisma.EventFeedCursorCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.EventFeedCursorCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>[]
+        }
+        delete: {
+          args: Prisma.EventFeedCursorDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        update: {
+          args: Prisma.EventFeedCursorUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        deleteMany: {
+          args: Prisma.EventFeedCursorDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.EventFeedCursorUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.EventFeedCursorUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>[]
+        }
+        upsert: {
+          args: Prisma.EventFeedCursorUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventFeedCursorPayload>
+        }
+        aggregate: {
+          args: Prisma.EventFeedCursorAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateEventFeedCursor>
+        }
+        groupBy: {
+          args: Prisma.EventFeedCursorGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventFeedCursorGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.EventFeedCursorCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventFeedCursorCountAggregateOutputType> | number
+        }
+      }
+    }
+    ParkedEvent: {
+      payload: Prisma.$ParkedEventPayload<ExtArgs>
+      fields: Prisma.ParkedEventFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ParkedEventFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ParkedEventFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        findFirst: {
+          args: Prisma.ParkedEventFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ParkedEventFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        findMany: {
+          args: Prisma.ParkedEventFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>[]
+        }
+        create: {
+          args: Prisma.ParkedEventCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        createMany: {
+          args: Prisma.ParkedEventCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ParkedEventCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>[]
+        }
+        delete: {
+          args: Prisma.ParkedEventDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        update: {
+          args: Prisma.ParkedEventUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        deleteMany: {
+          args: Prisma.ParkedEventDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ParkedEventUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ParkedEventUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>[]
+        }
+        upsert: {
+          args: Prisma.ParkedEventUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ParkedEventPayload>
+        }
+        aggregate: {
+          args: Prisma.ParkedEventAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateParkedEvent>
+        }
+        groupBy: {
+          args: Prisma.ParkedEventGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ParkedEventGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ParkedEventCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ParkedEventCountAggregateOutputType> | number
+        }
+      }
+    }
     SignInFailure: {
       payload: Prisma.$SignInFailurePayload<ExtArgs>
       fields: Prisma.SignInFailureFieldRefs
@@ -793,6 +943,30 @@ export const ProcessedEventScalarFieldEnum = {
 export type ProcessedEventScalarFieldEnum = (typeof ProcessedEventScalarFieldEnum)[keyof typeof ProcessedEventScalarFieldEnum]
 
 
+export const EventFeedCursorScalarFieldEnum = {
+  consumer: 'consumer',
+  position: 'position',
+  updatedAt: 'updatedAt'
+} as const
+
+export type EventFeedCursorScalarFieldEnum = (typeof EventFeedCursorScalarFieldEnum)[keyof typeof EventFeedCursorScalarFieldEnum]
+
+
+export const ParkedEventScalarFieldEnum = {
+  messageId: 'messageId',
+  transport: 'transport',
+  subject: 'subject',
+  payload: 'payload',
+  sequence: 'sequence',
+  reason: 'reason',
+  attempts: 'attempts',
+  traceparent: 'traceparent',
+  parkedAt: 'parkedAt'
+} as const
+
+export type ParkedEventScalarFieldEnum = (typeof ParkedEventScalarFieldEnum)[keyof typeof ParkedEventScalarFieldEnum]
+
+
 export const SignInFailureScalarFieldEnum = {
   emailHash: 'emailHash',
   failures: 'failures',
@@ -914,6 +1088,34 @@ export type DateTimeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel
  * Reference to a field of type 'DateTime[]'
  */
 export type ListDateTimeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'DateTime[]'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt'
+ */
+export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt[]'
+ */
+export type ListBigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt[]'>
+    
+
+
+/**
+ * Reference to a field of type 'Bytes'
+ */
+export type BytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Bytes'>
+    
+
+
+/**
+ * Reference to a field of type 'Bytes[]'
+ */
+export type ListBytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Bytes[]'>
     
 
 
@@ -1084,6 +1286,8 @@ export type GlobalOmitConfig = {
   user?: Prisma.UserOmit
   refreshToken?: Prisma.RefreshTokenOmit
   processedEvent?: Prisma.ProcessedEventOmit
+  eventFeedCursor?: Prisma.EventFeedCursorOmit
+  parkedEvent?: Prisma.ParkedEventOmit
   signInFailure?: Prisma.SignInFailureOmit
 }
 

@@ -54,6 +54,8 @@ export const ModelName = {
   User: 'User',
   RefreshToken: 'RefreshToken',
   ProcessedEvent: 'ProcessedEvent',
+  EventFeedCursor: 'EventFeedCursor',
+  ParkedEvent: 'ParkedEvent',
   SignInFailure: 'SignInFailure'
 } as const
 
@@ -109,6 +111,30 @@ export const ProcessedEventScalarFieldEnum = {
 } as const
 
 export type ProcessedEventScalarFieldEnum = (typeof ProcessedEventScalarFieldEnum)[keyof typeof ProcessedEventScalarFieldEnum]
+
+
+export const EventFeedCursorScalarFieldEnum = {
+  consumer: 'consumer',
+  position: 'position',
+  updatedAt: 'updatedAt'
+} as const
+
+export type EventFeedCursorScalarFieldEnum = (typeof EventFeedCursorScalarFieldEnum)[keyof typeof EventFeedCursorScalarFieldEnum]
+
+
+export const ParkedEventScalarFieldEnum = {
+  messageId: 'messageId',
+  transport: 'transport',
+  subject: 'subject',
+  payload: 'payload',
+  sequence: 'sequence',
+  reason: 'reason',
+  attempts: 'attempts',
+  traceparent: 'traceparent',
+  parkedAt: 'parkedAt'
+} as const
+
+export type ParkedEventScalarFieldEnum = (typeof ParkedEventScalarFieldEnum)[keyof typeof ParkedEventScalarFieldEnum]
 
 
 export const SignInFailureScalarFieldEnum = {
