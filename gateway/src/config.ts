@@ -26,6 +26,9 @@ const schema = z.object({
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
   APOLLO_TELEMETRY_DISABLED: env.boolean(true),
+  SUBSCRIPTIONS_PER_USER: env.positiveInt(10),
+  WS_CONNECTIONS_PER_IP: env.positiveInt(50),
+  SUBSCRIPTION_BUFFER: env.positiveInt(64),
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
@@ -71,6 +74,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     /** Apollo Gateway's own usage reporting to Apollo's servers (off unless APOLLO_TELEMETRY_DISABLED=false). */
     apolloUsageReporting: !raw.APOLLO_TELEMETRY_DISABLED,
+    /** Subscriptions' caps and buffer (README, Subscriptions). */
+    subscriptions: {
+      /** Concurrent subscriptions per account (anonymous: per client address), per replica. */
+      perCaller: raw.SUBSCRIPTIONS_PER_USER,
+      /** Concurrent WebSocket connections and SSE streams per client address, per replica. */
+      connectionsPerAddress: raw.WS_CONNECTIONS_PER_IP,
+      /** Events a subscriber may have waiting before it is disconnected as too slow. */
+      buffer: raw.SUBSCRIPTION_BUFFER,
+    },
     /** Rate limits, operation limits, persisted queries (README, Security). */
     edge: edgeConfig(raw, production),
   };

@@ -24,6 +24,7 @@ const schema = z.object({
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
+  SUBSCRIPTION_BUFFER: env.positiveInt(256),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
@@ -68,5 +69,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
     natsUrl: raw.NATS_URL as string | undefined,
     outboxPollMs: raw.OUTBOX_POLL_MS,
+    /** Status changes one subscription may have waiting before it is ended as too slow (the gateway reads them at once). */
+    subscriptionBuffer: raw.SUBSCRIPTION_BUFFER,
   };
 }

@@ -3,6 +3,7 @@ import { createTokenVerifier } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
 import { ORDERS_STREAM, openEventBus, type EventBus } from '@fedshop/shared/events';
+import { openLiveFeed, type LiveFeed } from '@fedshop/shared/live-events';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { orderV1 } from '@fedshop/shared/grpc';
 import { createLogger, type Logger } from '@fedshop/shared/logging';
@@ -10,6 +11,7 @@ import { createServiceMetrics } from '@fedshop/shared/metrics';
 import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
+import { createOrderStatusFeed, ORDER_STATUS_SUBJECT, type OrderStatusMessage } from './events/order-status-feed';
 import { startOutboxRelay } from './events/outbox-relay';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import type { OrdersConfig } from './config';
@@ -49,6 +51,8 @@ export async function startOrdersService(
     logger?: Logger;
     /** The bus to publish events to; default: JetStream at NATS_URL, else an in-process bus. */
     eventBus?: EventBus;
+    /** Where committed status changes fan out to subscriptions; default: core NATS at NATS_URL, else in process. */
+    orderStatusLive?: LiveFeed<OrderStatusMessage>;
   } = {},
 ): Promise<RunningOrdersService> {
   const logger =
@@ -63,11 +67,18 @@ export async function startOrdersService(
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  // Subscriptions hear of committed status changes through this feed (every replica's relay publishes to it).
+  const orderStatusFeed = createOrderStatusFeed({
+    live: options.orderStatusLive ?? openLiveFeed<OrderStatusMessage>({ natsUrl: config.natsUrl, subject: ORDER_STATUS_SUBJECT, name: SERVICE, logger }),
+    logger,
+    capacity: config.subscriptionBuffer,
+  });
   const relay = startOutboxRelay({
     outbox: createOutboxRepository(prisma),
     bus: events.bus,
     logger,
     idleMs: config.outboxPollMs,
+    onPublished: (published) => orderStatusFeed.publishCommitted(published),
     metrics: {
       backlog: new Gauge({ name: 'outbox_backlog', help: 'Events waiting in the outbox.', registers: [metrics.registry] }),
       oldestPendingSeconds: new Gauge({
@@ -79,6 +90,7 @@ export async function startOrdersService(
   });
   const cleanup = async () => {
     await relay.stop();
+    await orderStatusFeed.close();
     await events.close();
     users.close();
     await prisma.$disconnect().catch(() => undefined);
@@ -92,7 +104,7 @@ export async function startOrdersService(
       if (seeded > 0) logger.info({ products: seeded }, 'seeded the demo catalog');
     }
     const verifier = createTokenVerifier(config.jwt);
-    const deps: OrdersDependencies = { orders, products, users, logger };
+    const deps: OrdersDependencies = { orders, products, users, orderStatusFeed, logger, outboxWritten: () => relay.nudge() };
 
     const subgraph = await serveSubgraph<OrdersContext>({
       logger,

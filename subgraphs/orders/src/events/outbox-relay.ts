@@ -1,7 +1,7 @@
 import type { EventBus } from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
-import type { OutboxRepository } from '../repositories/outbox-repository';
+import type { OutboxRepository, PendingEvent } from '../repositories/outbox-repository';
 
 export interface OutboxRelayOptions {
   outbox: OutboxRepository;
@@ -13,6 +13,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   batchSize?: number;
   metrics?: { backlog: Gauge; oldestPendingSeconds: Gauge };
+  /** Called with the events just published, in order, once they are marked published (their transaction committed). */
+  onPublished?: (events: PendingEvent[]) => void;
 }
 
 export interface OutboxRelay {
@@ -37,8 +39,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let failures = 0;
   let wake: (() => void) | undefined;
 
-  const publishBatch = async () =>
-    outbox.publishPending(options.batchSize ?? 100, async (events) => {
+  const publishBatch = async () => {
+    const published: PendingEvent[] = [];
+    const count = await outbox.publishPending(options.batchSize ?? 100, async (events) => {
       let acknowledged = 0;
       for (const event of events) {
         try {
@@ -49,9 +52,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           break;
         }
         acknowledged++;
+        published.push(event);
       }
       return acknowledged;
     });
+    if (published.length > 0) options.onPublished?.(published);
+    return count;
+  };
 
   const loop = (async () => {
     while (!stopped) {

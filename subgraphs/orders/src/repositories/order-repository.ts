@@ -3,7 +3,7 @@ import { serviceUnavailable } from '@fedshop/shared/errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Order, OrderItem, OrderStatus, OrderWithItems, Product } from '../domain/order';
 import type { PricedOrder } from '../domain/pricing';
-import { orderCancelled, orderPlaced, type OutboxEntry } from '../events/order-events';
+import { orderCancelled, orderPlaced, orderShipped, type OutboxEntry } from '../events/order-events';
 
 /** The stock check found too little stock for this sku; nothing was written. */
 export class InsufficientStockError extends Error {
@@ -180,16 +180,30 @@ export function createOrderRepository(prisma: PrismaClient) {
       throw new OrderStatusError(current.status);
     },
 
-    /** CONFIRMED → SHIPPED. */
+    /**
+     * CONFIRMED → SHIPPED and its OrderShipped event, in ONE statement (atomic: the event
+     * exists exactly when the change does, so live order status sees every shipping). The
+     * status guard makes it happen at most once; the event is built from the order as read
+     * before, whose fields (owner, total) never change.
+     */
     async ship(orderId: string): Promise<Order> {
-      const changed = await prisma.order.updateManyAndReturn({
-        where: { id: orderId, status: 'CONFIRMED' },
-        data: { status: 'SHIPPED' },
-        select: ORDER_COLUMNS,
-      });
-      if (changed[0]) return changed[0];
-      const order = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
-      throw new OrderStatusError(order.status);
+      const before = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      const event = toOutboxRow(orderShipped(before));
+      const [outcome] = await prisma.$queryRaw<{ shipped: boolean }[]>`
+        WITH shipped AS (
+          UPDATE orders SET status = 'SHIPPED', updated_at = now()
+          WHERE id = ${orderId}::uuid AND status = 'CONFIRMED'
+          RETURNING id
+        ),
+        event AS (
+          INSERT INTO outbox_events (id, subject, payload, traceparent)
+          SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM shipped
+        )
+        SELECT EXISTS (SELECT 1 FROM shipped) AS shipped`;
+      if (outcome!.shipped) return { ...before, status: 'SHIPPED' };
+      // Read again: the status that stopped us was set after `before` was read.
+      const current = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      throw new OrderStatusError(current.status);
     },
 
     findById(id: string): Promise<Order | null> {

@@ -27,7 +27,10 @@ export async function placeOrder(
       { userId: viewer.id, idempotencyKey: checked.idempotencyKey, items: checked.items },
       (catalog) => priceOrder(checked.items, catalog),
     );
-    if (created) deps.logger.info({ orderId: order.id, totalCents: order.totalCents }, 'order placed');
+    if (created) {
+      deps.logger.info({ orderId: order.id, totalCents: order.totalCents }, 'order placed');
+      deps.outboxWritten?.();
+    }
     return order;
   } catch (error) {
     if (error instanceof InsufficientStockError) {
