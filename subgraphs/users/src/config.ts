@@ -34,6 +34,7 @@ const schema = z.object({
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
+  SUBSCRIPTION_BUFFER: env.positiveInt(256),
   EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
   SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
@@ -108,6 +109,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     eventsConsumer: raw.EVENTS_CONSUMER,
     /** Redelivery delay of an event whose consumer died before acknowledging it. */
     eventsAckWaitMs: raw.EVENTS_ACK_WAIT_MS,
+    /** Loyalty changes one subscription may have waiting before it is ended as too slow (the gateway reads them at once). */
+    subscriptionBuffer: raw.SUBSCRIPTION_BUFFER,
     /** Sign-in slowdown and lockout per email (README, Security). */
     signInThrottle: {
       delayAfter: raw.SIGN_IN_DELAY_AFTER,

@@ -17,6 +17,8 @@ export async function startOrderEventsConsumer(options: {
   loyalty: LoyaltyRepository;
   logger: Logger;
   registry: Registry;
+  /** Hears of each loyalty change once its transaction committed (with the order write's trace context). */
+  onLoyaltyChanged?: (change: { userId: string; eventId: string; traceparent: string | undefined }) => void;
 }): Promise<Subscription> {
   const { logger } = options;
   const processed = new Counter({
@@ -36,7 +38,9 @@ export async function startOrderEventsConsumer(options: {
     subject: 'orders.v1.>',
     handler: async (event) => {
       if (event.redeliveries > 0) redeliveries.inc();
-      const result = await applyOrderEvent(options.loyalty, logger, event);
+      const result = await applyOrderEvent(options.loyalty, logger, event, (change) =>
+        options.onLoyaltyChanged?.({ ...change, traceparent: event.traceparent }),
+      );
       processed.inc({ result });
     },
   });

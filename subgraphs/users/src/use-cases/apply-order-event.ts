@@ -8,11 +8,13 @@ import type { LoyaltyRepository } from '../repositories/loyalty-repository';
  * order adds its total, a cancelled one takes it back. Events for unknown subjects, malformed
  * ones and events about accounts that no longer exist are acknowledged and ignored (retrying
  * could never make them apply); a database failure rejects so the event is redelivered.
+ * `afterCommit` hears of each change once its transaction committed (live subscriptions).
  */
 export async function applyOrderEvent(
   loyalty: LoyaltyRepository,
   logger: Logger,
   event: { subject: string; data: Uint8Array },
+  afterCommit?: (change: { userId: string; eventId: string }) => void,
 ): Promise<'applied' | 'duplicate' | 'ignored'> {
   let decoded: { eventId: string; userId: string; totalCents: number };
   let sign: 1 | -1;
@@ -35,5 +37,6 @@ export async function applyOrderEvent(
     return 'ignored';
   }
   const applied = await loyalty.applyOnce(decoded.eventId, decoded.userId, sign * decoded.totalCents);
+  if (applied) afterCommit?.({ userId: decoded.userId, eventId: decoded.eventId });
   return applied ? 'applied' : 'duplicate';
 }
