@@ -62,6 +62,8 @@ export function wsClient(gatewayUrl: string, token: string | null, options: { on
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
+    // Kept open between subscriptions, so the server's close code is what a test sees.
+    lazyCloseTimeout: 60_000,
     connectionParams: options.connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
     on: { closed: (event) => options.onClosed?.(event) },
   });

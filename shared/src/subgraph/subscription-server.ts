@@ -17,7 +17,7 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { runInRequestScope } from '../context/request-scope';
 import { createGraphQLErrorFormatter } from '../errors/graphql-error-formatter';
@@ -95,6 +95,9 @@ export function serveSubgraphSubscriptions<TContext>(options: SubgraphSubscripti
   const formatErrors = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
   const states = new WeakMap<object, SubscriptionState<TContext>>();
   let active = 0;
+  const requests = options.registry
+    ? new Counter({ name: 'graphql_subscription_requests_total', help: 'Subscribe messages received (before any check).', registers: [options.registry] })
+    : undefined;
   if (options.registry) {
     new Gauge({
       name: 'graphql_subscriptions_active',
@@ -128,6 +131,7 @@ export function serveSubgraphSubscriptions<TContext>(options: SubgraphSubscripti
     {
       schema,
       async onSubscribe(ctx, _id, payload) {
+        requests?.inc();
         const headers = subscriptionHeaders(ctx.connectionParams, payload);
         const incomingId = headers[REQUEST_ID_HEADER];
         const requestId = typeof incomingId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(incomingId) ? incomingId : randomUUID();
