@@ -212,7 +212,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
           }
         },
         async return() {
-          if (endReason === 'complete' && !federated.results.ended) endReason = 'client';
+          // Stopped by its transport: the client left, or the gateway is closing connections.
+          if (endReason === 'complete' && !federated.results.ended) endReason = accepting ? 'client' : 'shutdown';
           await federated.results.return?.();
           release();
           return { done: true, value: undefined };
