@@ -20,7 +20,7 @@ describe('a subscription outliving its access token', () => {
     });
     const token = signUp.data!.signUp.token;
     let closeCode: number | undefined;
-    const client = wsClient(platform.gatewayUrl, token, { onClosed: (event) => (closeCode = event.code) });
+    const client = wsClient(platform.gatewayUrl, token, { onClosed: (event) => (closeCode = event.code), keepOpenMs: 2_000 });
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gatewayUrl, token, ORDER_STATUS);
     await untilSubgraphSubscriptions(platform.ordersUrl, 2);

@@ -56,14 +56,18 @@ export interface OpenSubscription {
 }
 
 /** A graphql-ws client on the gateway (the protocol Apollo Sandbox and Apollo Client speak), no retries. */
-export function wsClient(gatewayUrl: string, token: string | null, options: { onClosed?: (event: any) => void; connectionParams?: Record<string, unknown> } = {}): Client {
+export function wsClient(
+  gatewayUrl: string,
+  token: string | null,
+  options: { onClosed?: (event: any) => void; connectionParams?: Record<string, unknown>; keepOpenMs?: number } = {},
+): Client {
   return createWsClient({
     url: `${gatewayUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
-    // Kept open between subscriptions, so the server's close code is what a test sees.
-    lazyCloseTimeout: 60_000,
+    // Kept open this long after the last subscription ended, for tests that wait for the server's close code.
+    lazyCloseTimeout: options.keepOpenMs ?? 0,
     connectionParams: options.connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
     on: { closed: (event) => options.onClosed?.(event) },
   });

@@ -47,6 +47,8 @@ export interface FederatedSubscription {
   idle(): Promise<void>;
   /** Events received but not yet handed over. */
   backlog(): number;
+  /** Why the upstream side ended it, if it did: the subgraph refused it, or its connection was lost. */
+  upstreamEnd(): 'refused' | 'upstream_gone' | undefined;
 }
 
 const asErrorResult = (error: AppError | GraphQLError): ExecutionResult => ({
@@ -67,7 +69,9 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
   let chain: Promise<void> = Promise.resolve();
   let pending = 0;
   let finished = false;
-  const results = createAsyncEventQueue<ExecutionResult>({ capacity: options.capacity, onReturn: () => unsubscribe() });
+  let upstreamEnd: 'refused' | 'upstream_gone' | undefined;
+  // One more than the capacity: the last result that says why it ended always fits.
+  const results = createAsyncEventQueue<ExecutionResult>({ capacity: options.capacity + 1, onReturn: () => unsubscribe() });
 
   const requestContext = (): GatewayGraphQLRequestContext<GatewayContext> =>
     ({
@@ -153,6 +157,7 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
       enqueue(() => resolve(event));
     },
     error(failure) {
+      upstreamEnd = 'errors' in failure ? 'refused' : 'upstream_gone';
       if ('errors' in failure) {
         // The subgraph refused the subscription: its errors go through the plan like an event's.
         finish(() => resolve({ data: null, errors: failure.errors }));
@@ -184,5 +189,6 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
     },
     idle: () => chain,
     backlog: () => pending + results.size,
+    upstreamEnd: () => upstreamEnd,
   };
 }

@@ -57,6 +57,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     upstream,
     limits: options.limits,
     metrics,
+    rejections: options.edge.metrics.rejectedOperations,
     logger,
     formatError: options.formatError,
   });

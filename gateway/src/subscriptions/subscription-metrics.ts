@@ -12,7 +12,7 @@ export interface SubscriptionMetrics {
   connections: Gauge<'transport'>;
   /** Connections from the gateway to subgraphs carrying subscriptions (one per subgraph). */
   upstreamConnections: Gauge<'subgraph'>;
-  /** How subscriptions ended, by reason (complete, client, unauthenticated, reload, upstream_gone, slow, shutdown, error). */
+  /** How subscriptions ended, by reason (complete, client, refused, unauthenticated, reload, upstream_gone, slow, shutdown). */
   ended: Counter<'reason'>;
 }
 

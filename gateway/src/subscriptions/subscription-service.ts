@@ -7,6 +7,7 @@ import { QueueOverflowError } from '@fedshop/shared/live-events';
 import { currentTraceparent } from '@fedshop/shared/telemetry';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import { addressBucketKey } from '../edge/client-address';
 import type { GatewayContext } from '../gateway-context';
 import type { SubgraphSubscriptionClient } from '../upstream/subgraph-subscription-client';
@@ -53,6 +54,8 @@ export interface SubscriptionServiceOptions {
   upstream: (subgraph: string, url: string) => SubgraphSubscriptionClient;
   limits: SubscriptionLimits;
   metrics: SubscriptionMetrics;
+  /** The edge's refusal counter (`gateway_rejected_operations_total{code}`), for the caps' refusals. */
+  rejections: Counter<'code'>;
   logger: Logger;
   /** The gateway's one error formatter. */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -108,7 +111,11 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
     /** Takes one of the address's connection slots; false when they are all taken (the transport refuses with its code). */
     openConnection(address: string, transport: SubscriptionTransport): boolean {
       const key = addressBucketKey(address);
-      if (!accepting || (perAddress.get(key) ?? 0) >= options.limits.connectionsPerAddress) return false;
+      if (!accepting) return false;
+      if ((perAddress.get(key) ?? 0) >= options.limits.connectionsPerAddress) {
+        options.rejections.inc({ code: 'TOO_MANY_CONNECTIONS' });
+        return false;
+      }
       count(perAddress, key, 1);
       metrics.connections.inc({ transport });
       return true;
@@ -134,6 +141,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       }
       const key = callerKey(caller);
       if ((perCaller.get(key) ?? 0) >= options.limits.perCaller) {
+        options.rejections.inc({ code: 'TOO_MANY_SUBSCRIPTIONS' });
         const error = new AppError('TOO_MANY_SUBSCRIPTIONS', `At most ${options.limits.perCaller} subscriptions may be open at once.`, { limit: options.limits.perCaller });
         throw new SubscriptionRefusal([new GraphQLError(error.message, { originalError: error })], 429);
       }
@@ -172,6 +180,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       const release = () => {
         if (released) return;
         released = true;
+        if (endReason === 'complete') endReason = federated.upstreamEnd() ?? endReason;
         active.delete(entry);
         count(perCaller, key, -1);
         metrics.active.dec({ operation, transport: meta.transport });

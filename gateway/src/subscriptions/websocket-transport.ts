@@ -42,6 +42,16 @@ interface ConnectionExtra {
   expiry?: NodeJS.Timeout;
 }
 
+/**
+ * The token of a `connection_init` payload: `authorization` at its top (any case), or under
+ * `headers` (the shape clients that copy their HTTP headers into the payload send).
+ */
+export function authorizationOf(params: Record<string, unknown> | undefined): unknown {
+  const find = (source: unknown) =>
+    source && typeof source === 'object' ? Object.entries(source).find(([name]) => name.toLowerCase() === 'authorization')?.[1] : undefined;
+  return find(params) ?? find(params?.headers);
+}
+
 /** Sets a timer that may be far off (setTimeout caps at about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -82,8 +92,7 @@ export function attachWebSocketTransport(options: WebSocketTransportOptions) {
     connectionInitWaitTimeout: 10_000,
     async onConnect(ctx) {
       const extra = ctx.extra;
-      const params = ctx.connectionParams ?? {};
-      const authorization = params.authorization ?? params.Authorization;
+      const authorization = authorizationOf(ctx.connectionParams);
       try {
         extra.caller = await options.admission.authenticate(authorization, extra.address);
       } catch (error) {
@@ -152,7 +161,6 @@ export function attachWebSocketTransport(options: WebSocketTransportOptions) {
         return;
       }
       if (ws.protocol === GRAPHQL_TRANSPORT_WS_PROTOCOL && !service.openConnection(address, 'ws')) {
-        options.metrics.ended.inc({ reason: 'connection_refused' });
         ws.close(CLOSE_CODES.tooManyConnections, 'TOO_MANY_CONNECTIONS: too many connections from this address');
         return;
       }
