@@ -170,12 +170,14 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
             400,
           );
         }
-        const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-        const operation = getOperationAST(document, operationName);
+        const requestedName = typeof request.operationName === 'string' ? request.operationName : undefined;
+        const operation = getOperationAST(document, requestedName);
         if (!operation) throw refuse(400, 'BAD_REQUEST', 'The document names no operation to run (give operationName).');
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           throw refuse(400, 'BAD_REQUEST', 'Only subscriptions are served here; send queries and mutations with a POST to /graphql.');
         }
+        // The document's own name when the request gives none (metrics and logs name it).
+        const operationName = requestedName ?? operation.name?.value;
         const variables = request.variables && typeof request.variables === 'object' && !Array.isArray(request.variables) ? (request.variables as Record<string, unknown>) : {};
         const cost = operationCost(schema, document, operation, variables, options.limits.assumedListSize);
         if (cost > options.limits.maxCost) {
