@@ -68,7 +68,9 @@ export async function startOrdersService(
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   // Subscriptions hear of committed status changes through this feed (every replica's relay publishes to it).
+  const orders = createOrderRepository(prisma);
   const orderStatusFeed = createOrderStatusFeed({
+    loadOrder: (orderId) => orders.findById(orderId),
     live: options.orderStatusLive ?? openLiveFeed<OrderStatusMessage>({ natsUrl: config.natsUrl, subject: ORDER_STATUS_SUBJECT, name: SERVICE, logger }),
     logger,
     capacity: config.subscriptionBuffer,
@@ -97,7 +99,6 @@ export async function startOrdersService(
     await database.close();
   };
   try {
-    const orders = createOrderRepository(prisma);
     const products = createProductRepository(prisma);
     if (config.seedCatalog) {
       const seeded = await products.seedIfEmpty(SEED_CATALOG);

@@ -1,7 +1,7 @@
 import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, ORDER_SHIPPED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
 import { createAsyncEventQueue, type AsyncEventQueue, type LiveFeed } from '@fedshop/shared/live-events';
 import type { Logger } from 'pino';
-import type { OrderStatus } from '../domain/order';
+import type { Order, OrderStatus } from '../domain/order';
 
 /** The live feed's subject: every orders replica hears every status change (README, Subscriptions). */
 export const ORDER_STATUS_SUBJECT = 'fedshop.live.orders.v1.status';
@@ -14,6 +14,15 @@ export interface OrderStatusMessage {
   status: OrderStatus;
   /** The W3C trace context of the write (from the outbox row). */
   traceparent?: string;
+}
+
+/**
+ * A status change as a watch receives it: the message, and the order it concerns, read once
+ * per replica however many subscriptions watch it (5000 subscribers of one account cost one
+ * read per change, not 5000).
+ */
+export interface OrderStatusChange extends OrderStatusMessage {
+  order(): Promise<Order | null>;
 }
 
 /** An outbox event as the relay hands it over after its transaction committed. */
@@ -47,7 +56,7 @@ export interface OrderStatusFeed {
   /** Tells every replica about the status changes among events the relay just published. */
   publishCommitted(events: CommittedOutboxEvent[]): void;
   /** Status changes of one order, or of one account's orders, from now on; bounded (overflow ends it). */
-  watch(filter: OrderStatusWatch): AsyncEventQueue<OrderStatusMessage>;
+  watch(filter: OrderStatusWatch): AsyncEventQueue<OrderStatusChange>;
   /** Watches open on this replica. */
   size(): number;
   close(): Promise<void>;
@@ -76,15 +85,26 @@ export function orderStatusMessageOf(event: CommittedOutboxEvent): OrderStatusMe
  * (every replica's relay publishes to it after commit), and go out to the watches of this
  * replica whose order or account they concern, each watch a bounded queue of its own.
  */
-export function createOrderStatusFeed(options: { live: LiveFeed<OrderStatusMessage>; logger: Logger; capacity: number }): OrderStatusFeed {
-  const byOrder = new Map<string, Set<(message: OrderStatusMessage) => void>>();
-  const byUser = new Map<string, Set<(message: OrderStatusMessage) => void>>();
+export function createOrderStatusFeed(options: {
+  live: LiveFeed<OrderStatusMessage>;
+  /** Reads the order a change concerns (once per change and replica). */
+  loadOrder: (orderId: string) => Promise<Order | null>;
+  logger: Logger;
+  capacity: number;
+}): OrderStatusFeed {
+  const byOrder = new Map<string, Set<(change: OrderStatusChange) => void>>();
+  const byUser = new Map<string, Set<(change: OrderStatusChange) => void>>();
   let watches = 0;
   const stopListening = options.live.listen((message) => {
-    for (const deliver of byOrder.get(message.orderId) ?? []) deliver(message);
-    for (const deliver of byUser.get(message.userId) ?? []) deliver(message);
+    const forOrder = byOrder.get(message.orderId);
+    const forUser = byUser.get(message.userId);
+    if (!forOrder && !forUser) return;
+    let loaded: Promise<Order | null> | undefined;
+    const change: OrderStatusChange = { ...message, order: () => (loaded ??= options.loadOrder(message.orderId)) };
+    for (const deliver of forOrder ?? []) deliver(change);
+    for (const deliver of forUser ?? []) deliver(change);
   });
-  const register = (index: Map<string, Set<(message: OrderStatusMessage) => void>>, key: string, deliver: (message: OrderStatusMessage) => void) => {
+  const register = (index: Map<string, Set<(change: OrderStatusChange) => void>>, key: string, deliver: (change: OrderStatusChange) => void) => {
     let listeners = index.get(key);
     if (!listeners) index.set(key, (listeners = new Set()));
     listeners.add(deliver);
@@ -103,14 +123,14 @@ export function createOrderStatusFeed(options: { live: LiveFeed<OrderStatusMessa
     watch(filter) {
       const ranks = new Map<string, number>();
       let unregister = () => {};
-      const queue = createAsyncEventQueue<OrderStatusMessage>({
+      const queue = createAsyncEventQueue<OrderStatusChange>({
         capacity: options.capacity,
         onReturn: () => {
           watches--;
           unregister();
         },
       });
-      const deliver = (message: OrderStatusMessage) => {
+      const deliver = (message: OrderStatusChange) => {
         const rank = RANK[message.status];
         if (rank <= (ranks.get(message.orderId) ?? 0)) return;
         ranks.delete(message.orderId);

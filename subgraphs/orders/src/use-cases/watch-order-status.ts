@@ -2,7 +2,7 @@ import type { Viewer } from '@fedshop/shared/auth';
 import { mapAsyncIterator } from '@fedshop/shared/live-events';
 import { EVENT_TRACEPARENT } from '@fedshop/shared/subgraph';
 import type { Order } from '../domain/order';
-import type { OrderStatusMessage } from '../events/order-status-feed';
+import type { OrderStatusChange } from '../events/order-status-feed';
 import type { OrdersDependencies } from './dependencies';
 import { getVisibleOrder } from './manage-orders';
 
@@ -31,13 +31,13 @@ export async function watchOrderStatus(
     await changes.return?.();
     throw error;
   }
-  return ordersAsChanged(deps, changes);
+  return ordersAsChanged(changes);
 }
 
 /** Each change as the order it concerns, with the status that change committed. */
-function ordersAsChanged(deps: OrdersDependencies, changes: AsyncIterableIterator<OrderStatusMessage>): AsyncIterableIterator<OrderStatusEvent> {
+function ordersAsChanged(changes: AsyncIterableIterator<OrderStatusChange>): AsyncIterableIterator<OrderStatusEvent> {
   return mapAsyncIterator(changes, async (change) => {
-    const order = await deps.orders.findById(change.orderId);
+    const order = await change.order();
     if (!order) return null;
     return { value: { orderStatusChanged: { ...order, status: change.status }, [EVENT_TRACEPARENT]: change.traceparent } };
   });
