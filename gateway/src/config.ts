@@ -29,6 +29,7 @@ const schema = z.object({
   SUBSCRIPTIONS_PER_USER: env.positiveInt(10),
   WS_CONNECTIONS_PER_IP: env.positiveInt(50),
   SUBSCRIPTION_BUFFER: env.positiveInt(64),
+  SUBSCRIPTION_KEEPALIVE_MS: env.positiveInt(12_000),
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
@@ -82,6 +83,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectionsPerAddress: raw.WS_CONNECTIONS_PER_IP,
       /** Events a subscriber may have waiting before it is disconnected as too slow. */
       buffer: raw.SUBSCRIPTION_BUFFER,
+      /** Ping interval to clients (WebSocket ping, SSE comment); a WebSocket client that misses a pong is dropped. */
+      keepAliveMs: raw.SUBSCRIPTION_KEEPALIVE_MS,
     },
     /** Rate limits, operation limits, persisted queries (README, Security). */
     edge: edgeConfig(raw, production),

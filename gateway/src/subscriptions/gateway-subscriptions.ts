@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { TokenVerifier } from '@fedshop/shared/auth';
 import { AppError } from '@fedshop/shared/errors';
 import { specifiedRules, validate, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { TokenVerifier } from '@fedshop/shared/auth';
 import type { EdgeProtection } from '../edge/edge-protection';
 import type { EdgeConfig } from '../edge/edge-config';
 import { createSubgraphSubscriptionClient, type SubgraphSubscriptionClient } from '../upstream/subgraph-subscription-client';
@@ -80,6 +80,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     logger,
     formatError: options.formatError,
     connectionsPerAddress: options.limits.connectionsPerAddress,
+    keepAliveMs: options.limits.keepAliveMs,
   });
   let ws: WebSocketTransport | undefined;
 
@@ -98,6 +99,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
         metrics,
         logger,
         formatError: options.formatError,
+        keepAliveMs: options.limits.keepAliveMs,
       });
     },
 

@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runInRequestScope } from '@fedshop/shared/context';
+import { AppError } from '@fedshop/shared/errors';
 import type { RequestInfo } from '@fedshop/shared/http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { clientAddress, type TrustedProxies } from '../edge/client-address';
-import type { SubscriptionAdmission, SubscriptionRequest } from './subscription-admission';
-import { SubscriptionRefusal } from './subscription-admission';
+import type { SubscriptionEnd } from './federated-subscription';
+import { SubscriptionRefusal, type SubscriptionAdmission, type SubscriptionRequest } from './subscription-admission';
 import type { SubscriptionMetrics } from './subscription-metrics';
 import type { ActiveSubscription, SubscriptionService } from './subscription-service';
-import { SubscriptionEnd } from './federated-subscription';
-import { AppError } from '@fedshop/shared/errors';
 
 export interface SseTransportOptions {
   admission: SubscriptionAdmission;

@@ -1,4 +1,4 @@
-import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
+import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
@@ -101,4 +101,3 @@ export function samePrimary(before: SubscriptionPlan, after: SubscriptionPlan): 
   );
 }
 
-export type { ServiceMap };

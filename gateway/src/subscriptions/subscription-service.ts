@@ -32,6 +32,8 @@ export interface SubscriptionLimits {
   connectionsPerAddress: number;
   /** Events one subscriber may have waiting before it is disconnected as too slow (SUBSCRIPTION_BUFFER). */
   buffer: number;
+  /** Ping interval to clients, ms (SUBSCRIPTION_KEEPALIVE_MS, 12000). */
+  keepAliveMs: number;
 }
 
 /** One subscription being served. */

@@ -1,16 +1,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
 import { runInRequestScope } from '@fedshop/shared/context';
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ConnectionInitMessage } from 'graphql-ws';
-import { handleProtocols } from 'graphql-ws';
+import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientAddress, type TrustedProxies } from '../edge/client-address';
 import { CLOSE_CODES } from './close-codes';
-import type { SubscriptionAdmission, SubscriptionCaller } from './subscription-admission';
-import { SubscriptionRefusal } from './subscription-admission';
+import { SubscriptionRefusal, type SubscriptionAdmission, type SubscriptionCaller } from './subscription-admission';
 import type { SubscriptionMetrics } from './subscription-metrics';
 import type { ActiveSubscription, SubscriptionService } from './subscription-service';
 
