@@ -50,7 +50,8 @@ export interface SubscriptionScenarioResult {
 
 const QUERY = 'subscription BenchOrderStatus { orderStatusChanged { id status user { name tier } } }';
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10) / 10;
@@ -110,7 +111,7 @@ export async function measureSubscriptions(options: SubscriptionScenarioOptions)
     })();
     streams.push({ abort, done });
   };
-  for (let next = 0; next < options.subscribers; ) {
+  for (let next = 0; next < options.subscribers;) {
     const batch = Array.from({ length: Math.min(100, options.subscribers - next) }, (_, i) => next + i);
     await Promise.all(batch.map(open));
     next += batch.length;
@@ -140,7 +141,12 @@ export async function measureSubscriptions(options: SubscriptionScenarioOptions)
       headers: { 'content-type': 'application/json', authorization: `Bearer ${options.tokens[account]}` },
       body: JSON.stringify({
         query: 'mutation BenchPlace($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-        variables: { input: { items: [{ sku: options.skus[n % options.skus.length], quantity: 1 }], idempotencyKey: `sub-bench-${Date.now()}-${n}-${Math.random()}` } },
+        variables: {
+          input: {
+            items: [{ sku: options.skus[n % options.skus.length], quantity: 1 }],
+            idempotencyKey: `sub-bench-${Date.now()}-${n}-${Math.random()}`,
+          },
+        },
       }),
     });
     const payload = (await response.body.json()) as { data?: { placeOrder?: { id: string } } };

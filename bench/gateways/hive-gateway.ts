@@ -49,7 +49,11 @@ async function main(): Promise<void> {
           ...(env.deduplicateInflight ? {} : { deduplicateInflightRequests: false }),
           // Subscriptions to the subgraphs over graphql-ws (what they serve), the client's token as
           // connection_init's authorization, as our gateway sends it per subscription.
-          subscriptions: { kind: 'ws', location: '/graphql', options: { connectionParams: { authorization: '{context.headers.authorization}' } } },
+          subscriptions: {
+            kind: 'ws',
+            location: '/graphql',
+            options: { connectionParams: { authorization: '{context.headers.authorization}' } },
+          },
         },
       },
     },

@@ -42,14 +42,20 @@ test('when an order is placed, then its delivery to a subscriber is traced in th
   await untilSubgraphSubscriptions(platform.ordersUrl, 1);
   telemetry.reset();
 
-  const placed = await platform.gql('mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
-    input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() },
-  }, { token });
+  const placed = await platform.gql(
+    'mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+    {
+      input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() },
+    },
+    { token },
+  );
   expect(placed.errors).toEqual([]);
   expect((await subscription.results.next()).data?.orderStatusChanged).toMatchObject({ status: 'CONFIRMED', user: { name: 'Traced' } });
 
   const gatewayPort = Number(new URL(platform.gatewayUrl).port);
-  const write = telemetry.spans().find((span) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === gatewayPort && span.name === 'POST /graphql')!;
+  const write = telemetry
+    .spans()
+    .find((span) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === gatewayPort && span.name === 'POST /graphql')!;
   const writeTrace = write.spanContext().traceId;
   const inSubgraph = await spanNamed('subscription event', writeTrace);
   const atGateway = await spanNamed('gateway subscription event', writeTrace);

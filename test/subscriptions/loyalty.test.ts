@@ -3,7 +3,17 @@ import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/tes
 import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
 
 const MY_LOYALTY = /* GraphQL */ `
-  subscription MyLoyalty { myLoyaltyChanged { name tier lifetimeSpendCents orders(first: 5) { totalCount } } }`;
+  subscription MyLoyalty {
+    myLoyaltyChanged {
+      name
+      tier
+      lifetimeSpendCents
+      orders(first: 5) {
+        totalCount
+      }
+    }
+  }
+`;
 
 describe('myLoyaltyChanged through the gateway (services in this process, in-process events)', () => {
   let platform: TestPlatform;

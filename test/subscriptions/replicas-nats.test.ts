@@ -18,7 +18,9 @@ describeWithNats('subscriptions across replicas, fanned out through NATS', () =>
   beforeAll(async () => {
     const nats = { NATS_URL: NATS_URL! };
     // Its own durable consumer, so loyalty tests on the same broker do not share it.
-    platform = await startProcessPlatform({ env: { orders: nats, users: { ...nats, EVENTS_CONSUMER: `test-subs-${randomUUID().slice(0, 8)}` } } });
+    platform = await startProcessPlatform({
+      env: { orders: nats, users: { ...nats, EVENTS_CONSUMER: `test-subs-${randomUUID().slice(0, 8)}` } },
+    });
     const [ordersHttp, ordersGrpc, gatewayHttp] = await Promise.all([freePort(), freePort(), freePort()]);
     const jwks = `${platform.users.url}/.well-known/jwks.json`;
     // A second orders replica on the same database, and a second gateway that routes to it.
@@ -52,9 +54,12 @@ describeWithNats('subscriptions across replicas, fanned out through NATS', () =>
 
   test('when a customer subscribes on one gateway (and orders replica) and orders through the other, then every change reaches them once, in order', async () => {
     const throughSecond = graphqlClient(`${secondGateway.url}/graphql`);
-    const signUp = await throughSecond<{ signUp: { token: string } }>('mutation($input: SignUpInput!) { signUp(input: $input) { token } }', {
-      input: { email: `${randomUUID()}@example.com`, password: 'replicated password', name: 'Replicated' },
-    });
+    const signUp = await throughSecond<{ signUp: { token: string } }>(
+      'mutation($input: SignUpInput!) { signUp(input: $input) { token } }',
+      {
+        input: { email: `${randomUUID()}@example.com`, password: 'replicated password', name: 'Replicated' },
+      },
+    );
     const token = signUp.data!.signUp.token;
     const client = wsClient(platform.gateway.url, token);
     const overWs = subscribeWs(client, ORDER_STATUS);
@@ -72,8 +77,16 @@ describeWithNats('subscriptions across replicas, fanned out through NATS', () =>
     expect(cancelled.errors).toEqual([]);
 
     for (const subscription of [overWs, overSse]) {
-      expect((await subscription.results.next()).data?.orderStatusChanged).toEqual({ id: orderId, status: 'CONFIRMED', user: { name: 'Replicated' } });
-      expect((await subscription.results.next()).data?.orderStatusChanged).toEqual({ id: orderId, status: 'CANCELLED', user: { name: 'Replicated' } });
+      expect((await subscription.results.next()).data?.orderStatusChanged).toEqual({
+        id: orderId,
+        status: 'CONFIRMED',
+        user: { name: 'Replicated' },
+      });
+      expect((await subscription.results.next()).data?.orderStatusChanged).toEqual({
+        id: orderId,
+        status: 'CANCELLED',
+        user: { name: 'Replicated' },
+      });
     }
     overWs.stop();
     overSse.stop();

@@ -7,7 +7,16 @@ import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from 
 import { captureLogger } from '@fedshop/shared/testing';
 
 const ORDER_STATUS = /* GraphQL */ `
-  subscription OrderStatus($orderId: ID) { orderStatusChanged(orderId: $orderId) { id status user { name } } }`;
+  subscription OrderStatus($orderId: ID) {
+    orderStatusChanged(orderId: $orderId) {
+      id
+      status
+      user {
+        name
+      }
+    }
+  }
+`;
 
 async function signUp(platform: TestPlatform, name = 'Someone'): Promise<{ token: string; id: string }> {
   const response = await platform.gql<{ signUp: { token: string; user: { id: string } } }>(
@@ -159,7 +168,10 @@ describe('subscription rules at the gateway', () => {
     const before = await subscriptionRequests();
     const deep = await ssePost(
       platform.gatewayUrl,
-      { query: 'subscription { orderStatusChanged { user { orders { edges { node { user { orders { edges { node { items { product { name } } } } } } } } } } } }' },
+      {
+        query:
+          'subscription { orderStatusChanged { user { orders { edges { node { user { orders { edges { node { items { product { name } } } } } } } } } } } }',
+      },
       (await signUp(platform)).token,
     );
     expect(deep.status).toBe(400);
@@ -209,4 +221,3 @@ describe('subscription rules with the production edge settings', () => {
     await client.dispose();
   });
 });
-

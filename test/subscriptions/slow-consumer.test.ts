@@ -49,9 +49,13 @@ describe('a subscriber that falls behind', () => {
     // Each event needs `user { name }` from users, which now never answers: events pile up.
     proxy.stall();
     for (let i = 0; i < 4; i++) {
-      const placed = await platform.gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
-        input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() },
-      }, { token });
+      const placed = await platform.gql(
+        'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+        {
+          input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() },
+        },
+        { token },
+      );
       expect(placed.errors).toEqual([]);
     }
 

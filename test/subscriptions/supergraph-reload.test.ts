@@ -33,7 +33,10 @@ describe('subscriptions across a supergraph reload', () => {
     const usesDroppedField = subscribeWs(client, 'subscription UsesCreatedAt { orderStatusChanged { id createdAt } }');
     await untilSubgraphSubscriptions(platform.ordersUrl, 2);
 
-    const withoutCreatedAt = readFileSync(COMMITTED_SUPERGRAPH, 'utf8').replace('  """When the order was placed."""\n  createdAt: DateTime!\n', '');
+    const withoutCreatedAt = readFileSync(COMMITTED_SUPERGRAPH, 'utf8').replace(
+      '  """When the order was placed."""\n  createdAt: DateTime!\n',
+      '',
+    );
     expect(withoutCreatedAt).not.toBe(readFileSync(COMMITTED_SUPERGRAPH, 'utf8'));
     writeFileSync(supergraphPath, withoutCreatedAt);
 
@@ -51,7 +54,11 @@ describe('subscriptions across a supergraph reload', () => {
     expect((await stillValid.results.next()).data).toEqual({
       orderStatusChanged: { id: placed.data!.placeOrder.id, status: 'CONFIRMED', user: { name: 'Reloaded' } },
     });
-    expect(platform.logs.gateway.lines().some((line) => line.msg === 'supergraph changed: subscriptions re-planned' && line.kept === 1 && line.ended === 1)).toBe(true);
+    expect(
+      platform.logs.gateway
+        .lines()
+        .some((line) => line.msg === 'supergraph changed: subscriptions re-planned' && line.kept === 1 && line.ended === 1),
+    ).toBe(true);
     stillValid.stop();
     await client.dispose();
   });

@@ -88,7 +88,12 @@ export function subscribeWs(client: Client, query: string, variables: Record<str
 }
 
 /** Subscribes over Server-Sent Events (graphql-sse, distinct connections mode). */
-export function subscribeSse(gatewayUrl: string, token: string | null, query: string, variables: Record<string, unknown> = {}): OpenSubscription {
+export function subscribeSse(
+  gatewayUrl: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): OpenSubscription {
   const client = createSseClient({
     url: `${gatewayUrl}/graphql`,
     singleConnection: false,

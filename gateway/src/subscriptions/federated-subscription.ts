@@ -101,10 +101,16 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
     return withLinkedEventSpan(
       'gateway subscription event',
       traceparent,
-      { 'graphql.operation.type': 'subscription', ...(options.request.operationName ? { 'graphql.operation.name': options.request.operationName } : {}) },
+      {
+        'graphql.operation.type': 'subscription',
+        ...(options.request.operationName ? { 'graphql.operation.name': options.request.operationName } : {}),
+      },
       async () => {
         const current = plan;
-        const queryPlan = { kind: 'QueryPlan' as const, node: current.rest ? { kind: 'Sequence' as const, nodes: [current.primary, current.rest] } : current.primary };
+        const queryPlan = {
+          kind: 'QueryPlan' as const,
+          node: current.rest ? { kind: 'Sequence' as const, nodes: [current.primary, current.rest] } : current.primary,
+        };
         const response = await executeQueryPlan(
           queryPlan,
           servicesFor(event),
@@ -121,20 +127,24 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
 
   const enqueue = (work: () => Promise<ExecutionResult | null>, last = false) => {
     pending++;
-    chain = chain
-      .then(work)
-      .then(
-        (result) => {
-          pending--;
-          if (result && !results.ended) results.push(result);
-          if (last) results.end();
-        },
-        (error: unknown) => {
-          pending--;
-          results.push(asErrorResult(error instanceof AppError || error instanceof GraphQLError ? error : new GraphQLError('Internal server error', { originalError: error as Error })));
-          results.end();
-        },
-      );
+    chain = chain.then(work).then(
+      (result) => {
+        pending--;
+        if (result && !results.ended) results.push(result);
+        if (last) results.end();
+      },
+      (error: unknown) => {
+        pending--;
+        results.push(
+          asErrorResult(
+            error instanceof AppError || error instanceof GraphQLError
+              ? error
+              : new GraphQLError('Internal server error', { originalError: error as Error }),
+          ),
+        );
+        results.end();
+      },
+    );
   };
 
   const finish = (last: () => Promise<ExecutionResult | null>) => {
@@ -162,7 +172,9 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
         // The subgraph refused the subscription: its errors go through the plan like an event's.
         finish(() => resolve({ data: null, errors: failure.errors }));
       } else {
-        finish(async () => asErrorResult(serviceUnavailable(`The ${plan.primary.serviceName} service is unavailable; subscribe again shortly.`)));
+        finish(async () =>
+          asErrorResult(serviceUnavailable(`The ${plan.primary.serviceName} service is unavailable; subscribe again shortly.`)),
+        );
       }
     },
     complete() {
@@ -173,7 +185,11 @@ export function startFederatedSubscription(options: FederatedSubscriptionOptions
     {
       query: plan.primary.operation,
       operationName: plan.primary.operationName,
-      variables: Object.fromEntries((plan.primary.variableUsages ?? []).filter((name) => name in options.request.variables).map((name) => [name, options.request.variables[name]])),
+      variables: Object.fromEntries(
+        (plan.primary.variableUsages ?? [])
+          .filter((name) => name in options.request.variables)
+          .map((name) => [name, options.request.variables[name]]),
+      ),
       headers: options.headers,
     },
     sink,

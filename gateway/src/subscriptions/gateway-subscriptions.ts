@@ -129,7 +129,13 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
       await Promise.race([service.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
       await ws?.flushed(deadline);
       ws?.closeAll(CLOSE_CODES.serviceRestart, 'The gateway is restarting; reconnect');
-      sse.endAll(() => new SubscriptionEnd('shutdown', new AppError('SERVICE_UNAVAILABLE', 'The gateway is restarting; subscribe again.', { retryable: true })));
+      sse.endAll(
+        () =>
+          new SubscriptionEnd(
+            'shutdown',
+            new AppError('SERVICE_UNAVAILABLE', 'The gateway is restarting; subscribe again.', { retryable: true }),
+          ),
+      );
       await ws?.closed(deadline);
       while (Date.now() < deadline && sse.size() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       await Promise.all([...upstreams.values()].map((client) => client.close()));

@@ -39,7 +39,12 @@ function readRequest(req: IncomingMessage, info: RequestInfo, body: unknown): Su
         return null;
       }
     };
-    return { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined, variables: json('variables'), extensions: json('extensions') };
+    return {
+      query: params.get('query') ?? undefined,
+      operationName: params.get('operationName') ?? undefined,
+      variables: json('variables'),
+      extensions: json('extensions'),
+    };
   }
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as SubscriptionRequest) : {};
 }
@@ -80,7 +85,10 @@ export function createSseTransport(options: SseTransportOptions) {
         const error = service.accepting
           ? new AppError('TOO_MANY_CONNECTIONS', 'Too many open connections from this address.', { limit: options.connectionsPerAddress })
           : new AppError('SERVICE_UNAVAILABLE', 'The gateway is shutting down; subscribe again.', { retryable: true });
-        return refuse(res, new SubscriptionRefusal([new GraphQLError(error.message, { originalError: error })], service.accepting ? 429 : 503));
+        return refuse(
+          res,
+          new SubscriptionRefusal([new GraphQLError(error.message, { originalError: error })], service.accepting ? 429 : 503),
+        );
       }
       let subscription: ActiveSubscription;
       try {
@@ -110,7 +118,9 @@ export function createSseTransport(options: SseTransportOptions) {
       res.flushHeaders();
       const keepAlive = setInterval(() => res.write(':\n\n'), keepAliveMs);
       const expiry =
-        caller.validUntilMs !== null ? setTimeout(() => service.expire([subscription]), Math.min(2 ** 31 - 1, Math.max(0, caller.validUntilMs - now()))) : undefined;
+        caller.validUntilMs !== null
+          ? setTimeout(() => service.expire([subscription]), Math.min(2 ** 31 - 1, Math.max(0, caller.validUntilMs - now())))
+          : undefined;
       expiry?.unref();
       // The client went away: stop (the upstream subscription ends with it).
       res.on('close', () => void subscription.results.return?.());

@@ -74,7 +74,8 @@ export interface SubscriptionAdmissionOptions {
 export function toRefusal(error: unknown): SubscriptionRefusal {
   if (error instanceof SubscriptionRefusal) return error;
   if (error instanceof AppError) {
-    const status = error.code === 'UNAUTHENTICATED' ? 401 : error.code === 'SERVICE_UNAVAILABLE' ? 503 : error.code === 'RATE_LIMITED' ? 429 : 400;
+    const status =
+      error.code === 'UNAUTHENTICATED' ? 401 : error.code === 'SERVICE_UNAVAILABLE' ? 503 : error.code === 'RATE_LIMITED' ? 429 : 400;
     return new SubscriptionRefusal([new GraphQLError(error.message, { originalError: error })], status);
   }
   if (error instanceof GraphQLError) {
@@ -112,7 +113,8 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
       throw refuse(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not accepted here.');
     }
     if (query !== undefined) {
-      if (sha256Hash !== undefined && sha256Hex(query) !== sha256Hash) throw refuse(400, 'BAD_REQUEST', "The persisted query's hash does not match its text.");
+      if (sha256Hash !== undefined && sha256Hex(query) !== sha256Hash)
+        throw refuse(400, 'BAD_REQUEST', "The persisted query's hash does not match its text.");
       return { query, ...(sha256Hash ? { sha256Hash } : {}) };
     }
     if (sha256Hash !== undefined) {
@@ -165,7 +167,9 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
         if (invalid.length > 0) {
           throw new SubscriptionRefusal(
             invalid.map((error) =>
-              error.originalError instanceof AppError ? error : new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+              error.originalError instanceof AppError
+                ? error
+                : new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
             ),
             400,
           );
@@ -178,11 +182,17 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
         }
         // The document's own name when the request gives none (metrics and logs name it).
         const operationName = requestedName ?? operation.name?.value;
-        const variables = request.variables && typeof request.variables === 'object' && !Array.isArray(request.variables) ? (request.variables as Record<string, unknown>) : {};
+        const variables =
+          request.variables && typeof request.variables === 'object' && !Array.isArray(request.variables)
+            ? (request.variables as Record<string, unknown>)
+            : {};
         const cost = operationCost(schema, document, operation, variables, options.limits.assumedListSize);
         if (cost > options.limits.maxCost) {
           options.metrics.rejectedOperations.inc({ code: 'OPERATION_TOO_COSTLY' });
-          throw new AppError('OPERATION_TOO_COSTLY', `The operation's estimated cost is ${cost}; the limit is ${options.limits.maxCost}.`, { limit: options.limits.maxCost, cost });
+          throw new AppError('OPERATION_TOO_COSTLY', `The operation's estimated cost is ${cost}; the limit is ${options.limits.maxCost}.`, {
+            limit: options.limits.maxCost,
+            cost,
+          });
         }
         const key = `${operationName ?? ''}\n${query}`;
         return { query, document, operationName, variables, key, plan: options.planner.plan(document, operationName, key) };

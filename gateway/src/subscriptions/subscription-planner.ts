@@ -100,4 +100,3 @@ export function samePrimary(before: SubscriptionPlan, after: SubscriptionPlan): 
     before.primaryUrl === after.primaryUrl
   );
 }
-

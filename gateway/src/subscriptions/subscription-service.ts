@@ -91,7 +91,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
     if (next <= 0) map.delete(key);
     else map.set(key, next);
   };
-  const callerKey = (caller: SubscriptionCaller) => (caller.viewer ? `user:${caller.viewer.id}` : `ip:${addressBucketKey(caller.clientAddress)}`);
+  const callerKey = (caller: SubscriptionCaller) =>
+    caller.viewer ? `user:${caller.viewer.id}` : `ip:${addressBucketKey(caller.clientAddress)}`;
 
   const formatResult = (result: ExecutionResult) => {
     const formatted: FormattedResult = {};
@@ -139,12 +140,21 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       meta: { transport: SubscriptionTransport; requestId: string; onOverflow: () => void },
     ): ActiveSubscription {
       if (!accepting) {
-        throw new SubscriptionRefusal([new GraphQLError('The gateway is shutting down; subscribe again.', { originalError: new AppError('SERVICE_UNAVAILABLE', 'The gateway is shutting down; subscribe again.', { retryable: true }) })], 503);
+        throw new SubscriptionRefusal(
+          [
+            new GraphQLError('The gateway is shutting down; subscribe again.', {
+              originalError: new AppError('SERVICE_UNAVAILABLE', 'The gateway is shutting down; subscribe again.', { retryable: true }),
+            }),
+          ],
+          503,
+        );
       }
       const key = callerKey(caller);
       if ((perCaller.get(key) ?? 0) >= options.limits.perCaller) {
         options.rejections.inc({ code: 'TOO_MANY_SUBSCRIPTIONS' });
-        const error = new AppError('TOO_MANY_SUBSCRIPTIONS', `At most ${options.limits.perCaller} subscriptions may be open at once.`, { limit: options.limits.perCaller });
+        const error = new AppError('TOO_MANY_SUBSCRIPTIONS', `At most ${options.limits.perCaller} subscriptions may be open at once.`, {
+          limit: options.limits.perCaller,
+        });
         throw new SubscriptionRefusal([new GraphQLError(error.message, { originalError: error })], 429);
       }
       count(perCaller, key, 1);
@@ -252,7 +262,9 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
     /** Ends the subscriptions of an expired token with UNAUTHENTICATED. */
     expire(subscriptions: Iterable<ActiveSubscription>): void {
       for (const subscription of subscriptions) {
-        subscription.end(new SubscriptionEnd('unauthenticated', unauthenticated('The access token has expired; subscribe again with a new one.')));
+        subscription.end(
+          new SubscriptionEnd('unauthenticated', unauthenticated('The access token has expired; subscribe again with a new one.')),
+        );
       }
     },
 
@@ -279,7 +291,10 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         } else {
           ended++;
           entry.subscription.end(
-            new SubscriptionEnd('reload', new AppError('SUBSCRIPTION_SCHEMA_RELOAD', 'The subscription was ended by a change of the schema; subscribe again.')),
+            new SubscriptionEnd(
+              'reload',
+              new AppError('SUBSCRIPTION_SCHEMA_RELOAD', 'The subscription was ended by a change of the schema; subscribe again.'),
+            ),
           );
         }
       }

@@ -228,7 +228,8 @@ export function attachWebSocketTransport(options: WebSocketTransportOptions) {
     },
     /** Resolves once every socket has sent what it was given, or at `deadline`. */
     async flushed(deadline: number): Promise<void> {
-      while (now() < deadline && [...sockets].some((socket) => socket.bufferedAmount > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (now() < deadline && [...sockets].some((socket) => socket.bufferedAmount > 0))
+        await new Promise((resolve) => setTimeout(resolve, 20));
     },
     /** Waits for the connections to be gone (or `deadline`), then cuts the rest. */
     async closed(deadline: number): Promise<void> {

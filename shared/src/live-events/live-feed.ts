@@ -70,7 +70,13 @@ function natsLiveFeed<T>(options: OpenLiveFeedOptions & { natsUrl: string }): Li
   const connected = (async () => {
     for (let attempt = 0; !closed; attempt++) {
       try {
-        const nats = await connect({ servers: options.natsUrl, name: `${options.name}-live`, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+        const nats = await connect({
+          servers: options.natsUrl,
+          name: `${options.name}-live`,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+        });
         if (closed) {
           await nats.close();
           return;
@@ -80,7 +86,8 @@ function natsLiveFeed<T>(options: OpenLiveFeedOptions & { natsUrl: string }): Li
         if (attempt > 0) options.logger.info({ subject: options.subject }, 'live events: NATS connected');
         return;
       } catch (error) {
-        if (attempt === 0) options.logger.warn({ err: error, subject: options.subject }, 'live events: NATS unreachable; retrying in the background');
+        if (attempt === 0)
+          options.logger.warn({ err: error, subject: options.subject }, 'live events: NATS unreachable; retrying in the background');
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
       }
     }
@@ -89,7 +96,8 @@ function natsLiveFeed<T>(options: OpenLiveFeedOptions & { natsUrl: string }): Li
     kind: 'nats',
     publish(message) {
       if (!connection) {
-        if (droppedSinceLog++ === 0) options.logger.warn({ subject: options.subject }, 'live events: NATS not connected; live updates are dropped');
+        if (droppedSinceLog++ === 0)
+          options.logger.warn({ subject: options.subject }, 'live events: NATS not connected; live updates are dropped');
         return;
       }
       droppedSinceLog = 0;

@@ -96,7 +96,11 @@ export function serveSubgraphSubscriptions<TContext>(options: SubgraphSubscripti
   const states = new WeakMap<object, SubscriptionState<TContext>>();
   let active = 0;
   const requests = options.registry
-    ? new Counter({ name: 'graphql_subscription_requests_total', help: 'Subscribe messages received (before any check).', registers: [options.registry] })
+    ? new Counter({
+        name: 'graphql_subscription_requests_total',
+        help: 'Subscribe messages received (before any check).',
+        registers: [options.registry],
+      })
     : undefined;
   if (options.registry) {
     new Gauge({
@@ -147,7 +151,11 @@ export function serveSubgraphSubscriptions<TContext>(options: SubgraphSubscripti
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify the operation.', { extensions: { code: 'BAD_REQUEST' } })];
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.', { extensions: { code: 'BAD_REQUEST' } })];
+          return [
+            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
         }
         const contextForEvent = () => runInRequestScope({ requestId }, () => options.context({ headers }, info));
         let contextValue: TContext;
@@ -195,7 +203,9 @@ export function serveSubgraphSubscriptions<TContext>(options: SubgraphSubscripti
           } catch (error) {
             return { value: { errors: toErrors(error) }, last: true };
           }
-          const result = await runInRequestScope({ requestId: state.requestId }, () => execute({ ...args, rootValue: payload, contextValue }));
+          const result = await runInRequestScope({ requestId: state.requestId }, () =>
+            execute({ ...args, rootValue: payload, contextValue }),
+          );
           return { value: traceparent ? { ...result, extensions: { ...result.extensions, traceparent } } : result };
         });
       },

@@ -55,8 +55,7 @@ export async function startOrdersService(
     orderStatusLive?: LiveFeed<OrderStatusMessage>;
   } = {},
 ): Promise<RunningOrdersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: ORDERS_MIGRATIONS_DIR,
@@ -71,7 +70,9 @@ export async function startOrdersService(
   const orders = createOrderRepository(prisma);
   const orderStatusFeed = createOrderStatusFeed({
     loadOrder: (orderId) => orders.findById(orderId),
-    live: options.orderStatusLive ?? openLiveFeed<OrderStatusMessage>({ natsUrl: config.natsUrl, subject: ORDER_STATUS_SUBJECT, name: SERVICE, logger }),
+    live:
+      options.orderStatusLive ??
+      openLiveFeed<OrderStatusMessage>({ natsUrl: config.natsUrl, subject: ORDER_STATUS_SUBJECT, name: SERVICE, logger }),
     logger,
     capacity: config.subscriptionBuffer,
   });
@@ -144,4 +145,3 @@ export async function startOrdersService(
     throw error;
   }
 }
-

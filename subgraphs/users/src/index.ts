@@ -62,8 +62,7 @@ export async function startUsersService(
     loyaltyLive?: LiveFeed<LoyaltyChangeMessage>;
   } = {},
 ): Promise<RunningUsersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: USERS_MIGRATIONS_DIR,
@@ -77,7 +76,9 @@ export async function startUsersService(
   let consumer: Subscription | undefined;
   // Subscriptions hear of committed loyalty changes through this feed (the consumer publishes after each commit).
   const loyaltyFeed = createLoyaltyFeed({
-    live: options.loyaltyLive ?? openLiveFeed<LoyaltyChangeMessage>({ natsUrl: config.natsUrl, subject: LOYALTY_SUBJECT, name: SERVICE, logger }),
+    live:
+      options.loyaltyLive ??
+      openLiveFeed<LoyaltyChangeMessage>({ natsUrl: config.natsUrl, subject: LOYALTY_SUBJECT, name: SERVICE, logger }),
     capacity: config.subscriptionBuffer,
   });
   const cleanup = async () => {
@@ -101,7 +102,12 @@ export async function startUsersService(
       loyalty: createLoyaltyRepository(prisma),
       logger,
       registry: metrics.registry,
-      onLoyaltyChanged: (change) => loyaltyFeed.publishCommitted({ eventId: change.eventId, userId: change.userId, ...(change.traceparent ? { traceparent: change.traceparent } : {}) }),
+      onLoyaltyChanged: (change) =>
+        loyaltyFeed.publishCommitted({
+          eventId: change.eventId,
+          userId: change.userId,
+          ...(change.traceparent ? { traceparent: change.traceparent } : {}),
+        }),
     });
     const deps: UsersDependencies = {
       users,
@@ -173,4 +179,3 @@ export async function startUsersService(
     throw error;
   }
 }
-

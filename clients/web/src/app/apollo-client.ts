@@ -81,7 +81,10 @@ export function createAppServices(options: { persistedQueryIds: PersistedQueryId
     if ((previous as LinkContext).session) return {};
     const token = await session.currentAccessToken();
     if (!token) return { sentWithToken: false };
-    return { sentWithToken: true, headers: { ...(previous.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } };
+    return {
+      sentWithToken: true,
+      headers: { ...(previous.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
+    };
   });
 
   const uri = options.uri ?? '/graphql';
@@ -101,7 +104,9 @@ export function createAppServices(options: { persistedQueryIds: PersistedQueryId
   // Production builds send ids only, over WebSocket too: graphql-ws requires a `query` string, so it is empty and the
   // gateway reads the text from its safelist by the id in `extensions.persistedQuery`.
   const idsOnly = options.persistedQueryIds !== null;
-  const subscriptions = new GraphQLWsLink(idsOnly ? { ...socket, subscribe: (payload, sink) => socket.subscribe({ ...payload, query: '' }, sink) } : socket);
+  const subscriptions = new GraphQLWsLink(
+    idsOnly ? { ...socket, subscribe: (payload, sink) => socket.subscribe({ ...payload, query: '' }, sink) } : socket,
+  );
   const isSubscription = ({ query }: ApolloLink.Operation) => {
     const definition = getMainDefinition(query);
     return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
@@ -112,7 +117,12 @@ export function createAppServices(options: { persistedQueryIds: PersistedQueryId
     link: ApolloLink.split(
       isSubscription,
       ApolloLink.from([trustedDocumentsLink(options.persistedQueryIds), subscriptions]),
-      ApolloLink.from([retryAfterRefresh, accessToken, trustedDocumentsLink(options.persistedQueryIds), new HttpLink({ uri, credentials: 'same-origin' })]),
+      ApolloLink.from([
+        retryAfterRefresh,
+        accessToken,
+        trustedDocumentsLink(options.persistedQueryIds),
+        new HttpLink({ uri, credentials: 'same-origin' }),
+      ]),
     ),
   });
   return { client, session };

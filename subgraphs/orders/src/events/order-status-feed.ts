@@ -104,7 +104,11 @@ export function createOrderStatusFeed(options: {
     for (const deliver of forOrder ?? []) deliver(change);
     for (const deliver of forUser ?? []) deliver(change);
   });
-  const register = (index: Map<string, Set<(change: OrderStatusChange) => void>>, key: string, deliver: (change: OrderStatusChange) => void) => {
+  const register = (
+    index: Map<string, Set<(change: OrderStatusChange) => void>>,
+    key: string,
+    deliver: (change: OrderStatusChange) => void,
+  ) => {
     let listeners = index.get(key);
     if (!listeners) index.set(key, (listeners = new Set()));
     listeners.add(deliver);
