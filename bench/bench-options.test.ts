@@ -34,6 +34,15 @@ describe('parseBenchOptions', () => {
     expect(parse().databaseServerUrl).toBeUndefined();
   });
 
+  test('when the subscription scenario is asked for alone, then no HTTP scenario runs and the counts are as given', () => {
+    expect(parse().subscribers).toEqual([1_000, 5_000]);
+    expect(parse('--quick').subscribers).toEqual([200]);
+    const alone = parse('--scenario', 'none', '--subscribers', '1000', '--order-rate', '20');
+    expect(alone).toMatchObject({ subscribers: [1_000], subscriptionOrdersPerSecond: 20, subscriptionSeconds: 10 });
+    expect(alone.scenarios).toEqual([]);
+    expect(parse('--subscribers', '0').subscribers).toEqual([]);
+  });
+
   test('when a flag is wrong, then it says which', () => {
     expect(() => parse('--gateway', 'router')).toThrow('unknown gateway "router"');
     expect(() => parse('--connections', '0')).toThrow('--connections must be a positive number');

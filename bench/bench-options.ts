@@ -24,6 +24,12 @@ export interface BenchOptions {
   databaseServerUrl?: string;
   /** Each service process in a memory cgroup of its own with this limit, MiB (needs root); default none. */
   memoryLimitMiB?: number;
+  /** The subscription scenario (ours and Hive only): subscriber counts to measure, in turn; none: skipped. */
+  subscribers: number[];
+  /** Orders placed per second while the subscription scenario measures. */
+  subscriptionOrdersPerSecond: number;
+  /** Seconds the subscription scenario places orders, per subscriber count and gateway. */
+  subscriptionSeconds: number;
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
@@ -34,7 +40,12 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --rounds <n>         rounds the measured seconds are split into
   --connections <n>    concurrent keep-alive connections (default 10)
   --accounts <n>       signed-in customers to rotate through (default 50, at most 50)
-  --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all)
+  --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all;
+                       none: only the subscription scenario)
+  --subscribers <list> the subscription scenario (ours and hive): subscriber counts, in turn (default 1000,5000;
+                       --quick 200; 0: skip it)
+  --order-rate <n>     orders per second while it measures (default 10)
+  --subscription-seconds <s>  seconds it places orders, per count and gateway (default 10; --quick 4)
   --gateway <list>     ours, apollo, hive (the default), and ours-alltraces (every request traced, not one in
                        ten), ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
                        (without sharing identical in-flight subgraph queries), ours-sourcemaps (Node's
@@ -75,6 +86,9 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       gateway: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'memory-limit': { type: 'string' },
+      subscribers: { type: 'string' },
+      'order-rate': { type: 'string' },
+      'subscription-seconds': { type: 'string' },
       output: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -95,12 +109,22 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     rounds,
     connections: positive('connections', values.connections, 10, 1_000),
     accounts: positive('accounts', values.accounts, 50, 50),
-    scenarios: selectScenarios(list(values.scenario)),
+    scenarios: list(values.scenario).join() === 'none' ? [] : selectScenarios(list(values.scenario)),
     // Report order, whatever order they were named in.
     gateways: GATEWAYS.filter((g) => (gateways.length === 0 ? g.byDefault : gateways.includes(g.id))).map((g) => g.id),
     profile: values.profile,
     output: path.resolve(values.output ?? path.join(__dirname, 'results', 'latest.json')),
     databaseServerUrl: env.TEST_DATABASE_URL || undefined,
     memoryLimitMiB: values['memory-limit'] === undefined ? undefined : positive('memory-limit', values['memory-limit'], 0, 65_536),
+    subscribers:
+      values.subscribers === undefined
+        ? values.quick
+          ? [200]
+          : [1_000, 5_000]
+        : list(values.subscribers)
+            .filter((count) => count !== '0')
+            .map((count) => Math.round(positive('subscribers', count, 0, 20_000))),
+    subscriptionOrdersPerSecond: positive('order-rate', values['order-rate'], 10, 1_000),
+    subscriptionSeconds: positive('subscription-seconds', values['subscription-seconds'], values.quick ? 4 : 10, 600),
   };
 }

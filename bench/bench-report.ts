@@ -1,3 +1,4 @@
+import type { SubscriptionScenarioResult } from './subscription-scenario';
 import type { GatewayId } from './bench-stack';
 import type { LatencySummary } from './load-driver';
 
@@ -97,6 +98,8 @@ export interface BenchReport {
   profiles?: Record<string, unknown>;
   /** Present with --memory-limit: each process's cgroup limit, the most it held and how often it hit the limit. */
   memoryCgroups?: { limitMiB: number; byProcess: Record<string, { peakMiB: number; limitHits: number }> };
+  /** The subscription scenario, per gateway and subscriber count (subscription-scenario.ts). */
+  subscriptions?: { gateway: GatewayId; ordersPerSecond: number; seconds: number; result: SubscriptionScenarioResult }[];
 }
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -157,6 +160,32 @@ function table(rows: string[][]): string {
 const show = (value: number | null | undefined, digits = 1) => (value === null || value === undefined ? '–' : value.toFixed(digits));
 
 /** The human-readable report: one table per scenario, ratios, then the targets. */
+/** The subscription scenario as a table, one row per gateway and subscriber count. */
+export function formatSubscriptions(rows: NonNullable<BenchReport['subscriptions']>): string {
+  const header =
+    'subscribers | gateway | upstream subs | deliveries (received/expected) | events/s | answer→receipt p50/p99 ms | send→receipt p50/p99 ms | gateway CPU % | CPU ms / 1k events | RSS idle→subscribed MiB | RSS MiB / 1k subs';
+  const lines = rows.map(({ gateway, result: r }) =>
+    [
+      r.subscribers,
+      gateway,
+      r.upstreamSubscriptions,
+      `${r.deliveriesReceived}/${r.deliveriesExpected}`,
+      r.eventsPerSecond,
+      `${r.latencyFromAnswerMs.p50}/${r.latencyFromAnswerMs.p99}`,
+      `${r.latencyFromSendMs.p50}/${r.latencyFromSendMs.p99}`,
+      r.gatewayCpuPercent ?? '?',
+      r.gatewayCpuMsPerThousandEvents ?? '?',
+      `${r.rssIdleMiB ?? '?'}→${r.rssSubscribedMiB ?? '?'}`,
+      r.rssPerThousandSubscriptionsMiB ?? '?',
+    ].join(' | '),
+  );
+  return [
+    `subscriptions (SSE clients; ${rows[0]?.ordersPerSecond ?? 0} orders/s for ${rows[0]?.seconds ?? 0} s on the orders subgraph)`,
+    header,
+    ...lines,
+  ].join('\n');
+}
+
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [
     `fedshop gateway benchmark · ${report.startedAt} · ${report.command}`,
@@ -237,5 +266,6 @@ export function formatReport(report: BenchReport): string {
     const mark = check.met === null ? 'not measured' : check.met ? 'met' : 'MISSED';
     lines.push(`  ${mark.padEnd(12)} ${check.target}${check.value === null ? '' : ` (${check.value})`}`);
   }
+  if (report.subscriptions?.length) lines.push('', formatSubscriptions(report.subscriptions));
   return lines.join('\n');
 }

@@ -15,6 +15,12 @@ function statusBytes(pid: number, field: string): number | null {
   }
 }
 
+/** Resident memory of a process now, MiB (null where /proc is not there). */
+export function residentMiB(pid: number): number | null {
+  const bytes = statusBytes(pid, 'VmRSS');
+  return bytes === null ? null : bytes / 2 ** 20;
+}
+
 /** user + system CPU of a process so far, ms (null where /proc is not there). */
 export function cpuTimeMs(pid: number): number | null {
   try {

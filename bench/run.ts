@@ -16,6 +16,7 @@ import { checkTargets, formatReport, throughputRatios, type BenchReport, type Sc
 import { profiledGatewayId, startBenchStack, type RunningGateway } from './bench-stack';
 import { combineRounds, measureRound, probeScenario, warmUp, type RoundResult, type WarmupResult } from './measure-scenario';
 import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './profile-summary';
+import { measureSubscriptions } from './subscription-scenario';
 
 type Window = { startUs: number; endUs: number };
 
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   let telemetry: { requests: number; bytes: number };
   let memoryCgroups: BenchReport['memoryCgroups'];
   const otherCpu: number[] = [];
+  const subscriptionResults: NonNullable<BenchReport['subscriptions']> = [];
   const contextFor = (gateway: RunningGateway) => ({
     customerTokens: stack.customerTokens,
     adminToken: stack.adminToken,
@@ -117,6 +119,35 @@ async function main(): Promise<void> {
       );
       scenarios.push({ id: scenario.id, number: scenario.number, title: scenario.title, results, ratios: throughputRatios(results) });
     }
+    // Subscriptions (issue 14): ours and Hive Gateway, which serve federated subscriptions; Apollo Gateway does not.
+    for (const [countIndex, subscribers] of options.subscribers.entries()) {
+      const serving = stack.gateways.filter((candidate) => candidate.id === 'ours' || candidate.id === 'hive');
+      // Each count starts with another gateway than the last, so neither always goes first.
+      for (const gateway of serving.map((_, i) => serving[(i + countIndex) % serving.length]!)) {
+        log(`subscriptions: ${subscribers} subscribers through ${gateway.label}`);
+        const result = await measureSubscriptions({
+          gatewayUrl: gateway.url,
+          gatewayPid: gateway.process.pid,
+          ordersUrl: stack.orders.url,
+          tokens: stack.customerTokens,
+          skus: stack.seed.skus,
+          subscribers,
+          ordersPerSecond: options.subscriptionOrdersPerSecond,
+          seconds: options.subscriptionSeconds,
+          log,
+        });
+        log(
+          `  ${result.deliveriesReceived}/${result.deliveriesExpected} delivered, ${result.eventsPerSecond} events/s, answer→receipt p50 ${result.latencyFromAnswerMs.p50} ms p99 ${result.latencyFromAnswerMs.p99} ms, ` +
+            `CPU ${result.gatewayCpuPercent} %, RSS ${result.rssPerThousandSubscriptionsMiB} MiB per 1000`,
+        );
+        subscriptionResults.push({
+          gateway: gateway.id,
+          ordersPerSecond: options.subscriptionOrdersPerSecond,
+          seconds: options.subscriptionSeconds,
+          result,
+        });
+      }
+    }
     failed = false;
   } finally {
     telemetry = stack.otlpSink.received();
@@ -162,6 +193,7 @@ async function main(): Promise<void> {
   };
   if (profileDir) report.profiles = summarizeProfiles(profileDir, windows);
   if (memoryCgroups) report.memoryCgroups = memoryCgroups;
+  if (subscriptionResults.length > 0) report.subscriptions = subscriptionResults;
   console.log(formatReport(report));
   writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
   log(`results written to ${path.relative(process.cwd(), options.output)}; finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);

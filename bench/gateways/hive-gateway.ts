@@ -4,7 +4,8 @@
  * defaults but for the Authorization header, which it forwards to the subgraphs (they verify
  * the token), and the landing page, which is off. One default matters for reading the numbers:
  * identical subgraph queries in flight at the same moment share one fetch
- * (`deduplicateInflightRequests`); DEDUPLICATE_INFLIGHT=false turns that off. Run as its own
+ * (`deduplicateInflightRequests`); DEDUPLICATE_INFLIGHT=false turns that off. Subscriptions:
+ * clients over SSE (Hive's default), subgraphs over graphql-ws (@graphql-mesh/transport-ws). Run as its own
  * process, compiled like ours: `node bench/dist/gateways/hive-gateway.js` with PORT, SUPERGRAPH_PATH,
  * USERS_URL and ORDERS_URL set.
  */
@@ -27,7 +28,7 @@ const { createGatewayRuntime } = require('@graphql-hive/gateway-runtime') as {
     graphiql: boolean;
     logging: string;
     propagateHeaders: { fromClientToSubgraphs(payload: { request: Request }): Record<string, string | null> };
-    transportEntries?: Record<string, { options: { deduplicateInflightRequests: boolean } }>;
+    transportEntries?: Record<string, { options: Record<string, unknown> }>;
   }): HiveGatewayRuntime;
 };
 
@@ -42,7 +43,20 @@ async function main(): Promise<void> {
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }),
     },
-    ...(env.deduplicateInflight ? {} : { transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } } }),
+    transportEntries: {
+      '*.http': {
+        options: {
+          ...(env.deduplicateInflight ? {} : { deduplicateInflightRequests: false }),
+          // Subscriptions to the subgraphs over graphql-ws (what they serve), the client's token as
+          // connection_init's authorization, as our gateway sends it per subscription.
+          subscriptions: {
+            kind: 'ws',
+            location: '/graphql',
+            options: { connectionParams: { authorization: '{context.headers.authorization}' } },
+          },
+        },
+      },
+    },
   });
   const server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(env.port, env.host, resolve));

@@ -26,6 +26,10 @@ const schema = z.object({
   INTROSPECTION: z.enum(['true', 'false']).optional(),
   MAX_BODY_BYTES: env.positiveInt(1024 * 1024),
   APOLLO_TELEMETRY_DISABLED: env.boolean(true),
+  SUBSCRIPTIONS_PER_USER: env.positiveInt(10),
+  WS_CONNECTIONS_PER_IP: env.positiveInt(50),
+  SUBSCRIPTION_BUFFER: env.positiveInt(64),
+  SUBSCRIPTION_KEEPALIVE_MS: env.positiveInt(12_000),
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
@@ -77,6 +81,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     /** Apollo Gateway's own usage reporting to Apollo's servers (off unless APOLLO_TELEMETRY_DISABLED=false). */
     apolloUsageReporting: !raw.APOLLO_TELEMETRY_DISABLED,
+    /** Subscriptions' caps and buffer (README, Subscriptions; docs/security.md). */
+    subscriptions: {
+      /** Concurrent subscriptions per account (anonymous: per client address), per replica. */
+      perCaller: raw.SUBSCRIPTIONS_PER_USER,
+      /** Concurrent WebSocket connections and SSE streams per client address, per replica. */
+      connectionsPerAddress: raw.WS_CONNECTIONS_PER_IP,
+      /** Events a subscriber may have waiting before it is disconnected as too slow. */
+      buffer: raw.SUBSCRIPTION_BUFFER,
+      /** Ping interval to clients (WebSocket ping, SSE comment); a WebSocket client that misses a pong is dropped. */
+      keepAliveMs: raw.SUBSCRIPTION_KEEPALIVE_MS,
+    },
     /** Rate limits, operation limits, persisted queries (docs/security.md). */
     edge: edgeConfig(raw, production),
   };
@@ -113,6 +128,11 @@ export const envDescriptions = {
   INTROSPECTION: 'Introspection and the Apollo Sandbox landing page. Unset: on in development, off in production.',
   MAX_BODY_BYTES: 'Largest request body in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` without being read.',
   APOLLO_TELEMETRY_DISABLED: "Keeps Apollo Gateway's anonymous usage reporting to Apollo off; `false` allows it.",
+  SUBSCRIPTIONS_PER_USER:
+    'Concurrent subscriptions per account (anonymous callers: per client address), per gateway replica; one more is refused with SUBSCRIPTION_LIMIT.',
+  WS_CONNECTIONS_PER_IP: 'Concurrent WebSocket connections and SSE streams per client address, per gateway replica.',
+  SUBSCRIPTION_BUFFER: 'Events one subscriber may have waiting; a client that falls further behind is disconnected as too slow.',
+  SUBSCRIPTION_KEEPALIVE_MS: 'Ping interval to subscription clients (WebSocket ping, SSE comment), in milliseconds.',
   ...shutdownEnvDescriptions,
   ...telemetryEnvDescriptions,
   ...edgeEnvDescriptions,

@@ -19,6 +19,8 @@ import { createSubgraphFetchMetrics } from './upstream/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './upstream/subgraph-readiness';
 import { createSubgraphAgent } from './upstream/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
+import { createGatewaySubscriptions } from './subscriptions/gateway-subscriptions';
+import { subscriptionsElsewherePlugin } from './subscriptions/subscriptions-elsewhere-plugin';
 import { Counter } from 'prom-client';
 
 export { loadConfig, type GatewayConfig } from './config';
@@ -62,30 +64,40 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   // @apollo/gateway reads this variable itself, when constructed: unless asked for, it must
   // not phone home (nor wait on cloud metadata endpoints) from a self-hosted platform.
   if (!config.apolloUsageReporting) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.hook,
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource({
-        name,
-        url: url ?? '',
-        agent,
-        timeoutMs: config.subgraphTimeoutMs,
-        deduplication: config.subgraphDeduplication,
-        metrics: subgraphFetches,
-      }),
-    logger,
-  });
+  const buildService = ({ name, url }: { name: string; url?: string }) =>
+    new SubgraphDataSource({
+      name,
+      url: url ?? '',
+      agent,
+      timeoutMs: config.subgraphTimeoutMs,
+      deduplication: config.subgraphDeduplication,
+      metrics: subgraphFetches,
+    });
+  const gateway = new ApolloGateway({ supergraphSdl: supergraph.hook, buildService, logger });
   const verifier = createTokenVerifier(config.jwt);
   const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
+  const formatError = createGraphQLErrorFormatter({
+    logger,
+    // Subgraphs speak the whole vocabulary; RATE_LIMITED is the users service's sign-in throttling.
+    trustedUpstreamCodes: new Set([...ERROR_CODES.filter((code) => code !== 'INTERNAL_SERVER_ERROR'), ...REQUEST_REJECTION_CODES]),
+    hideSuggestions: !config.edge.fieldSuggestions,
+  });
+  // Subscriptions: planned on the same supergraph, each version as the gateway applies it.
+  const subscriptions = createGatewaySubscriptions({
+    limits: config.subscriptions,
+    edge,
+    edgeConfig: config.edge,
+    verifier,
+    buildService,
+    formatError,
+    logger,
+    registry: metrics.registry,
+  });
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => subscriptions.supergraphChanged(coreSupergraphSdl));
   const apollo = new ApolloServer<GatewayContext>({
     // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
     gateway: gateway,
-    formatError: createGraphQLErrorFormatter({
-      logger,
-      // Subgraphs speak the whole vocabulary; RATE_LIMITED is the users service's sign-in throttling.
-      trustedUpstreamCodes: new Set([...ERROR_CODES.filter((code) => code !== 'INTERNAL_SERVER_ERROR'), ...REQUEST_REJECTION_CODES]),
-      hideSuggestions: !config.edge.fieldSuggestions,
-    }),
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
     // Edge protection (docs/security.md): limits checked before planning, persisted queries.
@@ -103,6 +115,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
       ...edge.plugins,
+      subscriptionsElsewherePlugin(),
       sessionCookiePlugin(config.sessionCookie),
       graphqlTelemetryPlugin(metrics.graphql),
     ],
@@ -139,19 +152,25 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // Verifies the token, takes from the caller's rate-limit bucket, checks the document's size;
       // then reads the session cookie, if this request's origin may use it.
       context: async (req, info, body) => ({ ...(await edge.admit(req, info, body)), session: readSession(req, config.sessionCookie) }),
+      // Subscriptions over Server-Sent Events (Accept: text/event-stream); WebSocket upgrades below.
+      eventStream: subscriptions.eventStream,
     },
   }).catch(async (error: unknown) => {
     await apollo.stop();
     await edge.close();
     throw error;
   });
+  subscriptions.attach(http.server, '/graphql');
   logger.info({ port: http.port, subgraphs: supergraph.subgraphs() }, 'gateway ready');
   return {
     url: http.url,
     port: http.port,
     async stop() {
       shuttingDown = true;
-      await http.close(Math.max(1_000, config.shutdownTimeoutMs - 1_000));
+      // Subscriptions first (in-flight events sent, then 1012 / SERVICE_UNAVAILABLE), within half the budget.
+      const started = Date.now();
+      await subscriptions.drain(started + Math.max(500, (config.shutdownTimeoutMs - 1_000) / 2));
+      await http.close(Math.max(1_000, config.shutdownTimeoutMs - 1_000 - (Date.now() - started)));
       await apollo.stop();
       await agent.close();
       await edge.close();

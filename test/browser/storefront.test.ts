@@ -28,7 +28,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-/** Longer than the app's polling (2 s orders, 3 s loyalty) with room for a busy machine. */
+/** How long a live update (a subscription event) may take on a busy machine. */
 const LIVE_UPDATE_MS = 20_000;
 const EMAIL = `browser-${Date.now()}@example.com`;
 const PASSWORD = 'correct-horse-battery';
@@ -48,6 +48,11 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
   let orders: pg.Pool;
   let userId: string;
   const graphqlBodies: unknown[] = [];
+  /** graphql-ws messages the app sent over its WebSocket on /graphql (subscriptions). */
+  const socketMessages: {
+    type?: string;
+    payload?: { query?: unknown; operationName?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+  }[] = [];
   /** The page's console errors and uncaught exceptions, shown when a step fails. */
   const pageProblems: string[] = [];
   let step = 0;
@@ -91,6 +96,10 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     page.on('pageerror', (error) => pageProblems.push(`uncaught: ${error.message}`));
     page.on('request', (request: Request) => {
       if (request.url().endsWith('/graphql') && request.method() === 'POST') graphqlBodies.push(request.postDataJSON());
+    });
+    page.on('websocket', (socket) => {
+      if (!socket.url().endsWith('/graphql')) return;
+      socket.on('framesent', (frame) => socketMessages.push(JSON.parse(String(frame.payload))));
     });
   }, 120_000);
 
@@ -370,11 +379,20 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     }
   });
 
-  test('when every request the app sent is read, then each carried only a persisted-query id, never an operation text', () => {
+  test('when every request the app sent is read (HTTP and WebSocket), then each carried only a persisted-query id, never an operation text', () => {
     expect(graphqlBodies.length).toBeGreaterThan(10);
     for (const body of graphqlBodies as Array<{ query?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }>) {
       expect(body.query).toBeUndefined();
       expect(body.extensions?.persistedQuery?.sha256Hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // Live updates came over the WebSocket: the two subscriptions, by id too (graphql-ws needs a query string: empty).
+    const subscribed = socketMessages.filter((message) => message.type === 'subscribe');
+    expect(new Set(subscribed.map((message) => message.payload?.operationName))).toEqual(
+      new Set(['OrderStatusChanged', 'MyLoyaltyChanged']),
+    );
+    for (const message of subscribed) {
+      expect(message.payload?.query).toBe('');
+      expect(message.payload?.extensions?.persistedQuery?.sha256Hash).toMatch(/^[0-9a-f]{64}$/);
     }
   });
 });

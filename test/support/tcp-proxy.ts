@@ -7,6 +7,10 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Passes connections through again. */
   restore(): Promise<void>;
+  /** Holds what clients send (connections stay open, nothing reaches the target): the target looks stuck. */
+  stall(): void;
+  /** Forwards what was held, and everything after it. */
+  unstall(): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +23,9 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
+  let stalled = false;
+  /** Each client connection and its connection to the target. */
+  const clients = new Map<Socket, Socket>();
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -35,6 +42,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream).pipe(client);
+    clients.set(client, upstream);
+    client.on('close', () => clients.delete(client));
+    if (stalled) {
+      client.unpipe(upstream);
+      client.pause();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,6 +65,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     async restore() {
       down = false;
+    },
+    stall() {
+      stalled = true;
+      for (const [client, upstream] of clients) {
+        client.unpipe(upstream);
+        client.pause();
+      }
+    },
+    unstall() {
+      stalled = false;
+      for (const [client, upstream] of clients) client.pipe(upstream);
     },
     async close() {
       down = true;

@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewayContext } from '../gateway-context';
 import type { EdgeConfig } from './edge-config';
-import { createEdgeMetrics } from './edge-metrics';
+import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics';
 import { costLimitPlugin, operationLimitRules } from './operation-limits';
-import { createSafelist, loadManifest } from './persisted-queries';
-import { createRateLimiter } from './rate-limit';
+import { createSafelist, loadManifest, type Safelist } from './persisted-queries';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { rateLimitPlugin } from './rate-limit-plugin';
 import { createMemoryRateLimitStore, createRedisRateLimitStore, type RateLimitStore } from './rate-limit-store';
 import { createRequestAdmission } from './request-admission';
@@ -22,6 +22,11 @@ export interface EdgeProtection {
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** Apollo Server's `persistedQueries`: APQ, the safelist's manifest, or off. */
   persistedQueries: ApolloServerOptions<GatewayContext>['persistedQueries'];
+  /** The rate limiter behind `admit` (subscriptions take from the same buckets). */
+  rateLimiter: RateLimiter;
+  /** The safelist in safelist mode, else null. */
+  safelist: Safelist | null;
+  metrics: EdgeMetrics;
   /** Closes the Redis connection, if any. */
   close(): Promise<void>;
 }
@@ -83,6 +88,9 @@ export async function createEdgeProtection(options: {
     validationRules: operationLimitRules(config.operationLimits, metrics),
     plugins: [costLimitPlugin<GatewayContext>(config.operationLimits, metrics), rateLimitPlugin(rateLimiter)],
     persistedQueries: config.persistedQueries.mode === 'off' ? false : safelist ? { cache: safelist.cache, ttl: null } : undefined,
+    rateLimiter,
+    safelist,
+    metrics,
     close: () => store.close(),
   };
 }

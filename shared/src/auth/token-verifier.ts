@@ -28,6 +28,12 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /** Resolves to the viewer the token proves, or rejects with UNAUTHENTICATED (SERVICE_UNAVAILABLE if the JWKS cannot be fetched). */
   verify(token: string): Promise<Viewer>;
+  /**
+   * As `verify`, plus the last instant (ms since the epoch) at which `verify` would still
+   * accept the token (its `exp` plus the clock tolerance): what a long-lived subscription
+   * opened with it may last.
+   */
+  verifyWithExpiry(token: string): Promise<{ viewer: Viewer; validUntilMs: number }>;
 }
 
 /**
@@ -50,34 +56,40 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
   const now = options.now ?? Date.now;
-  return {
-    async verify(token) {
-      const cached = cache.get(token, now());
-      if (cached) return cached;
-      try {
-        const { payload } = await jwtVerify(token, keys, {
-          issuer: options.issuer,
-          audience: options.audience,
-          algorithms: [TOKEN_ALGORITHM],
-          clockTolerance: options.clockToleranceSeconds ?? 5,
-          requiredClaims: ['sub', 'exp', 'iat'],
-          currentDate: new Date(now()),
-        });
-        const role = payload.role;
-        if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) {
-          throw unauthenticated('The access token is invalid.');
-        }
-        const viewer: Viewer = { id: payload.sub, role: role as Role };
-        cache.set(token, viewer, (payload.exp as number) * 1000);
-        return viewer;
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The access token has expired.');
-        if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) {
-          throw serviceUnavailable('Cannot check the access token right now, try again shortly.', { cause: error });
-        }
+  const toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
+  const verifyWithExpiry = async (token: string): Promise<{ viewer: Viewer; validUntilMs: number }> => {
+    const cached = cache.get(token, now());
+    if (cached) return { viewer: cached.viewer, validUntilMs: cached.expiresAtMs + toleranceMs };
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [TOKEN_ALGORITHM],
+        clockTolerance: options.clockToleranceSeconds ?? 5,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        currentDate: new Date(now()),
+      });
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) {
         throw unauthenticated('The access token is invalid.');
       }
+      const viewer: Viewer = { id: payload.sub, role: role as Role };
+      const expiresAtMs = (payload.exp as number) * 1000;
+      cache.set(token, viewer, expiresAtMs);
+      return { viewer, validUntilMs: expiresAtMs + toleranceMs };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The access token has expired.');
+      if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) {
+        throw serviceUnavailable('Cannot check the access token right now, try again shortly.', { cause: error });
+      }
+      throw unauthenticated('The access token is invalid.');
+    }
+  };
+  return {
+    verifyWithExpiry,
+    async verify(token) {
+      return (await verifyWithExpiry(token)).viewer;
     },
   };
 }
@@ -91,14 +103,14 @@ class VerifiedTokenCache {
   private readonly entries = new Map<string, { viewer: Viewer; expiresAtMs: number }>();
   constructor(private readonly capacity: number) {}
 
-  get(token: string, nowMs: number): Viewer | undefined {
+  get(token: string, nowMs: number): { viewer: Viewer; expiresAtMs: number } | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     if (entry.expiresAtMs <= nowMs) {
       this.entries.delete(token);
       return undefined;
     }
-    return entry.viewer;
+    return entry;
   }
 
   set(token: string, viewer: Viewer, expiresAtMs: number): void {

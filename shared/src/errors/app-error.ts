@@ -28,11 +28,20 @@ export const REQUEST_REJECTION_CODES = [
   'OPERATION_TOO_MANY_ROOT_FIELDS',
   'OPERATION_TOO_COSTLY',
   'PERSISTED_QUERY_NOT_IN_LIST',
+  // Subscriptions: over SUBSCRIPTIONS_PER_USER at once, over WS_CONNECTIONS_PER_IP connections.
+  'TOO_MANY_SUBSCRIPTIONS',
+  'TOO_MANY_CONNECTIONS',
 ] as const;
 
 export type RequestRejectionCode = (typeof REQUEST_REJECTION_CODES)[number];
 
-export type ErrorCode = (typeof ERROR_CODES)[number] | RequestRejectionCode;
+/**
+ * Why the gateway ended a subscription that was running fine: its plan no longer holds under
+ * a new supergraph (Apollo Router's name for it); the client subscribes again.
+ */
+export const SUBSCRIPTION_END_CODES = ['SUBSCRIPTION_SCHEMA_RELOAD'] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number] | RequestRejectionCode | (typeof SUBSCRIPTION_END_CODES)[number];
 
 /** Extra, client-safe facts about an error; they become GraphQL `extensions`. */
 export type ErrorDetails = Record<string, string | number | boolean | null>;

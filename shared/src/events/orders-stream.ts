@@ -8,3 +8,4 @@ import type { StreamSpec } from './event-bus';
 export const ORDERS_STREAM: StreamSpec = { name: 'ORDERS', subjects: ['orders.v1.>'] };
 export const ORDER_PLACED_SUBJECT = 'orders.v1.placed';
 export const ORDER_CANCELLED_SUBJECT = 'orders.v1.cancelled';
+export const ORDER_SHIPPED_SUBJECT = 'orders.v1.shipped';

@@ -17,7 +17,7 @@ const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
  * otherwise (recorded on the request scope, so the request's log lines name the user). A
  * header that is present but invalid, expired or tampered is refused, never downgraded to anonymous.
  */
-export async function viewerFromRequest(req: IncomingMessage, verifier: TokenVerifier): Promise<Viewer | null> {
+export async function viewerFromRequest(req: Pick<IncomingMessage, 'headers'>, verifier: TokenVerifier): Promise<Viewer | null> {
   const token = parseBearerToken(req.headers.authorization);
   if (token === null) return null;
   const viewer = await verifier.verify(token);

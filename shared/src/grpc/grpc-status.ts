@@ -18,6 +18,9 @@ const STATUS_BY_CODE: Record<ErrorCode, status> = {
   OPERATION_TOO_MANY_ROOT_FIELDS: status.INVALID_ARGUMENT,
   OPERATION_TOO_COSTLY: status.INVALID_ARGUMENT,
   PERSISTED_QUERY_NOT_IN_LIST: status.INVALID_ARGUMENT,
+  TOO_MANY_SUBSCRIPTIONS: status.RESOURCE_EXHAUSTED,
+  TOO_MANY_CONNECTIONS: status.RESOURCE_EXHAUSTED,
+  SUBSCRIPTION_SCHEMA_RELOAD: status.ABORTED,
 };
 
 /** Metadata key carrying our error code next to the gRPC status, so no meaning is lost on the wire. */

@@ -32,6 +32,12 @@ export interface GraphQLEndpoint<TContext extends BaseContext> {
    * operation before Apollo Server parses it.
    */
   context: (req: IncomingMessage, info: RequestInfo, body?: unknown) => Promise<TContext>;
+  /**
+   * Serves the requests to `path` that ask for `Accept: text/event-stream` (GraphQL over
+   * Server-Sent Events), given the parsed body (POST) as for `context`; default: none, Apollo
+   * Server answers them.
+   */
+  eventStream?: (req: IncomingMessage, res: ServerResponse, info: RequestInfo, body?: unknown) => Promise<void>;
 }
 
 export interface HttpServerOptions<TContext extends BaseContext> {
@@ -124,6 +130,12 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: '*' | str
   }
 }
 
+/** The client asks for Server-Sent Events: `text/event-stream` is among its accepted types. */
+function acceptsEventStream(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
+
 async function serveGraphQL<TContext extends BaseContext>(
   endpoint: GraphQLEndpoint<TContext>,
   req: IncomingMessage,
@@ -154,6 +166,7 @@ async function serveGraphQL<TContext extends BaseContext>(
       body = raw;
     }
   }
+  if (endpoint.eventStream && acceptsEventStream(req)) return endpoint.eventStream(req, res, info, body);
   const result = await withGraphQLOperationSpan(() =>
     endpoint.server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: info.url.search, body },

@@ -13,6 +13,7 @@ import { observePool } from '../database/pool-metrics';
 import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
 import { stringifyCompactResult } from '../graphql/compact-result';
+import { serveSubgraphSubscriptions, type SubgraphSubscriptionServer } from './subscription-server';
 
 /** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
 export const SUBGRAPH_MAX_TOKENS = 15_000;
@@ -22,8 +23,11 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   metrics: ServiceMetrics;
   database: Database;
   schema: GraphQLSchema;
-  /** Builds a request's context; AppErrors thrown here answer with their HTTP status (401...). */
-  context: (req: IncomingMessage, info: RequestInfo) => Promise<TContext>;
+  /**
+   * Builds a request's context from its headers; AppErrors thrown here answer with their HTTP
+   * status (401...). Subscriptions (WebSocket) build theirs with it too, from their headers.
+   */
+  context: (req: Pick<IncomingMessage, 'headers'>, info: RequestInfo) => Promise<TContext>;
   http: { host: string; port: number };
   grpc: { host: string; port: number; services: GrpcServiceRegistration[] };
   /** Extra plain routes (e.g. the JWKS). */
@@ -48,7 +52,8 @@ export interface RunningSubgraph {
 
 /**
  * Serves one subgraph the way every subgraph is served: GraphQL at /graphql (Apollo Server,
- * errors through the shared formatter, operations traced and measured), its gRPC services,
+ * errors through the shared formatter, operations traced and measured; subscriptions over
+ * WebSocket on the same path), its gRPC services,
  * /healthz and /readyz (database reachable, migrations applied) and /metrics (the database
  * pool included).
  */
@@ -124,12 +129,26 @@ export async function serveSubgraph<TContext extends BaseContext>(options: Serve
     await apollo.stop();
     throw error;
   });
+  // The schema's Subscription fields, over WebSocket on the same path (graphql-transport-ws).
+  const subscriptions: SubgraphSubscriptionServer | undefined = options.schema.getSubscriptionType()
+    ? serveSubgraphSubscriptions({
+        server: http.server,
+        path: '/graphql',
+        schema: options.schema,
+        logger,
+        context: options.context,
+        maxTokens: SUBGRAPH_MAX_TOKENS,
+        registry: options.metrics.registry,
+      })
+    : undefined;
   return {
     httpUrl: http.url,
     httpPort: http.port,
     grpcPort: grpcServer.port,
     async stop() {
       shuttingDown = true;
+      // Subscriptions end first: the gateway tells their subscribers the service is unavailable.
+      await subscriptions?.close();
       const drain = options.drainTimeoutMs ?? 9_000;
       await Promise.all([http.close(drain), grpcServer.stop(drain)]);
       await apollo.stop();

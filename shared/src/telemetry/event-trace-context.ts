@@ -57,3 +57,35 @@ export function withConsumedEventSpan<T>(event: ConsumedEventInfo, system: 'nats
     },
   );
 }
+
+/**
+ * Runs the delivery of one live event to a subscriber in a span of its own (a new trace),
+ * linked to the trace of the write that caused the event when it carries a `traceparent`
+ * (the outbox keeps the request's): a subscription lives for hours, so its deliveries are not
+ * children of one endless span, and the write's trace shows where each update went.
+ */
+export function withLinkedEventSpan<T>(
+  name: string,
+  traceparent: string | undefined,
+  attributes: Record<string, string | number | boolean>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const linked = traceparent ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent })) : undefined;
+  const span = tracer.startSpan(
+    name,
+    { kind: SpanKind.CONSUMER, attributes, links: linked ? [{ context: linked }] : [], root: true },
+    ROOT_CONTEXT,
+  );
+  return context.with(trace.setSpan(ROOT_CONTEXT, span), run).then(
+    (result) => {
+      span.end();
+      return result;
+    },
+    (error: unknown) => {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      span.end();
+      throw error;
+    },
+  );
+}

@@ -39,6 +39,7 @@ const schema = z.object({
     .optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
   OUTBOX_RETENTION_HOURS: env.positiveInt(168),
+  SUBSCRIPTION_BUFFER: env.positiveInt(256),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
@@ -92,6 +93,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
      * it until every feed consumer heard from within it has acknowledged them.
      */
     outboxRetentionSeconds: raw.OUTBOX_RETENTION_HOURS * 3600,
+    /** Status changes one subscription may have waiting before it is ended as too slow (the gateway reads them at once). */
+    subscriptionBuffer: raw.SUBSCRIPTION_BUFFER,
   };
 }
 
@@ -119,6 +122,7 @@ export const envDescriptions = {
   JWKS_URL: serviceEnvDescriptions.JWKS_URL,
   USER_SERVICE_ADDR: "The users service's gRPC address (`GetUser` is asked before an order is accepted).",
   OUTBOX_POLL_MS: 'How often the outbox relay looks for events to release (and a feed long poll looks again), in milliseconds.',
+  SUBSCRIPTION_BUFFER: 'Status changes one subscription (orderStatusChanged) may have waiting before it is ended as too slow.',
   OUTBOX_RETENTION_HOURS:
     'Released outbox events are kept at least this many hours, and beyond that until every feed consumer heard from within that time has read them.',
   ...grpcClientEnvDescriptions,

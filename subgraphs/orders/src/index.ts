@@ -2,6 +2,7 @@ import { createTokenVerifier } from '@fedshop/shared/auth';
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
 import { ORDERS_STREAM, openEventBus, type EventBus, type EventTransport } from '@fedshop/shared/events';
+import { openLiveFeed, type LiveFeed } from '@fedshop/shared/live-events';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { orderV1 } from '@fedshop/shared/grpc';
 import { createLogger, type Logger } from '@fedshop/shared/logging';
@@ -10,6 +11,7 @@ import { serveSubgraph } from '@fedshop/shared/subgraph';
 import { Gauge } from 'prom-client';
 import { createUserServiceClient } from './clients/user-service-client';
 import { createFeedSignal } from './events/feed-signal';
+import { createOrderStatusFeed, ORDER_STATUS_SUBJECT, type OrderStatusMessage } from './events/order-status-feed';
 import { startOutboxRelay } from './events/outbox-relay';
 import { createOutboxRepository } from './repositories/outbox-repository';
 import type { OrdersConfig } from './config';
@@ -49,6 +51,8 @@ export async function startOrdersService(
     logger?: Logger;
     /** The bus to publish events to; default: JetStream at NATS_URL, else none (consumers read the outbox feed over gRPC). */
     eventBus?: EventBus;
+    /** Where committed status changes fan out to subscriptions; default: core NATS at NATS_URL, else in process. */
+    orderStatusLive?: LiveFeed<OrderStatusMessage>;
   } = {},
 ): Promise<RunningOrdersService> {
   const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
@@ -71,6 +75,16 @@ export async function startOrdersService(
   );
   const outbox = createOutboxRepository(prisma);
   const feedSignal = createFeedSignal();
+  // Subscriptions hear of committed status changes through this feed (every replica's relay publishes to it).
+  const orders = createOrderRepository(prisma);
+  const orderStatusFeed = createOrderStatusFeed({
+    loadOrder: (orderId) => orders.findById(orderId),
+    live:
+      options.orderStatusLive ??
+      openLiveFeed<OrderStatusMessage>({ natsUrl: config.natsUrl, subject: ORDER_STATUS_SUBJECT, name: SERVICE, logger }),
+    logger,
+    capacity: config.subscriptionBuffer,
+  });
   const relay = startOutboxRelay({
     outbox,
     bus: events?.bus,
@@ -78,6 +92,7 @@ export async function startOrdersService(
     idleMs: config.outboxPollMs,
     onReleased: feedSignal.notify,
     retentionSeconds: config.outboxRetentionSeconds,
+    onPublished: (published) => orderStatusFeed.publishCommitted(published),
     metrics: {
       backlog: new Gauge({ name: 'outbox_backlog', help: 'Events waiting in the outbox to be released.', registers: [metrics.registry] }),
       oldestPendingSeconds: new Gauge({
@@ -96,20 +111,20 @@ export async function startOrdersService(
   const cleanup = async () => {
     feedSignal.close();
     await relay.stop();
+    await orderStatusFeed.close();
     await events?.close();
     users.close();
     await prisma.$disconnect().catch(() => undefined);
     await database.close();
   };
   try {
-    const orders = createOrderRepository(prisma);
     const products = createProductRepository(prisma);
     if (config.seedCatalog) {
       const seeded = await products.seedIfEmpty(SEED_CATALOG);
       if (seeded > 0) logger.info({ products: seeded }, 'seeded the demo catalog');
     }
     const verifier = createTokenVerifier(config.jwt);
-    const deps: OrdersDependencies = { orders, products, users, logger };
+    const deps: OrdersDependencies = { orders, products, users, orderStatusFeed, logger, outboxWritten: () => relay.nudge() };
 
     const subgraph = await serveSubgraph<OrdersContext>({
       logger,

@@ -8,12 +8,16 @@ import type { Viewer } from '@fedshop/shared/auth';
 import type { UserServiceClient } from '../src/clients/user-service-client';
 import type { OrderWithItems } from '../src/domain/order';
 import type { PlaceOrderInput } from '../src/domain/order-input';
+import { openLiveFeed } from '@fedshop/shared/live-events';
+import { createOrderStatusFeed, type OrderStatusMessage } from '../src/events/order-status-feed';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createOrderRepository } from '../src/repositories/order-repository';
 import { createProductRepository, type ProductRepository } from '../src/repositories/product-repository';
 import type { OrdersDependencies } from '../src/use-cases/dependencies';
 import { placeOrder } from '../src/use-cases/place-order';
 import { startOrdersUnderTest, uniqueSku, type OrdersUnderTest } from './support/orders-under-test';
+
+const silent = pino({ level: 'silent' });
 
 /** Every account is ACTIVE: the users service's answer, which these races do not depend on. */
 const activeAccounts: UserServiceClient = {
@@ -40,14 +44,23 @@ describe('placing an order while the catalog changes (use case over the real rep
     orders = await startOrdersUnderTest();
     pool = new pg.Pool({ connectionString: orders.database.url, max: 4, application_name: 'order-repository-test' });
     prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const orderRepository = createOrderRepository(prisma);
     deps = {
-      orders: createOrderRepository(prisma),
+      orders: orderRepository,
+      // Placing an order never reads it; the use cases' dependencies include it for watches.
+      orderStatusFeed: createOrderStatusFeed({
+        live: openLiveFeed<OrderStatusMessage>({ natsUrl: undefined, subject: 'order-status', name: 'test', logger: silent }),
+        loadOrder: (id) => orderRepository.findById(id),
+        logger: silent,
+        capacity: 16,
+      }),
       products: createProductRepository(prisma),
       users: activeAccounts,
-      logger: pino({ level: 'silent' }),
+      logger: silent,
     };
   });
   afterAll(async () => {
+    await deps?.orderStatusFeed.close();
     await prisma?.$disconnect();
     await pool?.end();
     await orders?.stop();

@@ -49,6 +49,7 @@ const schema = z.object({
     .optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
   EVENTS_MAX_ATTEMPTS: env.positiveInt(5),
+  SUBSCRIPTION_BUFFER: env.positiveInt(256),
   EVENTS_CONSUMER: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
@@ -131,6 +132,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     eventsAckWaitMs: raw.EVENTS_ACK_WAIT_MS,
     /** Deliveries an order event whose application keeps failing gets before it is parked. */
     eventsMaxAttempts: raw.EVENTS_MAX_ATTEMPTS,
+    /** Loyalty changes one subscription may have waiting before it is ended as too slow (the gateway reads them at once). */
+    subscriptionBuffer: raw.SUBSCRIPTION_BUFFER,
     /** Sign-in slowdown and lockout per email (docs/security.md). */
     signInThrottle: {
       delayAfter: raw.SIGN_IN_DELAY_AFTER,
@@ -171,6 +174,7 @@ export const envDescriptions = {
   ADMIN_PASSWORD: 'Password of the `ADMIN_EMAIL` account.',
   SCRYPT_COST: 'scrypt cost N of password hashes (a power of two).',
   EVENTS_ACK_WAIT_MS: 'Redelivery delay of an event whose consumer died before acknowledging it, in milliseconds.',
+  SUBSCRIPTION_BUFFER: 'Loyalty changes one subscription (myLoyaltyChanged) may have waiting before it is ended as too slow.',
   EVENTS_MAX_ATTEMPTS:
     'Deliveries an order event whose application keeps failing gets before it is parked (logged, counted, kept in parked_events).',
   EVENTS_CONSUMER: 'Durable JetStream consumer name of the loyalty consumer (JetStream remembers its position).',

@@ -2,6 +2,8 @@ import { createTokenVerifier, REFRESH_TOKEN_HEADER } from '@fedshop/shared/auth'
 import { currentRequestId } from '@fedshop/shared/context';
 import { openDatabase } from '@fedshop/shared/database';
 import { openEventBus, ORDERS_STREAM, type EventBus, type EventTransport } from '@fedshop/shared/events';
+import { openLiveFeed, type LiveFeed } from '@fedshop/shared/live-events';
+import { createLoyaltyFeed, LOYALTY_SUBJECT, type LoyaltyChangeMessage } from './events/loyalty-feed';
 import { viewerFromRequest } from '@fedshop/shared/graphql';
 import { userV1 } from '@fedshop/shared/grpc';
 import { sendJson } from '@fedshop/shared/http';
@@ -57,6 +59,8 @@ export async function startUsersService(
     eventBus?: EventBus;
     /** Time for sign-in throttling; default the system clock (tests record the waits instead of timing them). */
     clock?: Clock;
+    /** Where committed loyalty changes fan out to subscriptions; default: core NATS at NATS_URL, else in process. */
+    loyaltyLive?: LiveFeed<LoyaltyChangeMessage>;
   } = {},
 ): Promise<RunningUsersService> {
   const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
@@ -72,8 +76,16 @@ export async function startUsersService(
   const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
   const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
   let consumer: OrderEventsConsumer | undefined;
+  // Subscriptions hear of committed loyalty changes through this feed (the consumer publishes after each commit).
+  const loyaltyFeed = createLoyaltyFeed({
+    live:
+      options.loyaltyLive ??
+      openLiveFeed<LoyaltyChangeMessage>({ natsUrl: config.natsUrl, subject: LOYALTY_SUBJECT, name: SERVICE, logger }),
+    capacity: config.subscriptionBuffer,
+  });
   const cleanup = async () => {
     await consumer?.close();
+    await loyaltyFeed.close();
     await events?.close();
     orders.close();
     await prisma.$disconnect().catch(() => undefined);
@@ -96,6 +108,12 @@ export async function startUsersService(
       cursors: createEventFeedCursorRepository(prisma),
       logger,
       registry: metrics.registry,
+      onLoyaltyChanged: (change) =>
+        loyaltyFeed.publishCommitted({
+          eventId: change.eventId,
+          userId: change.userId,
+          ...(change.traceparent ? { traceparent: change.traceparent } : {}),
+        }),
     });
     const deps: UsersDependencies = {
       users,
@@ -106,6 +124,7 @@ export async function startUsersService(
       refreshTokens: createRefreshTokenRepository(prisma),
       sessions: config.sessions,
       clock,
+      loyaltyFeed,
       logger,
     };
     if (config.admin) {

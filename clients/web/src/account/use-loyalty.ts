@@ -1,16 +1,15 @@
-import { useQuery } from '@apollo/client/react';
-import { MyLoyaltyDocument } from '../graphql/generated/graphql';
-
-/** How often the tier and lifetime spend are read again while shown. */
-export const LOYALTY_POLL_MS = 3_000;
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { MyLoyaltyChangedDocument, MyLoyaltyDocument } from '../graphql/generated/graphql';
+import { useResubscribeOnExpiry } from '../app/use-resubscribe';
 
 /**
  * The signed-in account's tier and lifetime spend, kept current while on screen. Loyalty moves
- * a moment after an order (order events, applied by the users service), so it is read again
- * every LOYALTY_POLL_MS for now. Once the gateway serves the `myLoyaltyChanged` subscription
- * (graphql-ws on /graphql), this hook is the one place to change: subscribeToMore on the same
- * query instead of `pollInterval` (and a GraphQLWsLink for subscriptions in apollo-client.ts).
+ * a moment after an order (order events, applied by the users service); the
+ * `myLoyaltyChanged` subscription brings each change, which Apollo's cache files under the
+ * account's id, so the query's result follows by itself.
  */
 export function useLoyalty(signedIn: boolean) {
-  return useQuery(MyLoyaltyDocument, { skip: !signedIn, pollInterval: LOYALTY_POLL_MS, fetchPolicy: 'cache-and-network' });
+  const live = useSubscription(MyLoyaltyChangedDocument, { skip: !signedIn });
+  useResubscribeOnExpiry(live);
+  return useQuery(MyLoyaltyDocument, { skip: !signedIn, fetchPolicy: 'cache-and-network' });
 }

@@ -2,6 +2,9 @@ import { ApolloClient, ApolloLink, HttpLink } from '@apollo/client';
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import { SetContextLink } from '@apollo/client/link/context';
 import { ErrorLink } from '@apollo/client/link/error';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getMainDefinition } from '@apollo/client/utilities';
+import { createClient } from 'graphql-ws';
 import { from, mergeMap, throwError } from 'rxjs';
 import { RefreshSessionDocument, SignOutDocument } from '../graphql/generated/graphql';
 import { SessionStore } from '../session/session-store';
@@ -41,6 +44,10 @@ export interface AppServices {
  * - trusted documents: ids only in production builds (persisted-query-link.ts);
  * - HTTP: same origin, so the browser attaches the gateway's HttpOnly refresh cookie (path
  *   /graphql) by itself; the app never sees it.
+ * - subscriptions go over one WebSocket (graphql-ws) to the same /graphql, opened while any is
+ *   active; its `connection_init` carries the session's access token at the time it opens
+ *   (refreshed first when about to expire). When that token expires the gateway ends the
+ *   subscriptions and the connection; the hooks start them again (use-resubscribe.ts).
  */
 export function createAppServices(options: { persistedQueryIds: PersistedQueryIds | null; uri?: string }): AppServices {
   let client: ApolloClient;
@@ -80,14 +87,43 @@ export function createAppServices(options: { persistedQueryIds: PersistedQueryId
     };
   });
 
+  const uri = options.uri ?? '/graphql';
+  const socket = createClient({
+    url: () => {
+      const url = new URL(uri, window.location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      return url.toString();
+    },
+    connectionParams: async () => {
+      const token = await session.currentAccessToken();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+    // Reconnects after the gateway restarts (1012) or a network drop; not after 4401 (a new token is needed: the hooks restart).
+    retryAttempts: 5,
+  });
+  // Production builds send ids only, over WebSocket too: graphql-ws requires a `query` string, so it is empty and the
+  // gateway reads the text from its safelist by the id in `extensions.persistedQuery`.
+  const idsOnly = options.persistedQueryIds !== null;
+  const subscriptions = new GraphQLWsLink(
+    idsOnly ? { ...socket, subscribe: (payload, sink) => socket.subscribe({ ...payload, query: '' }, sink) } : socket,
+  );
+  const isSubscription = ({ query }: ApolloLink.Operation) => {
+    const definition = getMainDefinition(query);
+    return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
+  };
+
   client = new ApolloClient({
     cache: createCache(),
-    link: ApolloLink.from([
-      retryAfterRefresh,
-      accessToken,
-      trustedDocumentsLink(options.persistedQueryIds),
-      new HttpLink({ uri: options.uri ?? '/graphql', credentials: 'same-origin' }),
-    ]),
+    link: ApolloLink.split(
+      isSubscription,
+      ApolloLink.from([trustedDocumentsLink(options.persistedQueryIds), subscriptions]),
+      ApolloLink.from([
+        retryAfterRefresh,
+        accessToken,
+        trustedDocumentsLink(options.persistedQueryIds),
+        new HttpLink({ uri, credentials: 'same-origin' }),
+      ]),
+    ),
   });
   return { client, session };
 }

@@ -24,6 +24,8 @@ export const KNOWN_ERROR_CODES = [
   'OPERATION_TOO_MANY_ROOT_FIELDS',
   'OPERATION_TOO_COSTLY',
   'PERSISTED_QUERY_NOT_IN_LIST',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'TOO_MANY_CONNECTIONS',
   // Apollo Server and the HTTP server
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
@@ -114,6 +116,8 @@ const DESCRIBE: Record<KnownErrorCode, Describe> = {
   OPERATION_TOO_COSTLY: () => ({ message: 'That asks for too much at once. Try a smaller page.', retryable: false }),
   PERSISTED_QUERY_NOT_IN_LIST: () => ({ message: OUTDATED, retryable: false }),
   PERSISTED_QUERY_NOT_FOUND: () => ({ message: OUTDATED, retryable: false }),
+  TOO_MANY_SUBSCRIPTIONS: () => ({ message: 'Too many live views are open. Close some tabs, then try again.', retryable: true }),
+  TOO_MANY_CONNECTIONS: () => ({ message: 'Too many live connections from your network. Try again in a moment.', retryable: true }),
   PERSISTED_QUERY_NOT_SUPPORTED: () => ({ message: OUTDATED, retryable: false }),
   GRAPHQL_PARSE_FAILED: () => ({ message: OUTDATED, retryable: false }),
   GRAPHQL_VALIDATION_FAILED: () => ({ message: OUTDATED, retryable: false }),

@@ -1,17 +1,24 @@
-import { useQuery } from '@apollo/client/react';
-import { MyOrdersDocument } from '../graphql/generated/graphql';
-
-/** How often the orders on screen are read again. */
-export const ORDER_POLL_MS = 2_000;
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { useEffect } from 'react';
+import { MyOrdersDocument, OrderStatusChangedDocument } from '../graphql/generated/graphql';
+import { useResubscribeOnExpiry } from '../app/use-resubscribe';
 
 /**
  * The signed-in account's latest orders, their status kept current while on screen: an admin
- * shipping one shows here without a reload. Polling for now. Once the gateway serves the
- * `orderStatusChanged` subscription (graphql-ws on /graphql), this hook is the one place to
- * change: `subscribeToMore` with that subscription (updating the order in the cache by id)
- * instead of `pollInterval`, and a GraphQLWsLink for subscriptions in apollo-client.ts. The
- * pages use only what this returns.
+ * shipping one shows here at once. The `orderStatusChanged` subscription (graphql-ws on
+ * /graphql) carries each change; Apollo's cache files it under the order's id, so the list
+ * re-renders by itself. An order placed elsewhere (another tab) is not in the list yet: the
+ * list is read again then. The pages use only what this returns.
  */
 export function useMyOrdersLive(first = 20) {
-  return useQuery(MyOrdersDocument, { variables: { first }, pollInterval: ORDER_POLL_MS, fetchPolicy: 'cache-and-network' });
+  const orders = useQuery(MyOrdersDocument, { variables: { first }, fetchPolicy: 'cache-and-network' });
+  const live = useSubscription(OrderStatusChangedDocument);
+  useResubscribeOnExpiry(live);
+  const changed = live.data?.orderStatusChanged;
+  const known = orders.data?.me?.orders.edges.some(({ node }) => node.id === changed?.id) ?? true;
+  const { refetch } = orders;
+  useEffect(() => {
+    if (changed && !known) void refetch();
+  }, [changed, known, refetch]);
+  return orders;
 }

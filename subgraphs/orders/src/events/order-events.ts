@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
+import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, ORDER_SHIPPED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
 import { currentTraceparent } from '@fedshop/shared/telemetry';
 import type { Order } from '../domain/order';
 
@@ -12,10 +12,10 @@ export interface OutboxEntry {
   traceparent: string | undefined;
 }
 
-/** OrderPlaced and OrderCancelled carry the same fields; only the message type and subject differ. */
+/** OrderPlaced, OrderShipped and OrderCancelled carry the same fields; only the message type and subject differ. */
 function orderEvent(
   subject: string,
-  message: typeof orderEventsV1.OrderPlaced | typeof orderEventsV1.OrderCancelled,
+  message: typeof orderEventsV1.OrderPlaced | typeof orderEventsV1.OrderShipped | typeof orderEventsV1.OrderCancelled,
   order: Order,
   occurredAt: Date,
 ): OutboxEntry {
@@ -32,4 +32,8 @@ export function orderPlaced(order: Order, occurredAt = new Date()): OutboxEntry 
 
 export function orderCancelled(order: Order, occurredAt = new Date()): OutboxEntry {
   return orderEvent(ORDER_CANCELLED_SUBJECT, orderEventsV1.OrderCancelled, order, occurredAt);
+}
+
+export function orderShipped(order: Order, occurredAt = new Date()): OutboxEntry {
+  return orderEvent(ORDER_SHIPPED_SUBJECT, orderEventsV1.OrderShipped, order, occurredAt);
 }

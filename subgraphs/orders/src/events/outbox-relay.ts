@@ -1,7 +1,7 @@
 import type { EventBus } from '@fedshop/shared/events';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
-import type { OutboxRepository } from '../repositories/outbox-repository';
+import type { OutboxRepository, PendingEvent } from '../repositories/outbox-repository';
 
 export interface OutboxRelayOptions {
   outbox: OutboxRepository;
@@ -29,6 +29,8 @@ export interface OutboxRelayOptions {
    * database is busy or down). `consumerLag` is refreshed at most once a second.
    */
   metrics?: { backlog: Gauge; oldestPendingSeconds: Gauge; consumerLag?: Gauge<'consumer'> };
+  /** Called with the events just released, in order, once their transaction committed (live subscriptions). */
+  onPublished?: (events: PendingEvent[]) => void;
 }
 
 export interface OutboxRelay {
@@ -97,8 +99,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let released: number;
       publishFailed = false;
       try {
-        released = (await outbox.releasePending(options.batchSize ?? 100, publishToBus)) ?? 0;
-        if (released > 0) options.onReleased?.();
+        let releasedEvents: PendingEvent[] = [];
+        released =
+          (await outbox.releasePending(options.batchSize ?? 100, async (events) => {
+            const acknowledged = publishToBus ? await publishToBus(events) : events.length;
+            releasedEvents = events.slice(0, acknowledged);
+            return acknowledged;
+          })) ?? 0;
+        if (released > 0) {
+          options.onReleased?.();
+          // After releasePending returned: the transaction that marked them released has committed.
+          options.onPublished?.(releasedEvents);
+        }
         if (publishFailed) {
           failures++;
         } else if (failures > 0) {

@@ -42,6 +42,10 @@ export const ordersPermissions = shield(
       cancelOrder: signedIn,
       shipOrder: adminOnly,
     },
+    Subscription: {
+      '*': deny,
+      orderStatusChanged: signedIn,
+    },
     User: { id: allow, orders: isSelfOrAdmin },
     Order: isOrderOwnerOrAdmin,
     OrderItem: allow,

@@ -5,6 +5,7 @@ import { isSku, isUuid, type PlaceOrderInput, type ProductInput } from '../domai
 import { listProducts, upsertProduct } from '../use-cases/manage-catalog';
 import { cancelOrder, getVisibleOrder, shipOrder } from '../use-cases/manage-orders';
 import { placeOrder } from '../use-cases/place-order';
+import { watchOrderStatus } from '../use-cases/watch-order-status';
 import type { OrdersContext } from './context';
 import type { UserOrdersKey } from '../use-cases/loaders';
 
@@ -35,6 +36,13 @@ export const ordersResolvers = {
       placeOrder(context.deps, viewerOf(context), args.input),
     cancelOrder: (_: unknown, args: { id: string }, context: OrdersContext) => cancelOrder(context.deps, viewerOf(context), args.id),
     shipOrder: (_: unknown, args: { id: string }, context: OrdersContext) => shipOrder(context.deps, args.id),
+  },
+  Subscription: {
+    // Only `subscribe`: each event is `{ orderStatusChanged: order }`, read by the default resolver.
+    orderStatusChanged: {
+      subscribe: (_: unknown, args: { orderId?: string | null }, context: OrdersContext) =>
+        watchOrderStatus(context.deps, viewerOf(context), args.orderId ?? null),
+    },
   },
   User: {
     // Users live in the users subgraph; here a user is just an id that orders hang off.

@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Order, OrderItem, OrderStatus, OrderWithItems } from '../domain/order';
 import { OrderStatusError } from '../domain/order-errors';
-import { orderCancelled, orderPlaced, type OutboxEntry } from '../events/order-events';
+import { orderCancelled, orderPlaced, orderShipped, type OutboxEntry } from '../events/order-events';
 
 const ORDER_COLUMNS = { id: true, userId: true, status: true, totalCents: true, currency: true, createdAt: true } as const;
 const ITEM_COLUMNS = { orderId: true, sku: true, quantity: true, unitPriceCents: true } as const;
@@ -129,16 +129,30 @@ export function createOrderRepository(prisma: PrismaClient) {
       throw new OrderStatusError(current.status);
     },
 
-    /** CONFIRMED → SHIPPED. */
+    /**
+     * CONFIRMED → SHIPPED and its OrderShipped event, in ONE statement (atomic: the event
+     * exists exactly when the change does, so live order status sees every shipping). The
+     * status guard makes it happen at most once; the event is built from the order as read
+     * before, whose fields (owner, total) never change.
+     */
     async ship(orderId: string): Promise<Order> {
-      const changed = await prisma.order.updateManyAndReturn({
-        where: { id: orderId, status: 'CONFIRMED' },
-        data: { status: 'SHIPPED' },
-        select: ORDER_COLUMNS,
-      });
-      if (changed[0]) return changed[0];
-      const order = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
-      throw new OrderStatusError(order.status);
+      const before = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      const event = toOutboxRow(orderShipped(before));
+      const [outcome] = await prisma.$queryRaw<{ shipped: boolean }[]>`
+        WITH shipped AS (
+          UPDATE orders SET status = 'SHIPPED', updated_at = now()
+          WHERE id = ${orderId}::uuid AND status = 'CONFIRMED'
+          RETURNING id
+        ),
+        event AS (
+          INSERT INTO outbox_events (id, subject, payload, traceparent)
+          SELECT ${event.id}::uuid, ${event.subject}, ${event.payload}, ${event.traceparent} FROM shipped
+        )
+        SELECT EXISTS (SELECT 1 FROM shipped) AS shipped`;
+      if (outcome!.shipped) return { ...before, status: 'SHIPPED' };
+      // Read again: the status that stopped us was set after `before` was read.
+      const current = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: ORDER_COLUMNS });
+      throw new OrderStatusError(current.status);
     },
 
     findById(id: string): Promise<Order | null> {

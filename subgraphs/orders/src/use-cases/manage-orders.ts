@@ -23,6 +23,7 @@ export async function cancelOrder(deps: OrdersDependencies, viewer: Viewer, id: 
   try {
     const order = await deps.orders.cancel(id);
     deps.logger.info({ orderId: id }, 'order cancelled');
+    deps.outboxWritten?.();
     return order;
   } catch (error) {
     if (error instanceof OrderStatusError) {
@@ -36,7 +37,9 @@ export async function cancelOrder(deps: OrdersDependencies, viewer: Viewer, id: 
 export async function shipOrder(deps: OrdersDependencies, id: string): Promise<Order> {
   if (!isUuid(id) || !(await deps.orders.findById(id))) throw notFound(NO_SUCH_ORDER);
   try {
-    return await deps.orders.ship(id);
+    const order = await deps.orders.ship(id);
+    deps.outboxWritten?.();
+    return order;
   } catch (error) {
     if (error instanceof OrderStatusError) {
       throw conflict(`Only CONFIRMED orders can be shipped; this one is ${error.status}.`, { status: error.status });

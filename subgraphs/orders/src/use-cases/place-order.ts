@@ -32,6 +32,7 @@ export async function placeOrder(deps: OrdersDependencies, viewer: Viewer, input
     const outcome = await deps.orders.placeIfStockAndPricesHold(order, idempotencyKey);
     if (outcome.placed) {
       deps.logger.info({ orderId: order.id, totalCents: order.totalCents }, 'order placed');
+      deps.outboxWritten?.();
       return order;
     }
     // Nothing was written. A request with the same key got there first (its order answers,

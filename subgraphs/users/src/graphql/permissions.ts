@@ -42,6 +42,10 @@ export const usersPermissions = shield(
       suspendUser: adminOnly,
       deleteAccount: signedIn,
     },
+    Subscription: {
+      '*': deny,
+      myLoyaltyChanged: signedIn,
+    },
     User: {
       '*': canSeeAccount,
       id: allow,

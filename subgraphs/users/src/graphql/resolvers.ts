@@ -1,3 +1,4 @@
+import { unauthenticated } from '@fedshop/shared/errors';
 import { DateTimeScalar } from '@fedshop/shared/graphql';
 import type { User } from '../domain/user';
 import { isUserId } from '../domain/user-input';
@@ -5,6 +6,7 @@ import { deleteAccount, listUsers, suspendUser, updateProfile } from '../use-cas
 import { signIn, type SignInInput } from '../use-cases/sign-in';
 import { endSession, refreshSession, type AuthResult } from '../use-cases/sessions';
 import { signUp, type SignUpInput } from '../use-cases/sign-up';
+import { watchLoyalty } from '../use-cases/watch-loyalty';
 import type { UsersContext } from './context';
 
 /** Viewer is guaranteed by the permission layer for these fields. */
@@ -30,6 +32,16 @@ export const usersResolvers = {
     me: (_: unknown, __: unknown, context: UsersContext) => (context.viewer ? context.userById.load(context.viewer.id) : null),
     user: (_: unknown, args: { id: string }, context: UsersContext) => (isUserId(args.id) ? context.userById.load(args.id) : null),
     users: (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) => listUsers(context.deps, args),
+  },
+  Subscription: {
+    // Only `subscribe`: each event is `{ myLoyaltyChanged: user }`, read by the default resolver.
+    myLoyaltyChanged: {
+      subscribe: (_: unknown, __: unknown, context: UsersContext) => {
+        // The permission layer lets only signed-in callers through.
+        if (!context.viewer) throw unauthenticated();
+        return watchLoyalty(context.deps, context.viewer);
+      },
+    },
   },
   Mutation: {
     signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) =>

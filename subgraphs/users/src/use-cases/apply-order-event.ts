@@ -21,6 +21,8 @@ export interface OrderEventDependencies {
   logger: Logger;
   /** Deliveries an event gets before one that keeps failing is parked (EVENTS_MAX_ATTEMPTS). */
   maxAttempts: number;
+  /** Hears of each loyalty change once its transaction committed, with the order write's trace context (live subscriptions). */
+  onLoyaltyChanged?: (change: { userId: string; eventId: string; traceparent: string | undefined }) => void;
 }
 
 /** What the event says, or why it can never apply, or that it is not an event this consumer handles. */
@@ -99,7 +101,9 @@ export async function applyOrderEvent(
   if ('problem' in decoded) return park(decoded.problem);
   try {
     const applied = await deps.loyalty.applyOnce(decoded.eventId, decoded.userId, decoded.deltaCents, step);
-    return applied ? 'applied' : 'duplicate';
+    if (!applied) return 'duplicate';
+    deps.onLoyaltyChanged?.({ userId: decoded.userId, eventId: decoded.eventId, traceparent: event.traceparent });
+    return 'applied';
   } catch (error) {
     const worthRetrying = error instanceof FeedCursorMovedError || translateInfrastructureError(error) !== undefined;
     if (worthRetrying || event.redeliveries + 1 < deps.maxAttempts) throw error;

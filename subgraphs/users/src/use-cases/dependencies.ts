@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OrderServiceClient } from '../clients/order-service-client';
+import type { LoyaltyFeed } from '../events/loyalty-feed';
 import type { RefreshTokenRepository } from '../repositories/refresh-token-repository';
 import type { UserRepository } from '../repositories/user-repository';
 import type { PasswordHasher } from '../security/password-hasher';
@@ -21,5 +22,7 @@ export interface UsersDependencies {
     refreshTtlSeconds: number;
   };
   clock: Clock;
+  /** Committed loyalty changes, for subscriptions. */
+  loyaltyFeed: LoyaltyFeed;
   logger: Logger;
 }

@@ -46,6 +46,26 @@ export interface OrderCancelled {
   occurredAt: Date | undefined;
 }
 
+/**
+ * OrderShipped is published (subject orders.v1.shipped) once shipping an order is committed.
+ * Delivered at least once: consumers deduplicate on event_id. Loyalty ignores it (the total
+ * already counted when the order was placed); live order status (subscriptions) shows it.
+ */
+export interface OrderShipped {
+  /** Unique id of this event (a UUID); also the JetStream Nats-Msg-Id. */
+  eventId: string;
+  /** The order (a UUID). */
+  orderId: string;
+  /** The account that placed it (a UUID). */
+  userId: string;
+  /** The order's total in the smallest unit of currency. */
+  totalCents: number;
+  /** ISO 4217 code of total_cents. */
+  currency: string;
+  /** When the order was shipped. */
+  occurredAt: Date | undefined;
+}
+
 function createBaseOrderPlaced(): OrderPlaced {
   return { eventId: "", orderId: "", userId: "", totalCents: 0, currency: "", occurredAt: undefined };
 }
@@ -374,6 +394,175 @@ export const OrderCancelled: MessageFns<OrderCancelled> = {
   },
   fromPartial(object: DeepPartial<OrderCancelled>): OrderCancelled {
     const message = createBaseOrderCancelled();
+    message.eventId = object.eventId ?? "";
+    message.orderId = object.orderId ?? "";
+    message.userId = object.userId ?? "";
+    message.totalCents = object.totalCents ?? 0;
+    message.currency = object.currency ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseOrderShipped(): OrderShipped {
+  return { eventId: "", orderId: "", userId: "", totalCents: 0, currency: "", occurredAt: undefined };
+}
+
+export const OrderShipped: MessageFns<OrderShipped> = {
+  encode(message: OrderShipped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.totalCents !== 0) {
+      writer.uint32(32).int64(message.totalCents);
+    }
+    if (message.currency !== "") {
+      writer.uint32(42).string(message.currency);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderShipped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderShipped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalCents = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderShipped {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      totalCents: isSet(object.totalCents)
+        ? globalThis.Number(object.totalCents)
+        : isSet(object.total_cents)
+        ? globalThis.Number(object.total_cents)
+        : 0,
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OrderShipped): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.totalCents !== 0) {
+      obj.totalCents = Math.round(message.totalCents);
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderShipped>): OrderShipped {
+    return OrderShipped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderShipped>): OrderShipped {
+    const message = createBaseOrderShipped();
     message.eventId = object.eventId ?? "";
     message.orderId = object.orderId ?? "";
     message.userId = object.userId ?? "";
