@@ -9,12 +9,14 @@ import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId = 'ours' | 'ours-cache' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
   // Ours as the production overrides run it: traces of one request in ten exported (PRODUCTION_TRACE_SAMPLING).
   { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
+  // Ours with its response cache on (in memory): what the cache is worth, against ours without it.
+  { id: 'ours-cache', label: 'ours, response cache on', byDefault: true },
   // Ours recording and exporting a trace of every request (the services' default sampler).
   { id: 'ours-alltraces', label: 'ours, every request traced', byDefault: false },
   // Ours with rate limits off, no trace export and no per-request log lines: what those cost (auth stays on).
@@ -246,6 +248,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                 RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                 ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
+                // The response cache is off unless asked for (gateway config): on only in ours-cache.
+                RESPONSE_CACHE: id === 'ours-cache' ? 'true' : 'false',
               },
             })
           : startServiceProcess({
