@@ -41,7 +41,8 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --form <list>        distinct (every request differs: customers rotate, variables vary; the headline),
                        identical (one request repeated); default both
   --gateway <list>     ours, ours-cache (ours with its response cache on), apollo, hive (the default), and ours-alltraces (every request traced, not one in
-                       ten), ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
+                       ten), ours-linelog (log lines written one by one, unbatched),
+                       ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
                        (without sharing identical in-flight subgraph queries), ours-sourcemaps (Node's
                        source maps on: TypeScript lines in stack traces)
   --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests

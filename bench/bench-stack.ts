@@ -9,7 +9,7 @@ import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-cache' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId = 'ours' | 'ours-cache' | 'ours-linelog' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
@@ -17,6 +17,8 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
   // Ours with its response cache on (in memory): what the cache is worth, against ours without it.
   { id: 'ours-cache', label: 'ours, response cache on', byDefault: true },
+  // Ours writing its log lines one by one as before issue 18 (LOG_BATCH_BYTES=0): what batching saves.
+  { id: 'ours-linelog', label: 'ours, log lines unbatched', byDefault: false },
   // Ours recording and exporting a trace of every request (the services' default sampler).
   { id: 'ours-alltraces', label: 'ours, every request traced', byDefault: false },
   // Ours with rate limits off, no trace export and no per-request log lines: what those cost (auth stays on).
@@ -250,6 +252,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
                 // The response cache is off unless asked for (gateway config): on only in ours-cache.
                 RESPONSE_CACHE: id === 'ours-cache' ? 'true' : 'false',
+                ...(id === 'ours-linelog' ? { LOG_BATCH_BYTES: '0' } : {}),
               },
             })
           : startServiceProcess({

@@ -10,6 +10,8 @@ const schema = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
+  /** Log lines are written in batches of at least this many bytes (or every 250 ms); 0: line by line. */
+  LOG_BATCH_BYTES: z.coerce.number().int().min(0).max(1024 * 1024).default(4096),
   HOST: z.string().default('0.0.0.0'),
   PORT: env.port(4000),
   SUPERGRAPH_PATH: z.string().default(path.join(REPO_ROOT, 'supergraph.graphql')),
@@ -42,7 +44,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
-    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production', batchBytes: raw.LOG_BATCH_BYTES },
     /** OTLP export and sampling of traces (OTEL_* variables; README, Observability). */
     telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },

@@ -42,7 +42,8 @@ export interface RunningGateway {
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+    options.logger ??
+    createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty, batchBytes: config.log.batchBytes });
   const metrics = createServiceMetrics(SERVICE);
   const supergraph = createSupergraphSource({
     path: config.supergraphPath,
