@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { env, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
 import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 import { edgeConfig, edgeEnvSchema } from './edge/edge-config';
+import { responseCacheConfig, responseCacheEnvSchema } from './response-cache/response-cache-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -31,6 +32,7 @@ const schema = z.object({
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
+  ...responseCacheEnvSchema,
 });
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -75,5 +77,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apolloUsageReporting: !raw.APOLLO_TELEMETRY_DISABLED,
     /** Rate limits, operation limits, persisted queries (README, Security). */
     edge: edgeConfig(raw, production),
+    /** Whole-response cache by the subgraphs' cache hints, purged on writes (README, Response cache). */
+    responseCache: responseCacheConfig(raw),
   };
 }

@@ -19,6 +19,7 @@ import { createSubgraphFetchMetrics } from './upstream/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './upstream/subgraph-readiness';
 import { createSubgraphAgent } from './upstream/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
+import { createResponseCache } from './response-cache/response-cache';
 import { Counter } from 'prom-client';
 
 export { loadConfig, type GatewayConfig } from './config';
@@ -79,6 +80,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   });
   const verifier = createTokenVerifier(config.jwt);
   const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
+  const responseCache = config.responseCache.enabled
+    ? createResponseCache({ config: config.responseCache, supergraphVersion: supergraph.version, logger, registry: metrics.registry })
+    : null;
   const apollo = new ApolloServer<GatewayContext>({
     // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
     gateway: gateway as never,
@@ -107,10 +111,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       ...edge.plugins,
       sessionCookiePlugin(config.sessionCookie),
       graphqlTelemetryPlugin(metrics.graphql),
+      ...(responseCache?.plugins ?? []),
     ],
   });
   await apollo.start().catch(async (error: unknown) => {
     await edge.close();
+    await responseCache?.close();
     throw error;
   });
   let shuttingDown = false;
@@ -145,6 +151,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   }).catch(async (error: unknown) => {
     await apollo.stop();
     await edge.close();
+    await responseCache?.close();
     throw error;
   });
   logger.info({ port: http.port, subgraphs: supergraph.subgraphs() }, 'gateway ready');
@@ -157,6 +164,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await apollo.stop();
       await agent.close();
       await edge.close();
+      await responseCache?.close();
       logger.info('gateway stopped');
     },
   };

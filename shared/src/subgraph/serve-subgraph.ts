@@ -13,6 +13,7 @@ import { observePool } from '../database/pool-metrics';
 import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
 import { stringifyCompactResult } from '../graphql/compact-result';
+import { cacheTagsPlugin } from './cache-tags';
 
 /** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
 export const SUBGRAPH_MAX_TOKENS = 15_000;
@@ -34,6 +35,11 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   drainTimeoutMs?: number;
   /** Apollo Server plugins of this subgraph's own (e.g. response headers for the gateway); default none. */
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * The subgraph's entity types and their key field (e.g. `{ Product: 'sku' }`): answers are
+   * tagged with the entities they show when the gateway asks (cache-tags.ts); default none.
+   */
+  entityKeys?: Record<string, string>;
 }
 
 export interface RunningSubgraph {
@@ -70,6 +76,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       graphqlTelemetryPlugin(options.metrics.graphql),
+      cacheTagsPlugin<TContext>(options.entityKeys ?? {}),
       ...(options.plugins ?? []),
     ],
   });
