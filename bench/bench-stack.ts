@@ -9,7 +9,7 @@ import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-cache' | 'ours-linelog' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId = 'ours' | 'ours-cache' | 'ours-cache-replica' | 'ours-linelog' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
@@ -17,6 +17,8 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
   // Ours with its response cache on (in memory): what the cache is worth, against ours without it.
   { id: 'ours-cache', label: 'ours, response cache on', byDefault: true },
+  // A second replica of ours-cache (its own memory cache), for the cross-replica purge measurement (bench/purge-latency.ts).
+  { id: 'ours-cache-replica', label: 'ours, response cache on, second replica', byDefault: false },
   // Ours writing its log lines one by one as before issue 18 (LOG_BATCH_BYTES=0): what batching saves.
   { id: 'ours-linelog', label: 'ours, log lines unbatched', byDefault: false },
   // Ours recording and exporting a trace of every request (the services' default sampler).
@@ -69,6 +71,10 @@ export interface BenchStackOptions {
   databaseServerUrl?: string;
   /** Each service process in a memory cgroup of its own with this limit, MiB (the manifests' 512); default none. */
   memoryLimitMiB?: number;
+  /** NATS with JetStream: the orders service publishes its outbox there and our gateways follow its events; default none. */
+  natsUrl?: string;
+  /** The orders service's outbox poll interval, ms (its default 250). */
+  outboxPollMs?: number;
   log: (line: string) => void;
 }
 
@@ -212,6 +218,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
             JWKS_URL: jwksUrl,
             SEED_CATALOG: 'false',
+            ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+            ...(options.outboxPollMs ? { OUTBOX_POLL_MS: String(options.outboxPollMs) } : {}),
           },
         })),
       ]),
@@ -251,7 +259,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                 ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
                 // The response cache is off unless asked for (gateway config): on only in ours-cache.
-                RESPONSE_CACHE: id === 'ours-cache' ? 'true' : 'false',
+                RESPONSE_CACHE: id.startsWith('ours-cache') ? 'true' : 'false',
+                ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
                 ...(id === 'ours-linelog' ? { LOG_BATCH_BYTES: '0' } : {}),
               },
             })
