@@ -92,7 +92,7 @@ export async function startOrdersService(
       if (seeded > 0) logger.info({ products: seeded }, 'seeded the demo catalog');
     }
     const verifier = createTokenVerifier(config.jwt);
-    const deps: OrdersDependencies = { orders, products, users, logger };
+    const deps: OrdersDependencies = { orders, products, users, logger, eventsWritten: () => relay.nudge() };
 
     const subgraph = await serveSubgraph<OrdersContext>({
       logger,

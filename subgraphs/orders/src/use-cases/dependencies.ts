@@ -9,4 +9,10 @@ export interface OrdersDependencies {
   products: ProductRepository;
   users: UserServiceClient;
   logger: Logger;
+  /**
+   * Tells the outbox relay that a committed transaction wrote events, so it publishes now
+   * rather than at its next poll (gateways purge cached products on them: README, Response
+   * cache). Default: nothing, the relay's poll picks them up.
+   */
+  eventsWritten?: () => void;
 }

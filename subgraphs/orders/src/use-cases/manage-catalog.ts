@@ -22,6 +22,7 @@ export async function listProducts(
 export async function upsertProduct(deps: OrdersDependencies, input: ProductInput): Promise<Product> {
   const checked = checkProductInput(input);
   const product = await deps.products.upsert(checked, productChanged(checked.sku));
+  deps.eventsWritten?.();
   deps.logger.info({ sku: product.sku }, 'product saved');
   return product;
 }
