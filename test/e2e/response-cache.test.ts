@@ -33,8 +33,9 @@ async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 20
 /**
  * The response cache with every real part (README, Response cache): the compiled services as
  * their own processes, orders publishing through its outbox to NATS JetStream, and three
- * gateway processes: A and B share Redis, C keeps its cache in memory and learns of changes
- * only from the events.
+ * gateway processes: A and B share Redis and do not follow the events (so what they answer
+ * after a write proves the writing replica's own purge), C keeps its cache in memory and
+ * learns of changes only from the events.
  */
 describeWithBrokers('the response cache, through real gateway processes with Redis and NATS', () => {
   const prefix = `fedshop-test:rc:${randomUUID().slice(0, 8)}`;
@@ -49,7 +50,6 @@ describeWithBrokers('the response cache, through real gateway processes with Red
   beforeAll(async () => {
     const cache = {
       RESPONSE_CACHE: 'true',
-      NATS_URL: NATS_URL!,
       RESPONSE_CACHE_KEY_PREFIX: prefix,
       // Rate-limit buckets of their own in the shared Redis, out of the test's way.
       RATE_LIMIT_KEY_PREFIX: `${prefix}:rl`,
@@ -75,7 +75,7 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     });
     const [bPort, cPort, downPort, deadRedisPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     second = new ServiceProcess('gateway', `http://127.0.0.1:${bPort}`, gatewayEnv(bPort, { REDIS_URL: REDIS_URL! }));
-    memory = new ServiceProcess('gateway', `http://127.0.0.1:${cPort}`, gatewayEnv(cPort, {}));
+    memory = new ServiceProcess('gateway', `http://127.0.0.1:${cPort}`, gatewayEnv(cPort, { NATS_URL: NATS_URL! }));
     // Nothing listens there: Redis is down for this one from the start.
     redisDown = new ServiceProcess('gateway', `http://127.0.0.1:${downPort}`, gatewayEnv(downPort, { REDIS_URL: `redis://127.0.0.1:${deadRedisPort}` }));
     await Promise.all([second.start(), memory.start(), redisDown.start()]);
