@@ -24,6 +24,8 @@ export interface GatewayResult {
   requestsPerSecond: number;
   /** Each round's, to show the spread. */
   roundRequestsPerSecond: number[];
+  /** Each round's gateway CPU ms per response (absent in reports before issue 18). */
+  roundGatewayCpuMs?: (number | null)[];
   latencyMs: LatencySummary;
   /** While measuring: non-2xx, 2xx with GraphQL errors, no response. */
   errors: { non2xx: number; graphql: number; transport: number };
@@ -59,6 +61,12 @@ export interface ScenarioResult {
     cpuVsHive: number | null;
     /** Ours with the response cache on, divided by ours without it (throughput). */
     cacheVsOff?: number | null;
+    /**
+     * Medians over rounds of ours' req/s divided by the peer's in the same round (rounds run
+     * back to back, so each pair saw the same load from elsewhere): steadier than the totals.
+     */
+    medianRoundVsApollo?: number | null;
+    medianRoundVsHive?: number | null;
   };
 }
 
@@ -122,7 +130,27 @@ export function throughputRatios(results: GatewayResult[]): ScenarioResult['rati
     cpuVsApollo: ratio(cpu, 'apollo'),
     cpuVsHive: ratio(cpu, 'hive'),
     cacheVsOff: cached && ours && ours.requestsPerSecond > 0 ? round(cached.requestsPerSecond / ours.requestsPerSecond, 3) : null,
+    medianRoundVsApollo: medianRoundRatio(ours, results.find((result) => result.gateway === 'apollo')),
+    medianRoundVsHive: medianRoundRatio(ours, results.find((result) => result.gateway === 'hive')),
   };
+}
+
+/** The median of a list (null when empty). */
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function medianRoundRatio(ours: GatewayResult | undefined, peer: GatewayResult | undefined): number | null {
+  if (!ours || !peer) return null;
+  const pairs = ours.roundRequestsPerSecond.flatMap((value, i) => {
+    const theirs = peer.roundRequestsPerSecond[i];
+    return theirs ? [value / theirs] : [];
+  });
+  const value = median(pairs);
+  return value === null ? null : round(value, 3);
 }
 
 /** Issue 18's targets, on distinct requests with ours' response cache off: ours ≥ 1.1× bare Apollo and ≥ 1.2× Hive. */
@@ -234,14 +262,21 @@ export function formatReport(report: BenchReport): string {
 
 /** One line per distinct-form scenario: ours' throughput, the ratios the targets judge, CPU per request, and the cache's effect. */
 function headline(scenarios: ScenarioResult[]): string {
-  const rows = [['scenario', 'ours req/s', 'ours/Apollo', 'ours/Hive', 'gw CPU ms/req ours · Apollo · Hive', 'cache on/off']];
+  const rows = [
+    ['scenario', 'ours req/s', 'ours/Apollo', 'ours/Hive', 'median round ours/Apollo · ours/Hive', 'median gw CPU ms/req ours · Apollo · Hive', 'cache on/off'],
+  ];
   for (const scenario of scenarios.filter((s) => s.form === 'distinct')) {
-    const cpu = (id: GatewayId) => show(scenario.results.find((result) => result.gateway === id)?.cpuMsPerRequest.gateway, 2);
+    const cpu = (id: GatewayId) => {
+      const result = scenario.results.find((r) => r.gateway === id);
+      const perRound = (result?.roundGatewayCpuMs ?? []).filter((value): value is number => value !== null);
+      return show(perRound.length > 0 ? median(perRound) : result?.cpuMsPerRequest.gateway, 2);
+    };
     rows.push([
       `${scenario.number} ${scenario.id}`,
       show(scenario.results.find((result) => result.gateway === 'ours')?.requestsPerSecond),
       show(scenario.ratios.vsApollo, 2),
       show(scenario.ratios.vsHive, 2),
+      `${show(scenario.ratios.medianRoundVsApollo, 2)} · ${show(scenario.ratios.medianRoundVsHive, 2)}`,
       `${cpu('ours')} · ${cpu('apollo')} · ${cpu('hive')}`,
       show(scenario.ratios.cacheVsOff, 2),
     ]);

@@ -212,6 +212,7 @@ export function combineRounds(
     durationSeconds: Math.round(durationSeconds * 100) / 100,
     requestsPerSecond: durationSeconds === 0 ? 0 : Math.round((requests / durationSeconds) * 10) / 10,
     roundRequestsPerSecond: rounds.map((round) => round.load.requestsPerSecond),
+    roundGatewayCpuMs: rounds.map((round) => (round.cpuMs.gateway === null ? null : perRequest(round.cpuMs.gateway, round.load.requests))),
     latencyMs: summarizeLatencies(rounds.flatMap((round) => round.load.latencies)),
     errors: {
       non2xx: sum((round) => round.load.errors.non2xx),
