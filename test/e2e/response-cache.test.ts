@@ -142,6 +142,18 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     expect(await hits(memory, 'Catalog')).toBe(hitsBefore + 1);
   });
 
+  test('when a product is created after its absence was cached, then the new product is answered right after the mutation', async () => {
+    const PRODUCT = `query One($sku: ID!) { product(sku: $sku) { sku name priceCents } }`;
+    const sku = `NEW-${randomUUID().slice(0, 8)}`;
+    expect((await gql.a(PRODUCT, { sku })).data!.product).toBeNull();
+    const again = await gql.a(PRODUCT, { sku });
+    expect(again.data!.product).toBeNull();
+    expect(again.headers.get('age')).not.toBeNull();
+    const created = await gql.a(UPSERT, { input: { sku, name: 'Brand new', priceCents: 999, currency: 'USD', stock: 5 } }, { token: adminToken });
+    expect(created.errors).toEqual([]);
+    expect((await gql.a(PRODUCT, { sku })).data!.product).toEqual({ sku, name: 'Brand new', priceCents: 999 });
+  });
+
   test('when an order is placed, then the stock read right after is the new one (stock is never cached)', async () => {
     const signUp = await gql.a(SIGN_UP, { input: { email: `stock-${randomUUID().slice(0, 8)}@example.com`, password: 'stock-password', name: 'Stock' } });
     const token = signUp.data!.signUp.token;

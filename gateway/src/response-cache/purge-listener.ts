@@ -10,8 +10,12 @@ export function tagsOfEvent(
 ): { tags: string[]; occurredAt: Date | undefined } {
   if (subject === events.PRODUCT_CHANGED_SUBJECT) {
     const event = events.orderEventsV1.ProductChanged.decode(data);
-    // A new sku also changes the catalog's pages (and its totalCount).
-    return { tags: [entityTag('Product', event.sku), rootFieldTag('Query', 'products')], occurredAt: event.occurredAt };
+    // As upsertProduct declares (orders resolvers): a new sku also changes the catalog's pages,
+    // its totalCount and a `product(sku)` that answered null before.
+    return {
+      tags: [entityTag('Product', event.sku), rootFieldTag('Query', 'products'), rootFieldTag('Query', 'product')],
+      occurredAt: event.occurredAt,
+    };
   }
   if (subject === events.ORDER_PLACED_SUBJECT || subject === events.ORDER_CANCELLED_SUBJECT) {
     const message = subject === events.ORDER_PLACED_SUBJECT ? events.orderEventsV1.OrderPlaced : events.orderEventsV1.OrderCancelled;

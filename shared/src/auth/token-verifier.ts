@@ -9,6 +9,9 @@ import {
 import { AppError, serviceUnavailable, unauthenticated } from '../errors/app-error';
 import { ROLES, type Role, type Viewer } from './viewer';
 
+/** How long a fetched JWKS is kept before it is fetched again, ms (10 minutes). */
+export const KEY_SET_MAX_AGE_MS = 10 * 60_000;
+
 /** The only signature algorithm accepted: `alg: none`, HS256 key-confusion and the rest are refused. */
 export const TOKEN_ALGORITHM = 'ES256';
 
@@ -28,6 +31,12 @@ export interface TokenVerifierOptions {
    * once rather than on every request (10000; 0 turns the cache off).
    */
   cacheSize?: number;
+  /**
+   * How long a verified token is served from the cache at most, ms, whatever its `exp`
+   * (default {@link KEY_SET_MAX_AGE_MS}, the remote key set's own cache age): a signing key
+   * withdrawn from the JWKS stops being accepted within the same bound as without the cache.
+   */
+  cacheMaxAgeMs?: number;
   /** The clock, in ms since the epoch (tests move it). */
   now?: () => number;
 }
@@ -48,7 +57,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     keys = createLocalJWKSet(options.jwks);
   } else if (options.jwksUrl) {
     keys = createRemoteJWKSet(new URL(options.jwksUrl), {
-      cacheMaxAge: 10 * 60_000,
+      cacheMaxAge: KEY_SET_MAX_AGE_MS,
       cooldownDuration: 30_000,
       timeoutDuration: 3_000,
     });
@@ -75,7 +84,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           throw unauthenticated('The access token is invalid.');
         }
         const viewer: Viewer = { id: payload.sub, role: role as Role };
-        cache.set(token, viewer, (payload.exp as number) * 1000);
+        cache.set(token, viewer, Math.min((payload.exp as number) * 1000, now() + (options.cacheMaxAgeMs ?? KEY_SET_MAX_AGE_MS)));
         return viewer;
       } catch (error) {
         if (error instanceof AppError) throw error;

@@ -24,8 +24,9 @@ type OrderWithOptionalItems = Order & { items?: OrderItem[] };
  */
 const invalidates = {
   product: <T extends { sku: string }>(context: OrdersContext, product: T): T => {
-    // A new sku also changes the catalog's pages and its totalCount.
-    invalidateCacheTags(context, [entityTag('Product', product.sku), rootFieldTag('Query', 'products')]);
+    // A new sku also changes the catalog's pages and its totalCount, and `product(sku)` asked
+    // before it existed (a cached null shows no Product to tag).
+    invalidateCacheTags(context, [entityTag('Product', product.sku), rootFieldTag('Query', 'products'), rootFieldTag('Query', 'product')]);
     return product;
   },
   order: <T extends { id: string; userId: string }>(context: OrdersContext, order: T): T => {
