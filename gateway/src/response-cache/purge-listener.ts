@@ -35,7 +35,7 @@ export interface PurgeListener {
  * Every gateway replica purges its cached responses on the services' change events: an
  * ordered (ephemeral, per-replica) JetStream consumer on the ORDERS stream from the newest
  * message on, so each replica sees every event and none is shared out among them. The
- * stream is the orders service's; until it exists the listener retries. Measures each
+ * stream is the orders service's; until it exists (or NATS answers) the listener retries. Measures each
  * event's lag from the change to this replica's completed purge.
  */
 export function listenForPurges(options: {
@@ -59,12 +59,12 @@ export function listenForPurges(options: {
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const run = async () => {
-    connection = await connect({ servers: options.url, name: 'gateway-cache-purge', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    const client = jetstream(connection);
     for (;;) {
       if (stopping) return;
       try {
-        const consumer = await client.consumers.get(events.ORDERS_STREAM.name, {
+        // Once connected, the client reconnects by itself; until then (NATS not up yet) this loop retries.
+        connection ??= await connect({ servers: options.url, name: 'gateway-cache-purge', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+        const consumer = await jetstream(connection).consumers.get(events.ORDERS_STREAM.name, {
           // One subject as a string (filter_subject): servers before NATS 2.10 know no list.
           filter_subjects: events.ORDERS_STREAM.subjects[0]!,
           deliver_policy: DeliverPolicy.New,
