@@ -13,7 +13,7 @@ export interface ResponseCacheMetrics {
   bytesWritten: Counter<'operation'>;
   /** Entries not written or not served, by operation and reason (oversized, malformed, purged_while_fetching, no_tags). */
   refused: Counter<'operation' | 'reason'>;
-  /** Tags purged, by source (mutation: the replica that executed it; event: the outbox's event). */
+  /** Tags purged, by source (mutation: the replica that executed it; broadcast: a peer that did; event: the outbox's event). */
   purges: Counter<'source'>;
   /** Entries deleted by purges, by source. */
   purgedEntries: Counter<'source'>;
@@ -36,7 +36,7 @@ export function createResponseCacheMetrics(registry: Registry): ResponseCacheMet
       'Entries not written or not served: oversized, malformed (poisoned), purged while fetching, or without tags.',
       ['operation', 'reason'],
     ),
-    purges: counter('gateway_response_cache_purged_tags_total', 'Cache tags purged, by source (mutation or event).', ['source']),
+    purges: counter('gateway_response_cache_purged_tags_total', 'Cache tags purged, by source (mutation, broadcast from a peer, or event).', ['source']),
     purgedEntries: counter('gateway_response_cache_purged_entries_total', 'Cached responses deleted by purges, by source.', ['source']),
     storeErrors: new Counter({
       name: 'gateway_response_cache_store_errors_total',

@@ -71,7 +71,7 @@ export function createResponseCache(options: {
     metrics,
     logger,
   });
-  const purge = (tags: string[]) => store.purge(tags, 'event');
+  const purge = (tags: string[], source: 'event' | 'broadcast') => store.purge(tags, source);
   const listener: PurgeListener | null = config.natsUrl
     ? listenForPurges({ url: config.natsUrl, logger, registry: options.registry, purge })
     : null;
@@ -124,7 +124,9 @@ export function createResponseCache(options: {
           const operation = requestContext.operation?.operation;
           if (operation === 'mutation' && state.tags.size > 0) {
             // Before the answer leaves: whoever wrote never reads the old value afterwards.
-            await store.purge([...state.tags], 'mutation');
+            const tags = [...state.tags];
+            await store.purge(tags, 'mutation');
+            listener?.broadcast(tags);
             return;
           }
           if (operation !== 'query' || !state.consulted) return;

@@ -145,7 +145,7 @@ export class TaggedResponseStore implements KeyValueCache<string> {
    * before now are refused from here on. Resolves once the store has deleted them (or could
    * not be reached: then the tombstones still protect this replica's reads).
    */
-  async purge(tags: readonly string[], source: 'mutation' | 'event'): Promise<void> {
+  async purge(tags: readonly string[], source: 'mutation' | 'event' | 'broadcast'): Promise<void> {
     if (tags.length === 0) return;
     const at = this.now();
     for (const tag of tags) {
