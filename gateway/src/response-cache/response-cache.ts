@@ -26,8 +26,6 @@ export interface ResponseCacheRequestState {
 export interface ResponseCache {
   /** Apollo's response-cache plugin on our store, then ours (tags, purges, metrics). */
   plugins: ApolloServerPlugin<GatewayContext>[];
-  /** Purges every response showing any of `tags` (tests, tools). */
-  purge(tags: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,7 +143,6 @@ export function createResponseCache(options: {
   return {
     // Ours first: its requestDidStart sets up the state the Apollo plugin's hooks read.
     plugins: [ourPlugin, apolloPlugin],
-    purge: (tags) => store.purge(tags, 'event'),
     async close() {
       await listener?.close();
       await store.close();
