@@ -9,7 +9,18 @@ import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-cache' | 'ours-cache-replica' | 'ours-linelog' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId =
+  | 'ours'
+  | 'ours-cache'
+  | 'ours-cache-replica'
+  | 'ours-linelog'
+  | 'ours-alltraces'
+  | 'ours-lean'
+  | 'ours-nodedup'
+  | 'ours-sourcemaps'
+  | 'apollo'
+  | 'hive'
+  | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
@@ -157,7 +168,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       starting.push(promise);
       return promise;
     };
-    const seeding = later(timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD })));
+    const seeding = later(
+      timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD })),
+    );
     // Each process is stopped with the stack as soon as it is up, whatever else fails meanwhile.
     const stoppedWithStack = async (spawning: Promise<ServiceProcess>) => {
       const started = await spawning;
@@ -171,7 +184,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const jwksUrl = `${usersUrl}/.well-known/jwks.json`;
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
+    const profiled = (name: string) =>
+      options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : [];
     const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
     const cgroups = new Map<string, MemoryCgroup>();
     const cgroupFor = (name: string): MemoryCgroup | undefined => {
@@ -181,105 +195,116 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       cleanups.push(async () => cgroup.remove());
       return cgroup;
     };
-    const subgraphsStarting = later(timed('subgraphs', () =>
-      Promise.all([
-        stoppedWithStack(startServiceProcess({
-          name: 'users',
-          entry: 'subgraphs/users/dist/main.js',
-          cgroup: cgroupFor('users'),
-          logFile: logFile('users'),
-          nodeFlags: profiled('users'),
-          isReady: () => answersOk(`${usersUrl}/readyz`),
-          env: {
-            ...production,
-            PORT: String(usersPort),
-            GRPC_PORT: String(usersGrpc),
-            DATABASE_URL: usersDb.url,
-            DATA_DIR: path.join(options.workDir, 'users'),
-            JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-            // Tokens outlive the longest run.
-            JWT_TTL_SECONDS: '86400',
-            ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
-          },
-        })),
-        stoppedWithStack(startServiceProcess({
-          name: 'orders',
-          entry: 'subgraphs/orders/dist/main.js',
-          cgroup: cgroupFor('orders'),
-          logFile: logFile('orders'),
-          nodeFlags: profiled('orders'),
-          isReady: () => answersOk(`${ordersUrl}/readyz`),
-          env: {
-            ...production,
-            PORT: String(ordersPort),
-            GRPC_PORT: String(ordersGrpc),
-            DATABASE_URL: ordersDb.url,
-            DATA_DIR: path.join(options.workDir, 'orders'),
-            USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
-            JWKS_URL: jwksUrl,
-            SEED_CATALOG: 'false',
-            ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
-            ...(options.outboxPollMs ? { OUTBOX_POLL_MS: String(options.outboxPollMs) } : {}),
-          },
-        })),
-      ]),
-    ));
+    const subgraphsStarting = later(
+      timed('subgraphs', () =>
+        Promise.all([
+          stoppedWithStack(
+            startServiceProcess({
+              name: 'users',
+              entry: 'subgraphs/users/dist/main.js',
+              cgroup: cgroupFor('users'),
+              logFile: logFile('users'),
+              nodeFlags: profiled('users'),
+              isReady: () => answersOk(`${usersUrl}/readyz`),
+              env: {
+                ...production,
+                PORT: String(usersPort),
+                GRPC_PORT: String(usersGrpc),
+                DATABASE_URL: usersDb.url,
+                DATA_DIR: path.join(options.workDir, 'users'),
+                JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+                // Tokens outlive the longest run.
+                JWT_TTL_SECONDS: '86400',
+                ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
+              },
+            }),
+          ),
+          stoppedWithStack(
+            startServiceProcess({
+              name: 'orders',
+              entry: 'subgraphs/orders/dist/main.js',
+              cgroup: cgroupFor('orders'),
+              logFile: logFile('orders'),
+              nodeFlags: profiled('orders'),
+              isReady: () => answersOk(`${ordersUrl}/readyz`),
+              env: {
+                ...production,
+                PORT: String(ordersPort),
+                GRPC_PORT: String(ordersGrpc),
+                DATABASE_URL: ordersDb.url,
+                DATA_DIR: path.join(options.workDir, 'orders'),
+                USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
+                JWKS_URL: jwksUrl,
+                SEED_CATALOG: 'false',
+                ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+                ...(options.outboxPollMs ? { OUTBOX_POLL_MS: String(options.outboxPollMs) } : {}),
+              },
+            }),
+          ),
+        ]),
+      ),
+    );
 
     const otlpSink = await startOtlpSink();
     cleanups.push(() => otlpSink.close());
     const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
     const subgraphUrls = { USERS_URL: `${usersUrl}/graphql`, ORDERS_URL: `${ordersUrl}/graphql` };
-    const gatewaysStarting = later(timed('gateways', () => Promise.all(
-      options.gateways.map(async (id, i) => {
-        const url = `http://127.0.0.1:${gatewayPorts[i]}`;
-        const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
-        const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
-        const ours = id.startsWith('ours');
-        const lean = id === 'ours-lean';
-        const started = await stoppedWithStack(ours
-          ? startServiceProcess({
-              name: label,
-              entry: 'gateway/dist/main.js',
-              cgroup: cgroupFor(`gateway-${id}`),
-              logFile: logFile(`gateway-${id}`),
-              isReady: () => answersOk(`${url}/readyz`),
-              nodeFlags: [
-                ...(id === profiledGatewayId(options.gateways) ? profiled('gateway') : []),
-                ...(id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
-              ],
-                  env: {
-                ...common,
-                JWKS_URL: jwksUrl,
-                // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
-                ...(lean ? { LOG_LEVEL: 'warn' } : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }),
-                ...(id === 'ours-alltraces' || lean ? {} : PRODUCTION_TRACE_SAMPLING),
-                // Limits raised out of reach (measured, never refusing), or switched off (0).
-                RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
-                // The response cache is off unless asked for (gateway config): on only in ours-cache.
-                RESPONSE_CACHE: id.startsWith('ours-cache') ? 'true' : 'false',
-                ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
-                ...(id === 'ours-linelog' ? { LOG_BATCH_BYTES: '0' } : {}),
-              },
-            })
-          : startServiceProcess({
-              name: label,
-              entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
-              cgroup: cgroupFor(`gateway-${id}`),
-              logFile: logFile(`gateway-${id}`),
-              isReady: graphqlReady(url),
-              env: {
-                ...common,
-                SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
-                ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
-              },
-            }),
-        );
-        return { id, label, url, process: started };
-      }),
-    )));
+    const gatewaysStarting = later(
+      timed('gateways', () =>
+        Promise.all(
+          options.gateways.map(async (id, i) => {
+            const url = `http://127.0.0.1:${gatewayPorts[i]}`;
+            const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
+            const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
+            const ours = id.startsWith('ours');
+            const lean = id === 'ours-lean';
+            const started = await stoppedWithStack(
+              ours
+                ? startServiceProcess({
+                    name: label,
+                    entry: 'gateway/dist/main.js',
+                    cgroup: cgroupFor(`gateway-${id}`),
+                    logFile: logFile(`gateway-${id}`),
+                    isReady: () => answersOk(`${url}/readyz`),
+                    nodeFlags: [
+                      ...(id === profiledGatewayId(options.gateways) ? profiled('gateway') : []),
+                      ...(id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
+                    ],
+                    env: {
+                      ...common,
+                      JWKS_URL: jwksUrl,
+                      // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
+                      ...(lean ? { LOG_LEVEL: 'warn' } : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }),
+                      ...(id === 'ours-alltraces' || lean ? {} : PRODUCTION_TRACE_SAMPLING),
+                      // Limits raised out of reach (measured, never refusing), or switched off (0).
+                      RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
+                      // The response cache is off unless asked for (gateway config): on only in ours-cache.
+                      RESPONSE_CACHE: id.startsWith('ours-cache') ? 'true' : 'false',
+                      ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+                      ...(id === 'ours-linelog' ? { LOG_BATCH_BYTES: '0' } : {}),
+                    },
+                  })
+                : startServiceProcess({
+                    name: label,
+                    entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
+                    cgroup: cgroupFor(`gateway-${id}`),
+                    logFile: logFile(`gateway-${id}`),
+                    isReady: graphqlReady(url),
+                    env: {
+                      ...common,
+                      SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
+                      ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
+                    },
+                  }),
+            );
+            return { id, label, url, process: started };
+          }),
+        ),
+      ),
+    );
     const seed = await seeding;
     options.log(
       `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
@@ -307,7 +332,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       }),
       memoryCgroups: () =>
         Object.fromEntries(
-          [...cgroups].map(([name, cgroup]) => [name, { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() }]),
+          [...cgroups].map(([name, cgroup]) => [
+            name,
+            { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() },
+          ]),
         ),
       stop,
     };

@@ -101,7 +101,8 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
               firstError ??= `HTTP ${status}: ${body.slice(0, 200)}`;
               return;
             }
-            const problem = options.verify === 'full' ? options.check(status, body, context.size) : body.includes('"errors"') ? 'GraphQL errors' : null;
+            const problem =
+              options.verify === 'full' ? options.check(status, body, context.size) : body.includes('"errors"') ? 'GraphQL errors' : null;
             if (problem) {
               graphql += 1;
               firstError ??= options.verify === 'full' ? problem : `${problem}: ${body.slice(0, 200)}`;

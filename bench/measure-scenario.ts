@@ -62,7 +62,10 @@ export async function probeScenario(
   const sizes = scenario.smallSize !== undefined ? [scenario.smallSize, scenario.size!] : [null];
   await waitForQuiet(stack);
   for (const size of sizes) {
-    const request = scenario.requests({ ...context, keyPrefix: `${context.keyPrefix}-probe` }, { size: size ?? undefined, form: 'identical' })();
+    const request = scenario.requests(
+      { ...context, keyPrefix: `${context.keyPrefix}-probe` },
+      { size: size ?? undefined, form: 'identical' },
+    )();
     const before = await requestStatements(stack);
     const response = await send(gateway.url, request);
     const after = await requestStatements(stack);
@@ -159,8 +162,9 @@ export async function measureRound(
   const machineAfter = machineCpuMs();
   const otherCpuPercent =
     machineBefore && machineAfter
-      ? Math.max(0, machineAfter.busyMs - machineBefore.busyMs - (machineAfter.ownMs - machineBefore.ownMs)) /
-        (((endUs - startUs) / 1000) * availableParallelism()) * 100
+      ? (Math.max(0, machineAfter.busyMs - machineBefore.busyMs - (machineAfter.ownMs - machineBefore.ownMs)) /
+          (((endUs - startUs) / 1000) * availableParallelism())) *
+        100
       : null;
   const cpuMs = Object.fromEntries(
     Object.entries(pids).map(([role, pid]) => {
@@ -202,7 +206,12 @@ export function combineRounds(
   const sent = sum((round) => round.load.sent);
   const durationSeconds = sum((round) => round.load.durationSeconds);
   const cpu = (role: ProcessRole) =>
-    rounds.some((round) => round.cpuMs[role] === null) ? null : perRequest(sum((round) => round.cpuMs[role]!), requests);
+    rounds.some((round) => round.cpuMs[role] === null)
+      ? null
+      : perRequest(
+          sum((round) => round.cpuMs[role]!),
+          requests,
+        );
   const peak = (role: ProcessRole) => maxOf([warmup.peakRssMiB[role], ...rounds.map((round) => round.peakRssMiB[role])]);
   return {
     gateway: gateway.id,
@@ -226,8 +235,16 @@ export function combineRounds(
       firstError: probe.error ?? warmup.firstError,
     },
     sqlPerRequest: {
-      users: perRequest(sum((round) => round.statements.users), sent) ?? 0,
-      orders: perRequest(sum((round) => round.statements.orders), sent) ?? 0,
+      users:
+        perRequest(
+          sum((round) => round.statements.users),
+          sent,
+        ) ?? 0,
+      orders:
+        perRequest(
+          sum((round) => round.statements.orders),
+          sent,
+        ) ?? 0,
     },
     sqlProbe: probe.sqlProbe,
     cpuMsPerRequest: { gateway: cpu('gateway'), users: cpu('users'), orders: cpu('orders') },

@@ -35,7 +35,9 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { changes: { type: 'string', default: '30' }, 'outbox-poll-ms': { type: 'string', default: '250' } } });
+  const { values } = parseArgs({
+    options: { changes: { type: 'string', default: '30' }, 'outbox-poll-ms': { type: 'string', default: '250' } },
+  });
   const natsUrl = process.env.NATS_URL;
   if (!natsUrl) throw new Error('NATS_URL must point at a NATS server with JetStream');
   const changes = Number(values.changes);
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
       const product = page.data.products.edges[first - 1].node as { sku: string; name: string; priceCents: number; currency: string };
       for (const gateway of [one, two]) {
         await gql(gateway.url, CATALOG, { first });
-        if ((await gql(gateway.url, CATALOG, { first })).age === null) throw new Error(`${gateway.id}: the page was not served from its cache`);
+        if ((await gql(gateway.url, CATALOG, { first })).age === null)
+          throw new Error(`${gateway.id}: the page was not served from its cache`);
       }
       const price = product.priceCents + 1;
       await gql(one.url, UPSERT, { input: { ...product, priceCents: price, stock: 1_000_000 } }, stack.adminToken);

@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     log('probing every scenario through every gateway (single requests, SQL counted exactly)');
     const probes = new Map<string, Awaited<ReturnType<typeof probeScenario>>>();
     for (const scenario of options.scenarios) {
-      for (const gateway of stack.gateways) probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
+      for (const gateway of stack.gateways)
+        probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
     }
     // Each scenario in each of its forms the run asks for: a case of its own (probe shared).
     const cases = options.scenarios.flatMap((scenario) =>
@@ -87,7 +88,10 @@ async function main(): Promise<void> {
     );
     for (const [scenarioIndex, { scenario, form, key: caseKey }] of cases.entries()) {
       const requestsOf = new Map(
-        stack.gateways.map((gateway) => [gateway.id, scenario.requests({ ...contextFor(gateway), keyPrefix: `${contextFor(gateway).keyPrefix}-${form}` }, { form })]),
+        stack.gateways.map((gateway) => [
+          gateway.id,
+          scenario.requests({ ...contextFor(gateway), keyPrefix: `${contextFor(gateway).keyPrefix}-${form}` }, { form }),
+        ]),
       );
       const warmups = new Map<string, WarmupResult>();
       for (const gateway of stack.gateways) {
@@ -106,7 +110,8 @@ async function main(): Promise<void> {
             roundSeconds: options.durationSeconds / options.rounds,
           });
           rounds.get(gateway.id)!.push(result);
-          if (gateway.id === profiledGatewayId(options.gateways)) windows.ours.set(caseKey, [...(windows.ours.get(caseKey) ?? []), result.window]);
+          if (gateway.id === profiledGatewayId(options.gateways))
+            windows.ours.set(caseKey, [...(windows.ours.get(caseKey) ?? []), result.window]);
           windows.all.set(caseKey, [...(windows.all.get(caseKey) ?? []), result.window]);
           const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
           if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);

@@ -73,11 +73,81 @@ const variants = (count: number, customers: number) => {
 };
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-const PRODUCTS = /* GraphQL */ `query BenchProducts($first: Int!, $after: String) { products(first: $first, after: $after) { edges { node { sku name priceCents stock } } } }`;
-const CATALOG = /* GraphQL */ `query BenchCatalog($first: Int!, $after: String) { products(first: $first, after: $after) { totalCount edges { cursor node { sku name priceCents currency } } pageInfo { hasNextPage endCursor } } }`;
-const MY_ORDERS = /* GraphQL */ `query BenchMyOrders($first: Int!) { me { orders(first: $first) { edges { node { items { product { name priceCents } } } } } } }`;
-const ADMIN_FAN_OUT = /* GraphQL */ `query BenchAdminFanOut($first: Int!) { users(first: $first) { edges { node { name orders(first: 5) { totalCount } } } } }`;
-const PLACE_ORDER = /* GraphQL */ `mutation BenchPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status totalCents } }`;
+const PRODUCTS = /* GraphQL */ `
+  query BenchProducts($first: Int!, $after: String) {
+    products(first: $first, after: $after) {
+      edges {
+        node {
+          sku
+          name
+          priceCents
+          stock
+        }
+      }
+    }
+  }
+`;
+const CATALOG = /* GraphQL */ `
+  query BenchCatalog($first: Int!, $after: String) {
+    products(first: $first, after: $after) {
+      totalCount
+      edges {
+        cursor
+        node {
+          sku
+          name
+          priceCents
+          currency
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+const MY_ORDERS = /* GraphQL */ `
+  query BenchMyOrders($first: Int!) {
+    me {
+      orders(first: $first) {
+        edges {
+          node {
+            items {
+              product {
+                name
+                priceCents
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+const ADMIN_FAN_OUT = /* GraphQL */ `
+  query BenchAdminFanOut($first: Int!) {
+    users(first: $first) {
+      edges {
+        node {
+          name
+          orders(first: 5) {
+            totalCount
+          }
+        }
+      }
+    }
+  }
+`;
+const PLACE_ORDER = /* GraphQL */ `
+  mutation BenchPlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      status
+      totalCents
+    }
+  }
+`;
 
 /**
  * A catalog page read by many: identical, the first page anonymously; distinct, customers
@@ -195,7 +265,10 @@ export const SCENARIOS: Scenario[] = [
         // 1 to 3 distinct products, spread over the catalog so stock updates rarely queue on one row.
         const lines = 1 + (n % 3);
         const start = (n * 37) % context.skus.length;
-        const items = Array.from({ length: lines }, (_, i) => ({ sku: context.skus[(start + i * 61) % context.skus.length]!, quantity: 1 }));
+        const items = Array.from({ length: lines }, (_, i) => ({
+          sku: context.skus[(start + i * 61) % context.skus.length]!,
+          quantity: 1,
+        }));
         return { body: body(PLACE_ORDER, { input: { items, idempotencyKey: `${context.keyPrefix}-${n}` } }), token: token() };
       };
     },

@@ -12,7 +12,12 @@ const schema = z.object({
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
   /** Log lines are written in batches of at least this many bytes (or every 250 ms); 0: line by line. */
-  LOG_BATCH_BYTES: z.coerce.number().int().min(0).max(1024 * 1024).default(4096),
+  LOG_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024)
+    .default(4096),
   HOST: z.string().default('0.0.0.0'),
   PORT: env.port(4000),
   SUPERGRAPH_PATH: z.string().default(path.join(REPO_ROOT, 'supergraph.graphql')),
@@ -42,7 +47,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const raw = parseEnv(schema, source);
   const production = raw.NODE_ENV === 'production';
   const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
-  const corsOrigins = cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigins =
+    cors === '*'
+      ? ('*' as const)
+      : cors
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean);
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.

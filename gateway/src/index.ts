@@ -44,7 +44,13 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger =
     options.logger ??
-    createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty, batchBytes: config.log.batchBytes });
+    createLogger({
+      service: SERVICE,
+      version: VERSION,
+      level: config.log.level,
+      pretty: config.log.pretty,
+      batchBytes: config.log.batchBytes,
+    });
   const metrics = createServiceMetrics(SERVICE);
   const supergraph = createSupergraphSource({
     path: config.supergraphPath,
@@ -169,4 +175,3 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     },
   };
 }
-

@@ -10,16 +10,79 @@ const NATS_URL = process.env.NATS_URL;
 const describeWithBrokers = REDIS_URL && NATS_URL ? describe : describe.skip;
 if (!REDIS_URL || !NATS_URL) console.warn('REDIS_URL or NATS_URL not set: skipping the response cache tests (CI sets both)');
 
-const CATALOG = /* GraphQL */ `query Catalog($first: Int!) { products(first: $first) { totalCount edges { node { sku name priceCents currency } } } }`;
-const STOCK = /* GraphQL */ `query Stock($first: Int!) { products(first: $first) { edges { node { sku stock } } } }`;
-const ME = /* GraphQL */ `query Me { me { id name email } }`;
-const UPSERT = /* GraphQL */ `mutation Upsert($input: ProductInput!) { upsertProduct(input: $input) { sku name priceCents } }`;
-const SIGN_UP = /* GraphQL */ `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`;
-const SIGN_IN = /* GraphQL */ `mutation SignIn($input: SignInInput!) { signIn(input: $input) { token } }`;
-const PLACE_ORDER = /* GraphQL */ `mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`;
+const CATALOG = /* GraphQL */ `
+  query Catalog($first: Int!) {
+    products(first: $first) {
+      totalCount
+      edges {
+        node {
+          sku
+          name
+          priceCents
+          currency
+        }
+      }
+    }
+  }
+`;
+const STOCK = /* GraphQL */ `
+  query Stock($first: Int!) {
+    products(first: $first) {
+      edges {
+        node {
+          sku
+          stock
+        }
+      }
+    }
+  }
+`;
+const ME = /* GraphQL */ `
+  query Me {
+    me {
+      id
+      name
+      email
+    }
+  }
+`;
+const UPSERT = /* GraphQL */ `
+  mutation Upsert($input: ProductInput!) {
+    upsertProduct(input: $input) {
+      sku
+      name
+      priceCents
+    }
+  }
+`;
+const SIGN_UP = /* GraphQL */ `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      token
+      user {
+        id
+      }
+    }
+  }
+`;
+const SIGN_IN = /* GraphQL */ `
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+    }
+  }
+`;
+const PLACE_ORDER = /* GraphQL */ `
+  mutation Place($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+    }
+  }
+`;
 
 type Product = { sku: string; name: string; priceCents: number; currency: string };
-const productsOf = (data: Record<string, any> | null | undefined): Product[] => (data!.products.edges as { node: Product }[]).map((edge) => edge.node);
+const productsOf = (data: Record<string, any> | null | undefined): Product[] =>
+  (data!.products.edges as { node: Product }[]).map((edge) => edge.node);
 
 /** Polls until `probe` holds (events travel asynchronously); fails after a generous deadline, never asserts a duration. */
 async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -77,7 +140,11 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     second = new ServiceProcess('gateway', `http://127.0.0.1:${bPort}`, gatewayEnv(bPort, { REDIS_URL: REDIS_URL! }));
     memory = new ServiceProcess('gateway', `http://127.0.0.1:${cPort}`, gatewayEnv(cPort, { NATS_URL: NATS_URL! }));
     // Nothing listens there: Redis is down for this one from the start.
-    redisDown = new ServiceProcess('gateway', `http://127.0.0.1:${downPort}`, gatewayEnv(downPort, { REDIS_URL: `redis://127.0.0.1:${deadRedisPort}` }));
+    redisDown = new ServiceProcess(
+      'gateway',
+      `http://127.0.0.1:${downPort}`,
+      gatewayEnv(downPort, { REDIS_URL: `redis://127.0.0.1:${deadRedisPort}` }),
+    );
     await Promise.all([second.start(), memory.start(), redisDown.start()]);
     gql = {
       a: platform.gql,
@@ -89,7 +156,10 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     const signIn = await gql.a(SIGN_IN, { input: TEST_ADMIN });
     adminToken = signIn.data!.signIn.token;
     // Each gateway follows the change events from the newest on: wait until C has subscribed.
-    await until(async () => memory.logLines().some((line) => line.msg === 'response cache purges on change events'), 'gateway C to follow events');
+    await until(
+      async () => memory.logLines().some((line) => line.msg === 'response cache purges on change events'),
+      'gateway C to follow events',
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -134,7 +204,10 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     expect(productsOf((await gql.a(CATALOG, { first: 1 })).data)[0]!.priceCents).toBe(newPrice);
     expect(productsOf((await gql.b(CATALOG, { first: 1 })).data)[0]!.priceCents).toBe(newPrice);
     // C's cache is its own: the outbox's ProductChanged event purges it.
-    await until(async () => productsOf((await gql.c(CATALOG, { first: 1 })).data)[0]!.priceCents === newPrice, 'gateway C to purge on the event');
+    await until(
+      async () => productsOf((await gql.c(CATALOG, { first: 1 })).data)[0]!.priceCents === newPrice,
+      'gateway C to purge on the event',
+    );
     expect(await readMetric(memory.url, 'gateway_response_cache_purged_tags_total', { source: 'event' })).toBeGreaterThanOrEqual(1);
     // And from then on C serves the new price from its cache.
     const hitsBefore = (await hits(memory, 'Catalog')) ?? 0;
@@ -149,13 +222,19 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     const again = await gql.a(PRODUCT, { sku });
     expect(again.data!.product).toBeNull();
     expect(again.headers.get('age')).not.toBeNull();
-    const created = await gql.a(UPSERT, { input: { sku, name: 'Brand new', priceCents: 999, currency: 'USD', stock: 5 } }, { token: adminToken });
+    const created = await gql.a(
+      UPSERT,
+      { input: { sku, name: 'Brand new', priceCents: 999, currency: 'USD', stock: 5 } },
+      { token: adminToken },
+    );
     expect(created.errors).toEqual([]);
     expect((await gql.a(PRODUCT, { sku })).data!.product).toEqual({ sku, name: 'Brand new', priceCents: 999 });
   });
 
   test('when an order is placed, then the stock read right after is the new one (stock is never cached)', async () => {
-    const signUp = await gql.a(SIGN_UP, { input: { email: `stock-${randomUUID().slice(0, 8)}@example.com`, password: 'stock-password', name: 'Stock' } });
+    const signUp = await gql.a(SIGN_UP, {
+      input: { email: `stock-${randomUUID().slice(0, 8)}@example.com`, password: 'stock-password', name: 'Stock' },
+    });
     const token = signUp.data!.signUp.token;
     const first = await gql.a(STOCK, { first: 2 });
     expect(first.headers.get('cache-control')).toBe('no-store');
@@ -173,7 +252,9 @@ describeWithBrokers('the response cache, through real gateway processes with Red
   test('when two accounts ask for their own data, then each gets only its own, from the cache too', async () => {
     const accounts = await Promise.all(
       ['ada', 'grace'].map(async (name) => {
-        const signUp = await gql.a(SIGN_UP, { input: { email: `${name}-${randomUUID().slice(0, 8)}@example.com`, password: 'private-password', name } });
+        const signUp = await gql.a(SIGN_UP, {
+          input: { email: `${name}-${randomUUID().slice(0, 8)}@example.com`, password: 'private-password', name },
+        });
         return { name, ...signUp.data!.signUp };
       }),
     );
@@ -197,7 +278,10 @@ describeWithBrokers('the response cache, through real gateway processes with Red
     const refused = async (reason: string) =>
       (await readMetric(platform.gateway.url, 'gateway_response_cache_refused_total', { operation: 'unknown', reason })) ?? 0;
     for (const [reason, value] of [
-      ['malformed', '{"v":1,"tags":[],"fetchedAt":9e15}\n{"data":{"products":{"totalCount":-1}},"cachePolicy":{"maxAge":60},"cacheTime":0}'],
+      [
+        'malformed',
+        '{"v":1,"tags":[],"fetchedAt":9e15}\n{"data":{"products":{"totalCount":-1}},"cachePolicy":{"maxAge":60},"cacheTime":0}',
+      ],
       ['oversized', `${JSON.stringify({ v: 1, tags: [], fetchedAt: 9e15 })}\n${JSON.stringify({ data: { pad: 'x'.repeat(600 * 1024) } })}`],
     ] as const) {
       const before = await refused(reason);

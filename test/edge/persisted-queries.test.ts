@@ -97,16 +97,24 @@ describe('persisted queries through the gateway', () => {
 
     test('when a client sends an unknown id, then PERSISTED_QUERY_NOT_FOUND, and it cannot register it', async () => {
       const query = '{ products(first: 1) { totalCount } }';
-      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex(query)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
-      expect(codes(await postGraphQL(gateway.graphqlUrl, { query, extensions: persisted(sha256Hex(query)) }))).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
-      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex(query)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex(query)) }))).toEqual([
+        'PERSISTED_QUERY_NOT_FOUND',
+      ]);
+      expect(codes(await postGraphQL(gateway.graphqlUrl, { query, extensions: persisted(sha256Hex(query)) }))).toEqual([
+        'PERSISTED_QUERY_NOT_IN_LIST',
+      ]);
+      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex(query)) }))).toEqual([
+        'PERSISTED_QUERY_NOT_FOUND',
+      ]);
     });
   });
 
   test('when the gateway starts with PERSISTED_QUERIES=off, then persisted-query requests get PERSISTED_QUERY_NOT_SUPPORTED', async () => {
     const gateway = await startExtraGateway(platform, { PERSISTED_QUERIES: 'off' });
     try {
-      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex('{ me { id } }')) }))).toEqual(['PERSISTED_QUERY_NOT_SUPPORTED']);
+      expect(codes(await postGraphQL(gateway.graphqlUrl, { extensions: persisted(sha256Hex('{ me { id } }')) }))).toEqual([
+        'PERSISTED_QUERY_NOT_SUPPORTED',
+      ]);
     } finally {
       await gateway.stop();
     }

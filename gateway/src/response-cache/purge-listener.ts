@@ -86,7 +86,13 @@ export function listenForPurges(options: {
       try {
         // Once connected, the client reconnects by itself; until then (NATS not up yet) this loop retries.
         if (!connection) {
-          connection = await connect({ servers: options.url, name: 'gateway-cache-purge', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+          connection = await connect({
+            servers: options.url,
+            name: 'gateway-cache-purge',
+            reconnect: true,
+            maxReconnectAttempts: -1,
+            reconnectTimeWait: 500,
+          });
           connection.subscribe(PURGE_BROADCAST_SUBJECT, {
             callback: (error, message) => {
               const tags = error ? null : broadcastTags(message.data, self);

@@ -30,13 +30,19 @@ export function createResponseCacheMetrics(registry: Registry): ResponseCacheMet
     hits: counter('gateway_response_cache_hits_total', 'Queries answered from the response cache, by operation.', ['operation']),
     misses: counter('gateway_response_cache_misses_total', 'Queries the response cache did not have, by operation.', ['operation']),
     writes: counter('gateway_response_cache_writes_total', 'Responses written to the response cache, by operation.', ['operation']),
-    bytesWritten: counter('gateway_response_cache_written_bytes_total', 'Bytes written to the response cache, by operation.', ['operation']),
+    bytesWritten: counter('gateway_response_cache_written_bytes_total', 'Bytes written to the response cache, by operation.', [
+      'operation',
+    ]),
     refused: counter(
       'gateway_response_cache_refused_total',
       'Entries not written or not served: oversized, malformed (poisoned), purged while fetching, or without tags.',
       ['operation', 'reason'],
     ),
-    purges: counter('gateway_response_cache_purged_tags_total', 'Cache tags purged, by source (mutation, broadcast from a peer, or event).', ['source']),
+    purges: counter(
+      'gateway_response_cache_purged_tags_total',
+      'Cache tags purged, by source (mutation, broadcast from a peer, or event).',
+      ['source'],
+    ),
     purgedEntries: counter('gateway_response_cache_purged_entries_total', 'Cached responses deleted by purges, by source.', ['source']),
     storeErrors: new Counter({
       name: 'gateway_response_cache_store_errors_total',

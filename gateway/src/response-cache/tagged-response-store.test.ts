@@ -4,7 +4,11 @@ import { createResponseCacheMetrics } from './response-cache-metrics';
 import { createMemoryBackend } from './response-store-backend';
 import { TaggedResponseStore } from './tagged-response-store';
 
-const VALUE = JSON.stringify({ data: { product: { sku: 'A', priceCents: 100 } }, cachePolicy: { maxAge: 60, scope: 'PUBLIC' }, cacheTime: 1 });
+const VALUE = JSON.stringify({
+  data: { product: { sku: 'A', priceCents: 100 } },
+  cachePolicy: { maxAge: 60, scope: 'PUBLIC' },
+  cacheTime: 1,
+});
 
 function storeAt(clock: { now: number }, maxEntryBytes = 10_000) {
   const registry = new Registry();
@@ -18,7 +22,8 @@ function storeAt(clock: { now: number }, maxEntryBytes = 10_000) {
     now: () => clock.now,
   });
   const refused = async (reason: string) =>
-    (await registry.getSingleMetric('gateway_response_cache_refused_total')!.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
+    (await registry.getSingleMetric('gateway_response_cache_refused_total')!.get()).values.find((value) => value.labels.reason === reason)
+      ?.value ?? 0;
   // What the plugin does: the key is computed (and the facts handed over), then written at once.
   const write = (key: string, facts: { tags: string[]; fetchedAtMs: number }, value = VALUE) => {
     store.expectWrite(key, { operation: 'Op', ...facts });
@@ -68,7 +73,11 @@ describe('TaggedResponseStore', () => {
 
   test('when an entry is larger than the bound, then it is not written', async () => {
     const { store, write, refused } = storeAt({ now: 1_000 }, 200);
-    await write('big', { tags: ['Product:A'], fetchedAtMs: 900 }, JSON.stringify({ data: { pad: 'x'.repeat(500) }, cachePolicy: { maxAge: 60, scope: 'PUBLIC' }, cacheTime: 1 }));
+    await write(
+      'big',
+      { tags: ['Product:A'], fetchedAtMs: 900 },
+      JSON.stringify({ data: { pad: 'x'.repeat(500) }, cachePolicy: { maxAge: 60, scope: 'PUBLIC' }, cacheTime: 1 }),
+    );
     expect(await store.get('fqc:big')).toBeUndefined();
     expect(await refused('oversized')).toBe(1);
   });

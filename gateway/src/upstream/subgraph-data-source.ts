@@ -78,7 +78,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const type = operationTypeOf(request);
     const session = options.kind === 'incoming operation' ? options.context.session : undefined;
     if (session && options.kind === 'incoming operation') {
-      Object.assign(headers, sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken));
+      Object.assign(
+        headers,
+        sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken),
+      );
     }
     const { http: _http, ...body } = request;
     const { url } = this.options;
@@ -108,11 +111,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
-type CachePolicy = GraphQLDataSourceProcessOptions<GatewayContext> extends infer O
-  ? O extends { incomingRequestContext: { overallCachePolicy?: infer P } }
-    ? P
-    : never
-  : never;
+type CachePolicy =
+  GraphQLDataSourceProcessOptions<GatewayContext> extends infer O
+    ? O extends { incomingRequestContext: { overallCachePolicy?: infer P } }
+      ? P
+      : never
+    : never;
 
 /**
  * The subgraph's `Cache-Control` narrows the response's cache policy, as Apollo's data source

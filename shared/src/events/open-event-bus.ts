@@ -23,7 +23,10 @@ export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; clo
   if (options.injected) return { bus: options.injected, close: async () => undefined };
   if (options.natsUrl) {
     const url = options.natsUrl;
-    const bus = lazyEventBus(() => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }), options.logger);
+    const bus = lazyEventBus(
+      () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }),
+      options.logger,
+    );
     return { bus, close: () => bus.close() };
   }
   options.logger.warn('NATS_URL not set: events stay inside this process (set it to connect services through JetStream)');

@@ -67,7 +67,10 @@ describe('toGrpcStatus and fromGrpcError', () => {
   });
 
   test('when a server AppError SERVICE_UNAVAILABLE crosses gRPC, then the client keeps the code as a retryable error naming the downstream', () => {
-    const received = fromGrpcError(serviceErrorFrom(toGrpcStatus(new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable.'))), 'users');
+    const received = fromGrpcError(
+      serviceErrorFrom(toGrpcStatus(new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable.'))),
+      'users',
+    );
 
     expect(received.code).toBe('SERVICE_UNAVAILABLE');
     expect(received.details.retryable).toBe(true);

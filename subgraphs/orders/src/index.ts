@@ -51,8 +51,7 @@ export async function startOrdersService(
     eventBus?: EventBus;
   } = {},
 ): Promise<RunningOrdersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: ORDERS_MIGRATIONS_DIR,
@@ -133,4 +132,3 @@ export async function startOrdersService(
     throw error;
   }
 }
-

@@ -58,8 +58,7 @@ export async function startUsersService(
     clock?: Clock;
   } = {},
 ): Promise<RunningUsersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: USERS_MIGRATIONS_DIR,
@@ -163,4 +162,3 @@ export async function startUsersService(
     throw error;
   }
 }
-

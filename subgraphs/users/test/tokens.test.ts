@@ -1,5 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, importPKCS8, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importPKCS8,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+} from 'jose';
 import { errorCodes } from '../../../test/support/graphql-client';
 import { signInAdmin, signUpCustomer, startUsersUnderTest, type UsersUnderTest } from './support/start-users-under-test';
 

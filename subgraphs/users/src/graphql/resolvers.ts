@@ -34,12 +34,9 @@ function invalidatesUser(context: UsersContext, user: User): User {
 export const usersResolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    me: (_: unknown, __: unknown, context: UsersContext) =>
-      context.viewer ? context.userById.load(context.viewer.id) : null,
-    user: (_: unknown, args: { id: string }, context: UsersContext) =>
-      isUserId(args.id) ? context.userById.load(args.id) : null,
-    users: (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) =>
-      listUsers(context.deps, args),
+    me: (_: unknown, __: unknown, context: UsersContext) => (context.viewer ? context.userById.load(context.viewer.id) : null),
+    user: (_: unknown, args: { id: string }, context: UsersContext) => (isUserId(args.id) ? context.userById.load(args.id) : null),
+    users: (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) => listUsers(context.deps, args),
   },
   Mutation: {
     signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) => {
