@@ -3,7 +3,7 @@ import { parseBenchOptions, type BenchOptions } from './bench-options';
 const parse = (...argv: string[]) => parseBenchOptions(argv, {}) as BenchOptions;
 
 describe('parseBenchOptions', () => {
-  test('when no flag is given, then all four scenarios run through ours, Apollo and Hive in 6 rounds', () => {
+  test('when no flag is given, then all five scenarios run in both forms through ours, ours with its cache, Apollo and Hive in 6 rounds', () => {
     const options = parse();
     expect(options).toMatchObject({
       quick: false,
@@ -14,8 +14,9 @@ describe('parseBenchOptions', () => {
       accounts: 50,
       profile: false,
     });
-    expect(options.scenarios.map((scenario) => scenario.number)).toEqual([1, 2, 3, 4]);
-    expect(options.gateways).toEqual(['ours', 'apollo', 'hive']);
+    expect(options.scenarios.map((scenario) => scenario.number)).toEqual([1, 2, 3, 4, 5]);
+    expect(options.forms).toEqual(['distinct', 'identical']);
+    expect(options.gateways).toEqual(['ours', 'ours-cache', 'apollo', 'hive']);
     expect(options.output).toMatch(/bench\/results\/latest\.json$/);
   });
 
@@ -45,6 +46,8 @@ describe('parseBenchOptions', () => {
 
   test('when a flag is wrong, then it says which', () => {
     expect(() => parse('--gateway', 'router')).toThrow('unknown gateway "router"');
+    expect(() => parse('--form', 'same')).toThrow('unknown form "same"');
+    expect(parse('--form', 'identical,distinct').forms).toEqual(['distinct', 'identical']);
     expect(() => parse('--connections', '0')).toThrow('--connections must be a positive number');
     expect(() => parse('--duration', '10', '--rounds', '3')).toThrow('whole number of seconds per round');
     expect(parseBenchOptions(['--help'], {})).toBe('help');

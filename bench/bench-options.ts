@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GATEWAYS, type GatewayId } from './bench-stack';
-import { selectScenarios, type Scenario } from './scenarios';
+import { REQUEST_FORMS, selectScenarios, type RequestForm, type Scenario } from './scenarios';
 
 export interface BenchOptions {
   quick: boolean;
@@ -15,6 +15,8 @@ export interface BenchOptions {
   /** Signed-in customers the scenarios rotate through. */
   accounts: number;
   scenarios: Scenario[];
+  /** How requests vary (scenarios.ts): distinct (the headline), identical, or both (default; a scenario runs only the forms it has). */
+  forms: RequestForm[];
   gateways: GatewayId[];
   /** Profile our gateway and both subgraphs (--cpu-prof) and summarize where their time went per scenario. */
   profile: boolean;
@@ -40,14 +42,17 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --rounds <n>         rounds the measured seconds are split into
   --connections <n>    concurrent keep-alive connections (default 10)
   --accounts <n>       signed-in customers to rotate through (default 50, at most 50)
-  --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order (default all;
-                       none: only the subscription scenario)
+  --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order,
+                       5/catalog (default all; none: only the subscription scenario)
   --subscribers <list> the subscription scenario (ours and hive): subscriber counts, in turn (default 1000,5000;
                        --quick 200; 0: skip it)
   --order-rate <n>     orders per second while it measures (default 10)
   --subscription-seconds <s>  seconds it places orders, per count and gateway (default 10; --quick 4)
-  --gateway <list>     ours, apollo, hive (the default), and ours-alltraces (every request traced, not one in
-                       ten), ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
+  --form <list>        distinct (every request differs: customers rotate, variables vary; the headline),
+                       identical (one request repeated); default both
+  --gateway <list>     ours, ours-cache (ours with its response cache on), apollo, hive (the default), and ours-alltraces (every request traced, not one in
+                       ten), ours-linelog (log lines written one by one, unbatched),
+                       ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
                        (without sharing identical in-flight subgraph queries), ours-sourcemaps (Node's
                        source maps on: TypeScript lines in stack traces)
   --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests
@@ -83,6 +88,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       connections: { type: 'string' },
       accounts: { type: 'string' },
       scenario: { type: 'string' },
+      form: { type: 'string' },
       gateway: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'memory-limit': { type: 'string' },
@@ -97,6 +103,9 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   const gateways = list(values.gateway);
   const unknown = gateways.filter((id) => !GATEWAYS.some((gateway) => gateway.id === id));
   if (unknown.length > 0) throw new Error(`unknown gateway "${unknown[0]}" (one of ${GATEWAYS.map((g) => g.id).join(', ')})`);
+  const forms = list(values.form);
+  const badForm = forms.find((form) => !REQUEST_FORMS.includes(form as RequestForm));
+  if (badForm) throw new Error(`unknown form "${badForm}" (one of ${REQUEST_FORMS.join(', ')})`);
   const rounds = Math.round(positive('rounds', values.rounds, values.quick ? 2 : 6, 100));
   const durationSeconds = positive('duration', values.duration, values.quick ? 4 : 18);
   // autocannon ends a run on its one-second tick: rounds last whole seconds.
@@ -110,6 +119,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     connections: positive('connections', values.connections, 10, 1_000),
     accounts: positive('accounts', values.accounts, 50, 50),
     scenarios: list(values.scenario).join() === 'none' ? [] : selectScenarios(list(values.scenario)),
+    forms: forms.length === 0 ? [...REQUEST_FORMS] : REQUEST_FORMS.filter((form) => forms.includes(form)),
     // Report order, whatever order they were named in.
     gateways: GATEWAYS.filter((g) => (gateways.length === 0 ? g.byDefault : gateways.includes(g.id))).map((g) => g.id),
     profile: values.profile,

@@ -25,8 +25,8 @@ function result(gateway: GatewayResult['gateway'], requestsPerSecond: number, ov
   };
 }
 
-function scenario(number: number, results: GatewayResult[]): ScenarioResult {
-  return { id: `s${number}`, number, title: `scenario ${number}`, results, ratios: throughputRatios(results) };
+function scenario(number: number, results: GatewayResult[], form: ScenarioResult['form'] = 'distinct'): ScenarioResult {
+  return { id: `s${number}`, number, title: `scenario ${number}`, form, results, ratios: throughputRatios(results) };
 }
 
 describe('throughputRatios', () => {
@@ -36,7 +36,20 @@ describe('throughputRatios', () => {
       result('apollo', 100, { cpuMsPerRequest: { gateway: 1.6, users: 1, orders: 1 } }),
       result('hive', 120),
     ]);
-    expect(ratios).toEqual({ vsApollo: 0.9, vsHive: 0.75, cpuVsApollo: 1.25, cpuVsHive: 1 });
+    expect(ratios).toEqual({
+      vsApollo: 0.9,
+      vsHive: 0.75,
+      cpuVsApollo: 1.25,
+      cpuVsHive: 1,
+      cacheVsOff: null,
+      // Rounds 89/91 against 99/101 and 119/121: the middle of 0.899 and 0.901, of 0.748 and 0.752.
+      medianRoundVsApollo: 0.9,
+      medianRoundVsHive: 0.75,
+    });
+  });
+
+  test('when ours ran with and without its response cache, then the cache’s effect is their throughput ratio', () => {
+    expect(throughputRatios([result('ours', 100), result('ours-cache', 250)]).cacheVsOff).toBe(2.5);
   });
 
   test('when a peer did not run or measured nothing, then its ratio is null', () => {
@@ -45,13 +58,18 @@ describe('throughputRatios', () => {
 });
 
 describe('checkTargets', () => {
-  test('when ours reaches 0.9× Apollo but not Hive on scenario 3, then exactly that target is missed', () => {
+  test('when ours reaches 1.1× Apollo but not 1.2× Hive on distinct scenario 3, then exactly that target is missed', () => {
     const checks = checkTargets([
-      scenario(2, [result('ours', 100), result('apollo', 105), result('hive', 95)]),
-      scenario(3, [result('ours', 95), result('apollo', 100), result('hive', 120)]),
+      scenario(2, [result('ours', 120), result('apollo', 105), result('hive', 95)]),
+      scenario(3, [result('ours', 115), result('apollo', 100), result('hive', 100)]),
     ]);
-    expect(checks.filter((check) => check.met === false).map((check) => check.target)).toEqual(['scenario 3: ours ≥ 1.0× Hive']);
+    expect(checks.filter((check) => check.met === false).map((check) => check.target)).toEqual(['scenario 3 distinct: ours ≥ 1.2× Hive']);
     expect(checks.filter((check) => check.met === true)).toHaveLength(5);
+  });
+
+  test('when a scenario ran only in the identical form, then no throughput target judges it', () => {
+    const checks = checkTargets([scenario(1, [result('ours', 50), result('apollo', 100), result('hive', 100)], 'identical')]);
+    expect(checks.filter((check) => check.target.includes('×'))).toEqual([]);
   });
 
   test('when a larger page costs more statements through any gateway, then the SQL target is missed by that difference', () => {
@@ -100,7 +118,9 @@ describe('formatReport', () => {
     expect(text).toContain('load average before 0.50, 0.40, 0.30');
     expect(text).toMatch(/^ours\s+250\.0\s+10\.0\s+20\.0\s+30\.0\s+0\s+1\.00\s+3\.00/m);
     expect(text).toContain('throughput ours/apollo 1.25×, ours/hive 0.83×');
-    expect(text).toContain('met          scenario 1: ours ≥ 0.9× bare Apollo (1.25)');
+    expect(text).toContain('met          scenario 1 distinct: ours ≥ 1.1× bare Apollo (1.25)');
+    expect(text).toContain('MISSED       scenario 1 distinct: ours ≥ 1.2× Hive (0.833)');
+    expect(text).toContain('Scenario 1 · distinct requests · scenario 1');
   });
 });
 

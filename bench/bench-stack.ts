@@ -9,12 +9,29 @@ import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { answersOk, startServiceProcess, type ServiceProcess } from './service-process';
 
-export type GatewayId = 'ours' | 'ours-alltraces' | 'ours-lean' | 'ours-nodedup' | 'ours-sourcemaps' | 'apollo' | 'hive' | 'hive-nodedup';
+export type GatewayId =
+  | 'ours'
+  | 'ours-cache'
+  | 'ours-cache-replica'
+  | 'ours-linelog'
+  | 'ours-alltraces'
+  | 'ours-lean'
+  | 'ours-nodedup'
+  | 'ours-sourcemaps'
+  | 'apollo'
+  | 'hive'
+  | 'hive-nodedup';
 
 /** The gateways the benchmark can run, in report order; those `byDefault` run unless --gateway says otherwise. */
 export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = [
   // Ours as the production overrides run it: traces of one request in ten exported (PRODUCTION_TRACE_SAMPLING).
   { id: 'ours', label: 'ours (fedshop gateway)', byDefault: true },
+  // Ours with its response cache on (in memory): what the cache is worth, against ours without it.
+  { id: 'ours-cache', label: 'ours, response cache on', byDefault: true },
+  // A second replica of ours-cache (its own memory cache), for the cross-replica purge measurement (bench/purge-latency.ts).
+  { id: 'ours-cache-replica', label: 'ours, response cache on, second replica', byDefault: false },
+  // Ours writing its log lines one by one as before issue 18 (LOG_BATCH_BYTES=0): what batching saves.
+  { id: 'ours-linelog', label: 'ours, log lines unbatched', byDefault: false },
   // Ours recording and exporting a trace of every request (the services' default sampler).
   { id: 'ours-alltraces', label: 'ours, every request traced', byDefault: false },
   // Ours with rate limits off, no trace export and no per-request log lines: what those cost (auth stays on).
@@ -65,6 +82,10 @@ export interface BenchStackOptions {
   databaseServerUrl?: string;
   /** Each service process in a memory cgroup of its own with this limit, MiB (the manifests' 512); default none. */
   memoryLimitMiB?: number;
+  /** NATS with JetStream: the orders service publishes its outbox there and our gateways follow its events; default none. */
+  natsUrl?: string;
+  /** The orders service's outbox poll interval, ms (its default 250). */
+  outboxPollMs?: number;
   log: (line: string) => void;
 }
 
@@ -215,6 +236,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                 USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
                 JWKS_URL: jwksUrl,
                 SEED_CATALOG: 'false',
+                ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+                ...(options.outboxPollMs ? { OUTBOX_POLL_MS: String(options.outboxPollMs) } : {}),
               },
             }),
           ),
@@ -261,6 +284,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                       // Every bench subscriber shares 127.0.0.1 and one of 50 accounts: the caps out of reach.
                       SUBSCRIPTIONS_PER_USER: '1000000',
                       WS_CONNECTIONS_PER_IP: '1000000',
+                      // The response cache is off unless asked for (gateway config): on only in ours-cache.
+                      RESPONSE_CACHE: id.startsWith('ours-cache') ? 'true' : 'false',
+                      ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+                      ...(id === 'ours-linelog' ? { LOG_BATCH_BYTES: '0' } : {}),
                     },
                   })
                 : startServiceProcess({

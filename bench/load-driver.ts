@@ -14,8 +14,8 @@ export interface LoadOptions {
    * costs the load generator little).
    */
   verify: 'full' | 'cheap';
-  /** For `full`: what is wrong with a response, or null. */
-  check: (status: number, body: string) => string | null;
+  /** For `full`: what is wrong with a response (`size`: the page size its request asked for), or null. */
+  check: (status: number, body: string, size?: number) => string | null;
 }
 
 export interface LatencySummary {
@@ -81,8 +81,11 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
         {
           method: 'POST',
           path: '/graphql',
-          setupRequest(request) {
+          // autocannon's per-connection context: one request in flight per connection (closed
+          // loop), so the answer checked is the one to the request set up last.
+          setupRequest(request, context: { size?: number }) {
             const next = options.nextRequest();
+            context.size = next.size;
             return {
               ...request,
               body: next.body,
@@ -92,13 +95,14 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
               },
             };
           },
-          onResponse(status, body) {
+          onResponse(status, body, context: { size?: number }) {
             if (status < 200 || status >= 300) {
               non2xx += 1;
               firstError ??= `HTTP ${status}: ${body.slice(0, 200)}`;
               return;
             }
-            const problem = options.verify === 'full' ? options.check(status, body) : body.includes('"errors"') ? 'GraphQL errors' : null;
+            const problem =
+              options.verify === 'full' ? options.check(status, body, context.size) : body.includes('"errors"') ? 'GraphQL errors' : null;
             if (problem) {
               graphql += 1;
               firstError ??= options.verify === 'full' ? problem : `${problem}: ${body.slice(0, 200)}`;

@@ -62,7 +62,10 @@ export async function probeScenario(
   const sizes = scenario.smallSize !== undefined ? [scenario.smallSize, scenario.size!] : [null];
   await waitForQuiet(stack);
   for (const size of sizes) {
-    const request = scenario.requests({ ...context, keyPrefix: `${context.keyPrefix}-probe` }, size ?? undefined)();
+    const request = scenario.requests(
+      { ...context, keyPrefix: `${context.keyPrefix}-probe` },
+      { size: size ?? undefined, form: 'identical' },
+    )();
     const before = await requestStatements(stack);
     const response = await send(gateway.url, request);
     const after = await requestStatements(stack);
@@ -119,7 +122,7 @@ export async function warmUp(
     durationSeconds: options.warmupSeconds,
     nextRequest,
     verify: 'full',
-    check: (status, body) => checkResponse(scenario, status, body),
+    check: (status, body, size) => checkResponse(scenario, status, body, size),
   });
   return {
     requests: load.requests,
@@ -153,7 +156,7 @@ export async function measureRound(
     durationSeconds: options.roundSeconds,
     nextRequest,
     verify: 'cheap',
-    check: (status, body) => checkResponse(scenario, status, body),
+    check: (status, body, size) => checkResponse(scenario, status, body, size),
   });
   const endUs = Number(process.hrtime.bigint() / 1000n);
   const machineAfter = machineCpuMs();
@@ -218,6 +221,7 @@ export function combineRounds(
     durationSeconds: Math.round(durationSeconds * 100) / 100,
     requestsPerSecond: durationSeconds === 0 ? 0 : Math.round((requests / durationSeconds) * 10) / 10,
     roundRequestsPerSecond: rounds.map((round) => round.load.requestsPerSecond),
+    roundGatewayCpuMs: rounds.map((round) => (round.cpuMs.gateway === null ? null : perRequest(round.cpuMs.gateway, round.load.requests))),
     latencyMs: summarizeLatencies(rounds.flatMap((round) => round.load.latencies)),
     errors: {
       non2xx: sum((round) => round.load.errors.non2xx),

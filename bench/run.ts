@@ -84,11 +84,20 @@ async function main(): Promise<void> {
       for (const gateway of stack.gateways)
         probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
     }
-    for (const [scenarioIndex, scenario] of options.scenarios.entries()) {
-      const requestsOf = new Map(stack.gateways.map((gateway) => [gateway.id, scenario.requests(contextFor(gateway))]));
+    // Each scenario in each of its forms the run asks for: a case of its own (probe shared).
+    const cases = options.scenarios.flatMap((scenario) =>
+      options.forms.filter((form) => scenario.forms.includes(form)).map((form) => ({ scenario, form, key: `${scenario.id}/${form}` })),
+    );
+    for (const [scenarioIndex, { scenario, form, key: caseKey }] of cases.entries()) {
+      const requestsOf = new Map(
+        stack.gateways.map((gateway) => [
+          gateway.id,
+          scenario.requests({ ...contextFor(gateway), keyPrefix: `${contextFor(gateway).keyPrefix}-${form}` }, { form }),
+        ]),
+      );
       const warmups = new Map<string, WarmupResult>();
       for (const gateway of stack.gateways) {
-        log(`scenario ${scenario.number} (${scenario.id}): warming up ${gateway.label}`);
+        log(`scenario ${scenario.number} (${caseKey}): warming up ${gateway.label}`);
         warmups.set(gateway.id, await warmUp(stack, gateway, scenario, requestsOf.get(gateway.id)!, options));
       }
       const rounds = new Map<string, RoundResult[]>(stack.gateways.map((gateway) => [gateway.id, []]));
@@ -104,12 +113,12 @@ async function main(): Promise<void> {
           });
           rounds.get(gateway.id)!.push(result);
           if (gateway.id === profiledGatewayId(options.gateways))
-            windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
-          windows.all.set(scenario.id, [...(windows.all.get(scenario.id) ?? []), result.window]);
+            windows.ours.set(caseKey, [...(windows.ours.get(caseKey) ?? []), result.window]);
+          windows.all.set(caseKey, [...(windows.all.get(caseKey) ?? []), result.window]);
           const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
           if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);
           log(
-            `scenario ${scenario.number} round ${round + 1}/${options.rounds}, ${gateway.label}: ${result.load.requestsPerSecond} req/s, ` +
+            `scenario ${scenario.number} ${form} round ${round + 1}/${options.rounds}, ${gateway.label}: ${result.load.requestsPerSecond} req/s, ` +
               `p99 ${result.load.latencyMs.p99} ms, ${errors} errors (CPU used by others: ${result.otherCpuPercent ?? '?'} %)`,
           );
         }
@@ -117,7 +126,7 @@ async function main(): Promise<void> {
       const results = stack.gateways.map((gateway) =>
         combineRounds(gateway, probes.get(`${scenario.id}/${gateway.id}`)!, warmups.get(gateway.id)!, rounds.get(gateway.id)!),
       );
-      scenarios.push({ id: scenario.id, number: scenario.number, title: scenario.title, results, ratios: throughputRatios(results) });
+      scenarios.push({ id: scenario.id, number: scenario.number, title: scenario.title, form, results, ratios: throughputRatios(results) });
     }
     // Subscriptions (issue 14): ours and Hive Gateway, which serve federated subscriptions; Apollo Gateway does not.
     for (const [countIndex, subscribers] of options.subscribers.entries()) {
@@ -182,6 +191,7 @@ async function main(): Promise<void> {
       warmupSeconds: options.warmupSeconds,
       durationSeconds: options.durationSeconds,
       rounds: options.rounds,
+      forms: options.forms,
       connections: options.connections,
       accounts: options.accounts,
       profile: options.profile,

@@ -4,24 +4,48 @@ const context: ScenarioContext = { customerTokens: ['t1', 't2'], adminToken: 'ad
 const byId = (id: string) => SCENARIOS.find((scenario) => scenario.id === id)!;
 
 describe('scenarios', () => {
-  test('when the four scenarios are listed, then they are the issue’s, in its order', () => {
+  test('when the scenarios are listed, then they are issue 8’s four in its order, then the cacheable catalog page', () => {
     expect(SCENARIOS.map((scenario) => `${scenario.number}:${scenario.id}`)).toEqual([
       '1:products',
       '2:my-orders',
       '3:admin-fan-out',
       '4:place-order',
+      '5:catalog',
     ]);
+    expect(SCENARIOS.find((scenario) => scenario.id === 'place-order')!.forms).toEqual(['distinct']);
     expect(selectScenarios(['3', 'products']).map((scenario) => scenario.number)).toEqual([3, 1]);
     expect(() => selectScenarios(['9'])).toThrow('unknown scenario "9"');
   });
 
-  test('when requests are made, then products are anonymous, my-orders rotate customers and fan-out is the admin’s', () => {
-    expect(byId('products').requests(context)().token).toBeNull();
-    const next = byId('my-orders').requests(context);
-    expect([next().token, next().token, next().token]).toEqual(['t1', 't2', 't1']);
-    const fanOut = byId('admin-fan-out').requests(context)();
+  test('when identical requests are made, then every request is the same: products anonymous, my-orders one customer’s, fan-out the admin’s', () => {
+    for (const id of ['products', 'my-orders', 'admin-fan-out', 'catalog']) {
+      const next = byId(id).requests(context, { form: 'identical' });
+      const [a, b, c] = [next(), next(), next()];
+      expect([b, c]).toEqual([a, a]);
+    }
+    expect(byId('products').requests(context, { form: 'identical' })().token).toBeNull();
+    expect(byId('my-orders').requests(context, { form: 'identical' })().token).toBe('t1');
+    const fanOut = byId('admin-fan-out').requests(context, { form: 'identical' })();
     expect(fanOut.token).toBe('admin');
     expect(JSON.parse(fanOut.body).variables).toEqual({ first: 50 });
+  });
+
+  test('when distinct requests are made, then customers rotate and no request repeats its neighbour, each saying the page size it must get', () => {
+    const tokens = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    const skus = Array.from({ length: 200 }, (_, i) => `BN-${String(i + 1).padStart(4, '0')}`);
+    for (const id of ['products', 'my-orders', 'admin-fan-out', 'catalog']) {
+      const next = byId(id).requests({ ...context, customerTokens: tokens, skus }, { form: 'distinct' });
+      const requests = Array.from({ length: 200 }, next);
+      for (let i = 1; i < requests.length; i++) expect(requests[i]).not.toEqual(requests[i - 1]);
+      // Many different requests per lap, not a handful.
+      expect(new Set(requests.map((request) => `${request.token} ${request.body}`)).size).toBeGreaterThan(20);
+      for (const request of requests) expect(request.size).toBe(JSON.parse(request.body).variables.first);
+    }
+    const products = byId('products').requests({ ...context, customerTokens: tokens, skus }, { form: 'distinct' });
+    expect([products().token, products().token]).toEqual(['t0', 't1']);
+    // The cursor the API would issue for the first sku: products after BN-0001.
+    const second = JSON.parse(products().body).variables.after as string;
+    expect(Buffer.from(second, 'base64url').toString()).toBe('c1:BN-0002');
   });
 
   test('when placeOrder requests are made, then every idempotency key is new and no order names a sku twice', () => {

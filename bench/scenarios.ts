@@ -9,24 +9,42 @@ export interface ScenarioContext {
   keyPrefix: string;
 }
 
-/** One request's body (JSON) and bearer token (null: anonymous). */
+/**
+ * How a scenario's requests vary. `distinct`: every request differs from the ones around it
+ * (customers rotate, each with their own token, and the variables change), as traffic from many
+ * people does: no two requests in flight share a subgraph fetch, and a response cache keyed by
+ * account and variables finds what it can really find. `identical`: one request over and over
+ * (one token, one set of variables), the best case for in-flight deduplication and caches. The
+ * headline numbers are the distinct form's (BENCHMARKS.md).
+ */
+export type RequestForm = 'distinct' | 'identical';
+export const REQUEST_FORMS: readonly RequestForm[] = ['distinct', 'identical'];
+
+/** One request's body (JSON), bearer token (null: anonymous) and the page size its answer must have. */
 export interface ScenarioRequest {
   body: string;
   token: string | null;
+  /** Items the answer's page must hold (checked while warming up); absent: the scenario's own size. */
+  size?: number;
 }
 
-type ScenarioId = 'products' | 'my-orders' | 'admin-fan-out' | 'place-order';
+type ScenarioId = 'products' | 'my-orders' | 'admin-fan-out' | 'place-order' | 'catalog';
 
 export interface Scenario {
   id: ScenarioId;
-  /** Its number in issue 8. */
-  number: 1 | 2 | 3 | 4;
+  /** Its number (1–4 are issue 8's, 5 is issue 18's cacheable catalog page). */
+  number: 1 | 2 | 3 | 4 | 5;
   title: string;
   /** Page size the load uses; for reads, `smallSize` is the page the SQL-scaling probe compares it with. */
   size?: number;
   smallSize?: number;
-  /** A generator of requests (the load calls it once per request); `size` overrides the page size. */
-  requests(context: ScenarioContext, size?: number): () => ScenarioRequest;
+  /** The forms this scenario runs in (placeOrder: distinct only, every order is new). */
+  forms: readonly RequestForm[];
+  /**
+   * A generator of requests (the load calls it once per request); `size` fixes the page size
+   * (the SQL probe), `form` says how requests vary (default distinct).
+   */
+  requests(context: ScenarioContext, options?: { size?: number; form?: RequestForm }): () => ScenarioRequest;
   /** What is wrong with a successful response's `data` (null: it is what the scenario expects). */
   checkData(data: Record<string, unknown>, size: number): string | null;
 }
@@ -41,10 +59,23 @@ const edgesOf = (connection: unknown): Json[] | null => {
   const edges = (connection as { edges?: unknown } | null)?.edges;
   return Array.isArray(edges) ? (edges as Json[]) : null;
 };
+/** The API's opaque cursor of a sort key (shared/src/graphql/pagination.ts: `c1:` + key, base64url). */
+const cursorOf = (key: string) => Buffer.from(`c1:${key}`, 'utf8').toString('base64url');
+/**
+ * A cycle over `count` variants whose length is coprime with the customers' rotation, so
+ * that customer and variables pair up differently on every lap (no two neighbours alike).
+ */
+const variants = (count: number, customers: number) => {
+  let length = count;
+  while (customers > 1 && gcd(length, customers) !== 1) length -= 1;
+  let next = 0;
+  return () => next++ % length;
+};
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 const PRODUCTS = /* GraphQL */ `
-  query BenchProducts($first: Int!) {
-    products(first: $first) {
+  query BenchProducts($first: Int!, $after: String) {
+    products(first: $first, after: $after) {
       edges {
         node {
           sku
@@ -52,6 +83,26 @@ const PRODUCTS = /* GraphQL */ `
           priceCents
           stock
         }
+      }
+    }
+  }
+`;
+const CATALOG = /* GraphQL */ `
+  query BenchCatalog($first: Int!, $after: String) {
+    products(first: $first, after: $after) {
+      totalCount
+      edges {
+        cursor
+        node {
+          sku
+          name
+          priceCents
+          currency
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
@@ -98,24 +149,48 @@ const PLACE_ORDER = /* GraphQL */ `
   }
 `;
 
-/** The four scenarios of issue 8, in its order. */
+/**
+ * A catalog page read by many: identical, the first page anonymously; distinct, customers
+ * rotating (each with their own token) and each request starting after another of the first
+ * 150 skus (pages of `size` stay full over the 200-product catalog).
+ */
+const catalogRequests =
+  (query: string, fallbackSize: number) =>
+  (context: ScenarioContext, { size = fallbackSize, form = 'distinct' }: { size?: number; form?: RequestForm } = {}) => {
+    if (form === 'identical') {
+      const request = { body: body(query, { first: size }), token: null, size };
+      return () => request;
+    }
+    const token = rotate(context.customerTokens);
+    const sorted = [...context.skus].sort();
+    const starts = Math.max(1, Math.min(150, sorted.length - size));
+    const start = variants(starts, context.customerTokens.length);
+    return () => {
+      const after = start();
+      // The first variant is the first page (no cursor), the others start after sku number `after`.
+      const variables = after === 0 ? { first: size } : { first: size, after: cursorOf(sorted[after - 1]!) };
+      return { body: body(query, variables), token: token(), size };
+    };
+  };
+
+const checkProductPage = (data: Json, size: number) => {
+  const edges = edgesOf(data.products);
+  if (!edges || edges.length !== size) return `expected ${size} products, got ${edges?.length ?? 'none'}`;
+  const bad = edges.find((edge) => typeof (edge.node as Json | null)?.name !== 'string');
+  return bad ? 'a product without a name' : null;
+};
+
+/** The scenarios: issue 8's four, in its order, then issue 18's cacheable catalog page. */
 export const SCENARIOS: Scenario[] = [
   {
     id: 'products',
     number: 1,
-    title: 'anonymous products(first: 50)',
+    title: 'products(first: 50) { sku name priceCents stock } (stock: never cacheable)',
     size: 50,
     smallSize: 5,
-    requests: (_context, size = 50) => {
-      const request = { body: body(PRODUCTS, { first: size }), token: null };
-      return () => request;
-    },
-    checkData(data, size) {
-      const edges = edgesOf(data.products);
-      if (!edges || edges.length !== size) return `expected ${size} products, got ${edges?.length ?? 'none'}`;
-      const bad = edges.find((edge) => typeof (edge.node as Json | null)?.name !== 'string');
-      return bad ? 'a product without a name' : null;
-    },
+    forms: REQUEST_FORMS,
+    requests: catalogRequests(PRODUCTS, 50),
+    checkData: checkProductPage,
   },
   {
     id: 'my-orders',
@@ -123,10 +198,19 @@ export const SCENARIOS: Scenario[] = [
     title: 'signed-in me { orders(first: 20) { … items { product { name priceCents } } } }',
     size: 20,
     smallSize: 2,
-    requests: (context, size = 20) => {
+    forms: REQUEST_FORMS,
+    requests: (context, { size = 20, form = 'distinct' } = {}) => {
+      if (form === 'identical') {
+        const request = { body: body(MY_ORDERS, { first: size }), token: context.customerTokens[0]!, size };
+        return () => request;
+      }
+      // Each customer has at least 20 orders: pages of 11 to 20 (distinct variables) stay full.
       const token = rotate(context.customerTokens);
-      const payload = body(MY_ORDERS, { first: size });
-      return () => ({ body: payload, token: token() });
+      const pick = variants(Math.min(10, size), context.customerTokens.length);
+      return () => {
+        const first = size - pick();
+        return { body: body(MY_ORDERS, { first }), token: token(), size: first };
+      };
     },
     checkData(data, size) {
       const edges = edgesOf((data.me as Json | null)?.orders);
@@ -147,9 +231,18 @@ export const SCENARIOS: Scenario[] = [
     title: 'admin users(first: 50) { … name orders(first: 5) { totalCount } }',
     size: 50,
     smallSize: 5,
-    requests: (context, size = 50) => {
-      const request = { body: body(ADMIN_FAN_OUT, { first: size }), token: context.adminToken };
-      return () => request;
+    forms: REQUEST_FORMS,
+    requests: (context, { size = 50, form = 'distinct' } = {}) => {
+      if (form === 'identical') {
+        const request = { body: body(ADMIN_FAN_OUT, { first: size }), token: context.adminToken, size };
+        return () => request;
+      }
+      // One admin account: its requests differ by page size (26 to 50 users, all of them there).
+      const pick = variants(Math.max(1, Math.floor(size / 2)), 1);
+      return () => {
+        const first = size - pick();
+        return { body: body(ADMIN_FAN_OUT, { first }), token: context.adminToken, size: first };
+      };
     },
     checkData(data, size) {
       const edges = edgesOf(data.users);
@@ -163,6 +256,7 @@ export const SCENARIOS: Scenario[] = [
     id: 'place-order',
     number: 4,
     title: 'placeOrder (distinct idempotency keys)',
+    forms: ['distinct'],
     requests: (context) => {
       const token = rotate(context.customerTokens);
       let n = 0;
@@ -183,6 +277,16 @@ export const SCENARIOS: Scenario[] = [
       if (typeof order?.id !== 'string') return 'no order id';
       return order.status === 'CONFIRMED' ? null : `order status ${String(order.status)}`;
     },
+  },
+  {
+    id: 'catalog',
+    number: 5,
+    title: 'catalog page products(first: 20, after) { totalCount … sku name priceCents currency } (cacheable: no stock)',
+    size: 20,
+    smallSize: 5,
+    forms: REQUEST_FORMS,
+    requests: catalogRequests(CATALOG, 20),
+    checkData: checkProductPage,
   },
 ];
 

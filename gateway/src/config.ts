@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { env, parseEnv, serviceEnvDescriptions, shutdownEnvDescriptions, shutdownEnvSchema } from '@fedshop/shared/config';
 import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 import { edgeConfig, edgeEnvDescriptions, edgeEnvSchema } from './edge/edge-config';
+import { responseCacheConfig, responseCacheEnvDescriptions, responseCacheEnvSchema } from './response-cache/response-cache-config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -10,6 +11,13 @@ const schema = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
+  /** Log lines are written in batches of at least this many bytes (or every 250 ms); 0: line by line. */
+  LOG_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024)
+    .default(4096),
   HOST: z.string().default('0.0.0.0'),
   PORT: env.port(4000),
   SUPERGRAPH_PATH: z.string().default(path.join(REPO_ROOT, 'supergraph.graphql')),
@@ -33,6 +41,7 @@ const schema = z.object({
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
+  ...responseCacheEnvSchema,
 });
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -52,7 +61,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.
-    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production' },
+    log: { level: raw.LOG_LEVEL, pretty: raw.LOG_PRETTY && raw.NODE_ENV !== 'production', batchBytes: raw.LOG_BATCH_BYTES },
     /** OTLP export and sampling of traces (OTEL_* variables; docs/observability.md). */
     telemetry: telemetrySettings(raw),
     http: { host: raw.HOST, port: raw.PORT, maxBodyBytes: raw.MAX_BODY_BYTES },
@@ -94,6 +103,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     /** Rate limits, operation limits, persisted queries (docs/security.md). */
     edge: edgeConfig(raw, production),
+    /** Whole-response cache by the subgraphs' cache hints, purged on writes (README, Response cache). */
+    responseCache: responseCacheConfig(raw),
   };
 }
 
@@ -106,6 +117,7 @@ export const envDescriptions = {
   NODE_ENV: serviceEnvDescriptions.NODE_ENV,
   LOG_LEVEL: serviceEnvDescriptions.LOG_LEVEL,
   LOG_PRETTY: serviceEnvDescriptions.LOG_PRETTY,
+  LOG_BATCH_BYTES: 'Log lines are written in batches of at least this many bytes (or every 250 ms, and at exit); 0 writes line by line.',
   HOST: serviceEnvDescriptions.HOST,
   PORT: serviceEnvDescriptions.PORT,
   SUPERGRAPH_PATH: 'The composed supergraph the gateway serves (no runtime introspection of the subgraphs).',
@@ -136,4 +148,5 @@ export const envDescriptions = {
   ...shutdownEnvDescriptions,
   ...telemetryEnvDescriptions,
   ...edgeEnvDescriptions,
+  ...responseCacheEnvDescriptions,
 } satisfies Record<keyof typeof schema.shape, string>;

@@ -1,5 +1,6 @@
 import type { Viewer } from '@fedshop/shared/auth';
 import type { RateLimitDecision } from './edge/rate-limit';
+import type { ResponseCacheRequestState } from './response-cache/response-cache';
 import type { GatewaySession } from './session/session-cookie';
 
 /** Per-request state of the gateway. */
@@ -14,4 +15,6 @@ export interface GatewayContext {
   rateLimit: RateLimitDecision | null;
   /** The browser session's refresh-token cookie, as far as this request may use it (session/). */
   session?: GatewaySession;
+  /** What the response cache gathers while the request runs (response-cache/); absent when the cache is off. */
+  responseCache?: ResponseCacheRequestState;
 }

@@ -21,6 +21,7 @@ import { createSubgraphAgent } from './upstream/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
 import { createGatewaySubscriptions } from './subscriptions/gateway-subscriptions';
 import { subscriptionsElsewherePlugin } from './subscriptions/subscriptions-elsewhere-plugin';
+import { createResponseCache } from './response-cache/response-cache';
 import { Counter } from 'prom-client';
 
 export { loadConfig, type GatewayConfig } from './config';
@@ -43,7 +44,15 @@ export interface RunningGateway {
  * Its door is guarded by edge/: rate limits, operation limits and persisted queries (docs/security.md).
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
-  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger =
+    options.logger ??
+    createLogger({
+      service: SERVICE,
+      version: VERSION,
+      level: config.log.level,
+      pretty: config.log.pretty,
+      batchBytes: config.log.batchBytes,
+    });
   const metrics = createServiceMetrics(SERVICE);
   const supergraph = createSupergraphSource({
     path: config.supergraphPath,
@@ -94,6 +103,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     registry: metrics.registry,
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => subscriptions.supergraphChanged(coreSupergraphSdl));
+  const responseCache = config.responseCache.enabled
+    ? createResponseCache({
+        config: config.responseCache,
+        supergraphVersion: () => supergraph.version(),
+        logger,
+        registry: metrics.registry,
+      })
+    : null;
   const apollo = new ApolloServer<GatewayContext>({
     // @apollo/gateway implements server-gateway-interface 1, Apollo Server 5 declares 2: same shape.
     gateway: gateway,
@@ -118,10 +135,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       subscriptionsElsewherePlugin(),
       sessionCookiePlugin(config.sessionCookie),
       graphqlTelemetryPlugin(metrics.graphql),
+      ...(responseCache?.plugins ?? []),
     ],
   });
   await apollo.start().catch(async (error: unknown) => {
     await edge.close();
+    await responseCache?.close();
     throw error;
   });
   let shuttingDown = false;
@@ -158,6 +177,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   }).catch(async (error: unknown) => {
     await apollo.stop();
     await edge.close();
+    await responseCache?.close();
     throw error;
   });
   subscriptions.attach(http.server, '/graphql');
@@ -174,6 +194,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await apollo.stop();
       await agent.close();
       await edge.close();
+      await responseCache?.close();
       logger.info('gateway stopped');
     },
   };

@@ -21,6 +21,8 @@ export interface SupergraphSource {
   hook: SupergraphSdlHook;
   /** The subgraphs of the version being served (for readiness checks). */
   subgraphs(): SupergraphSubgraph[];
+  /** The version being served: its SDL's SHA-256 (the response cache keys by it). */
+  version(): string;
 }
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -78,5 +80,5 @@ export function createSupergraphSource(options: SupergraphSourceOptions): Superg
     };
   };
 
-  return { hook, subgraphs: () => served.subgraphs };
+  return { hook, subgraphs: () => served.subgraphs, version: () => servedHash };
 }

@@ -4,7 +4,9 @@ import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
 import { getOperationAST, Lexer, OperationTypeNode, parse, Source, TokenKind } from 'graphql';
 import type { Agent } from 'undici';
 import type { GatewayContext } from '../gateway-context';
+import { cacheStateOf, collectCacheTags } from '../response-cache/response-cache';
 import { sessionChangeOf, sessionRequestHeaders } from '../session/session-forwarding';
+import { CACHE_TAGS_EXTENSION, CACHE_TAGS_REQUEST_HEADER } from '@fedshop/shared/subgraph';
 import { InFlightDeduplicator } from './in-flight-deduplicator';
 import type { SubgraphFetchMetrics, SubgraphFetchResult } from './subgraph-fetch-metrics';
 import { sendSubgraphRequest, type SubgraphAnswer } from './subgraph-request';
@@ -72,6 +74,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     headers['content-type'] = 'application/json';
     if (context?.token) headers.authorization = `Bearer ${context.token}`;
     if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    // The response cache is on for this request: the answer names the entities it shows.
+    const cacheState = cacheStateOf(context);
+    if (cacheState) headers[CACHE_TAGS_REQUEST_HEADER] = '1';
     const type = operationTypeOf(request);
     const session = options.kind === 'incoming operation' ? options.context.session : undefined;
     if (session && options.kind === 'incoming operation') {
@@ -84,6 +89,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const { url } = this.options;
     const answer = await this.send(url, headers, JSON.stringify(body), type === OperationTypeNode.QUERY);
     const response = readSubgraphAnswer(url, answer);
+    if (cacheState) collectCacheTags(cacheState, response, answer.sentAtMs, CACHE_TAGS_EXTENSION);
     // Sessions start, rotate and end in mutations only (users subgraph: signUp, signIn, refreshSession, signOut).
     if (session && type === OperationTypeNode.MUTATION) session.change = sessionChangeOf(response.http!.headers) ?? session.change;
     if (options.kind === 'incoming operation') {

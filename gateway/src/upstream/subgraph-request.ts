@@ -25,6 +25,8 @@ export interface SubgraphAnswer {
   /** As Node reads them: lower-case names, repeated ones as arrays. */
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** When the request was sent, ms since the epoch: the answer is at least this fresh (response cache). */
+  sentAtMs: number;
 }
 
 /** Why a subgraph call was abandoned at its deadline (the `cause` of the SERVICE_UNAVAILABLE error). */
@@ -45,6 +47,7 @@ export class SubgraphTimeoutError extends Error {
  * (client span, `traceparent`) as it saw `fetch`'s.
  */
 export async function sendSubgraphRequest(call: SubgraphRequest, options: { agent: Agent; timeoutMs: number }): Promise<SubgraphAnswer> {
+  const sentAtMs = Date.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new SubgraphTimeoutError(options.timeoutMs)), options.timeoutMs);
   try {
@@ -55,7 +58,7 @@ export async function sendSubgraphRequest(call: SubgraphRequest, options: { agen
       dispatcher: options.agent,
       signal: deadline.signal,
     });
-    return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
+    return { status: response.statusCode, headers: response.headers, body: await response.body.text(), sentAtMs };
   } finally {
     clearTimeout(timer);
   }

@@ -267,6 +267,21 @@ describe('the verified-token cache', () => {
     expect(error).toMatchObject({ code: 'UNAUTHENTICATED', message: 'The access token has expired.' });
   });
 
+  test('when a token was verified longer ago than the key set is kept, then it is verified afresh (a withdrawn key stops counting)', async () => {
+    let clockMs = Date.now();
+    const clocked = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, cacheMaxAgeMs: 60_000, now: () => clockMs });
+    const token = await sign(claims({ exp: nowSeconds() + 3_600 }));
+    const first = await clocked.verify(token);
+    clockMs += 59_000;
+    expect(await clocked.verify(token)).toBe(first);
+
+    clockMs += 2_000;
+
+    const again = await clocked.verify(token);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+
   test('when a refused token is presented again, then it is refused again (failures are never cached)', async () => {
     const forged = await sign(claims({ role: 'ADMIN' }), stranger.privateKey, KID);
     const cached = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks });

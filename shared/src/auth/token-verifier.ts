@@ -2,6 +2,9 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify,
 import { AppError, serviceUnavailable, unauthenticated } from '../errors/app-error';
 import { ROLES, type Role, type Viewer } from './viewer';
 
+/** How long a fetched JWKS is kept before it is fetched again, ms (10 minutes). */
+export const KEY_SET_MAX_AGE_MS = 10 * 60_000;
+
 /** The only signature algorithm accepted: `alg: none`, HS256 key-confusion and the rest are refused. */
 export const TOKEN_ALGORITHM = 'ES256';
 
@@ -21,6 +24,12 @@ export interface TokenVerifierOptions {
    * once rather than on every request (10000; 0 turns the cache off).
    */
   cacheSize?: number;
+  /**
+   * How long a verified token is served from the cache at most, ms, whatever its `exp`
+   * (default {@link KEY_SET_MAX_AGE_MS}, the remote key set's own cache age): a signing key
+   * withdrawn from the JWKS stops being accepted within the same bound as without the cache.
+   */
+  cacheMaxAgeMs?: number;
   /** The clock, in ms since the epoch (tests move it). */
   now?: () => number;
 }
@@ -47,7 +56,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     keys = createLocalJWKSet(options.jwks);
   } else if (options.jwksUrl) {
     keys = createRemoteJWKSet(new URL(options.jwksUrl), {
-      cacheMaxAge: 10 * 60_000,
+      cacheMaxAge: KEY_SET_MAX_AGE_MS,
       cooldownDuration: 30_000,
       timeoutDuration: 3_000,
     });
@@ -75,7 +84,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       const viewer: Viewer = { id: payload.sub, role: role as Role };
       const expiresAtMs = (payload.exp as number) * 1000;
-      cache.set(token, viewer, expiresAtMs);
+      // Served from the cache until its expiry, but no longer than the key set is (a signing key
+      // withdrawn from the JWKS stops being accepted within the same bound as without the cache).
+      cache.set(token, viewer, expiresAtMs, Math.min(expiresAtMs, now() + (options.cacheMaxAgeMs ?? KEY_SET_MAX_AGE_MS)));
       return { viewer, validUntilMs: expiresAtMs + toleranceMs };
     } catch (error) {
       if (error instanceof AppError) throw error;
@@ -95,28 +106,28 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 /**
- * Tokens whose signature and claims were verified, until their `exp`. Only a verified token
+ * Tokens whose signature and claims were verified, until their `exp` (at most the key set's age). Only a verified token
  * gets in (keyed by its whole text), so a hit is exactly as trustworthy as a fresh check;
  * the oldest entry makes room when full.
  */
 class VerifiedTokenCache {
-  private readonly entries = new Map<string, { viewer: Viewer; expiresAtMs: number }>();
+  private readonly entries = new Map<string, { viewer: Viewer; expiresAtMs: number; cachedUntilMs: number }>();
   constructor(private readonly capacity: number) {}
 
   get(token: string, nowMs: number): { viewer: Viewer; expiresAtMs: number } | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
-    if (entry.expiresAtMs <= nowMs) {
+    if (entry.cachedUntilMs <= nowMs) {
       this.entries.delete(token);
       return undefined;
     }
     return entry;
   }
 
-  set(token: string, viewer: Viewer, expiresAtMs: number): void {
+  set(token: string, viewer: Viewer, expiresAtMs: number, cachedUntilMs: number): void {
     if (this.capacity <= 0) return;
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { viewer, expiresAtMs });
+    this.entries.set(token, { viewer, expiresAtMs, cachedUntilMs });
   }
 }
 

@@ -57,7 +57,7 @@ export function runService(
 
 type ServiceConfig = {
   nodeEnv: string;
-  log: { level: string; pretty: boolean };
+  log: { level: string; pretty: boolean; batchBytes?: number };
   telemetry: TelemetrySettings;
   shutdownTimeoutMs?: number;
 };
@@ -84,7 +84,13 @@ export function runServiceMain<C extends ServiceConfig>(options: ServiceMainOpti
     console.error(`${options.name}: ${(error as Error).message}`);
     process.exit(1);
   }
-  const logger = createLogger({ service: options.name, version: options.version, level: config.log.level, pretty: config.log.pretty });
+  const logger = createLogger({
+    service: options.name,
+    version: options.version,
+    level: config.log.level,
+    pretty: config.log.pretty,
+    batchBytes: config.log.batchBytes,
+  });
   // Required here, not imported at the top: only a service process needs the tracing SDK, not
   // every module and test that imports @fedshop/shared.
   const { startTelemetry } = require('../telemetry/start-telemetry') as typeof import('../telemetry/start-telemetry');

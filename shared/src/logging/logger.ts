@@ -34,7 +34,18 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Where lines go; default stdout. Tests pass a stream to read them back. */
   destination?: pino.DestinationStream;
+  /**
+   * Stdout lines are written in batches of at least this many bytes, and at the latest
+   * {@link LOG_FLUSH_INTERVAL_MS} after they were logged; 0 writes each line as soon as the
+   * previous write finished. Default {@link DEFAULT_LOG_BATCH_BYTES}.
+   */
+  batchBytes?: number;
 }
+
+/** 4 KiB: ~10–20 request lines per write(2) instead of one (bench/NOTES-issue-18.md). */
+export const DEFAULT_LOG_BATCH_BYTES = 4096;
+/** The longest a logged line waits in the batch before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
  * What every line written while serving a request carries, read at the moment it is written:
@@ -90,9 +101,17 @@ export function createLogger(options: LoggerOptions): Logger {
       transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,version' } },
     });
   }
-  // Written asynchronously: a synchronous write(2) per line was 2–7 % of each service's CPU
-  // under load (BENCHMARKS.md). Lines queue only while a write is in flight (no minimum batch
-  // size, so a quiet service's last line is never held back), and pino flushes the queue
-  // synchronously when the process exits, process.exit() included.
-  return pino(pinoOptions, pino.destination({ dest: 1, sync: false }));
+  // Written asynchronously and in batches: a write(2) per request line was still 3–10 % of the
+  // gateway's CPU under load (bench/NOTES-issue-18.md). A batch is written once it holds
+  // `batchBytes`, or by the flush timer, so a quiet service's last line waits at most
+  // LOG_FLUSH_INTERVAL_MS; pino flushes what is left synchronously when the process exits,
+  // process.exit() included.
+  const batchBytes = options.batchBytes ?? DEFAULT_LOG_BATCH_BYTES;
+  const destination = pino.destination({ dest: 1, sync: false, minLength: batchBytes });
+  if (batchBytes > 0) {
+    const timer = setInterval(() => destination.flush(), LOG_FLUSH_INTERVAL_MS);
+    timer.unref();
+    destination.on('close', () => clearInterval(timer));
+  }
+  return pino(pinoOptions, destination);
 }

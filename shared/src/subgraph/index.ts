@@ -2,3 +2,4 @@
 export * from './serve-subgraph';
 export * from './shield-rules';
 export * from './subscription-server';
+export * from './cache-tags';

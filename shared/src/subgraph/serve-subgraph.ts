@@ -14,6 +14,7 @@ import { graphqlTelemetryPlugin } from '../telemetry/graphql-telemetry-plugin';
 import { toContextError } from '../graphql/request-viewer';
 import { stringifyCompactResult } from '../graphql/compact-result';
 import { serveSubgraphSubscriptions, type SubgraphSubscriptionServer } from './subscription-server';
+import { cacheTagsPlugin } from './cache-tags';
 
 /** Lexical tokens a subgraph parses at most per document (a parse error beyond). */
 export const SUBGRAPH_MAX_TOKENS = 15_000;
@@ -40,6 +41,11 @@ export interface ServeSubgraphOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Facts the /readyz body shows besides its checks (e.g. which event transport runs); default none. */
   readinessInfo?: () => Record<string, unknown>;
+  /**
+   * The subgraph's entity types and their key field (e.g. `{ Product: 'sku' }`): answers are
+   * tagged with the entities they show when the gateway asks (cache-tags.ts); default none.
+   */
+  entityKeys?: Record<string, string>;
 }
 
 export interface RunningSubgraph {
@@ -75,6 +81,7 @@ export async function serveSubgraph<TContext extends BaseContext>(options: Serve
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       graphqlTelemetryPlugin(options.metrics.graphql),
+      cacheTagsPlugin<TContext>(options.entityKeys ?? {}),
       ...(options.plugins ?? []),
     ],
   });

@@ -130,6 +130,8 @@ export async function startOrdersService(
       logger,
       metrics,
       database,
+      // Answers name the products, orders and users they show, for the gateway's response cache.
+      entityKeys: { Product: 'sku', Order: 'id', User: 'id' },
       schema: buildOrdersSchema(),
       introspection: config.nodeEnv !== 'production',
       // Leave a second of the shutdown bound for closing the pool and the database.

@@ -141,6 +141,8 @@ export async function startUsersService(
       database,
       schema: buildUsersSchema(),
       plugins: [sessionHeadersPlugin()],
+      // Answers name the users they show, for the gateway's response cache.
+      entityKeys: { User: 'id' },
       introspection: config.nodeEnv !== 'production',
       // Leave a second of the shutdown bound for closing the pool and the database.
       drainTimeoutMs: Math.max(1_000, config.shutdownTimeoutMs - 1_000),

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, ORDER_SHIPPED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
+import {
+  ORDER_CANCELLED_SUBJECT,
+  ORDER_PLACED_SUBJECT,
+  ORDER_SHIPPED_SUBJECT,
+  PRODUCT_CHANGED_SUBJECT,
+  orderEventsV1,
+} from '@fedshop/shared/events';
 import { currentTraceparent } from '@fedshop/shared/telemetry';
 import type { Order } from '../domain/order';
 
@@ -36,4 +42,11 @@ export function orderCancelled(order: Order, occurredAt = new Date()): OutboxEnt
 
 export function orderShipped(order: Order, occurredAt = new Date()): OutboxEntry {
   return orderEvent(ORDER_SHIPPED_SUBJECT, orderEventsV1.OrderShipped, order, occurredAt);
+}
+
+/** A product's creation or replacement, written in the same transaction as the product row. */
+export function productChanged(sku: string, occurredAt = new Date()): OutboxEntry {
+  const id = randomUUID();
+  const payload = orderEventsV1.ProductChanged.encode({ eventId: id, sku, occurredAt }).finish();
+  return { id, subject: PRODUCT_CHANGED_SUBJECT, payload, traceparent: currentTraceparent() };
 }

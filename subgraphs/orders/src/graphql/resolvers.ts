@@ -1,5 +1,6 @@
 import type { Viewer } from '@fedshop/shared/auth';
 import { DateTimeScalar, parsePageRequest } from '@fedshop/shared/graphql';
+import { entityTag, invalidateCacheTags, rootFieldTag } from '@fedshop/shared/subgraph';
 import type { Order, OrderItem, OrderStatus } from '../domain/order';
 import { isSku, isUuid, type PlaceOrderInput, type ProductInput } from '../domain/order-input';
 import { listProducts, upsertProduct } from '../use-cases/manage-catalog';
@@ -18,6 +19,25 @@ function viewerOf(context: OrdersContext): Viewer {
 type OrderWithOptionalItems = Order & { items?: OrderItem[] };
 
 /**
+ * What a write changes that a cached response may show (README, Response cache): the gateway
+ * that executed the mutation purges those responses before it answers; the other replicas
+ * purge on the outbox's event.
+ */
+const invalidates = {
+  product: <T extends { sku: string }>(context: OrdersContext, product: T): T => {
+    // A new sku also changes the catalog's pages and its totalCount, and `product(sku)` asked
+    // before it existed (a cached null shows no Product to tag).
+    invalidateCacheTags(context, [entityTag('Product', product.sku), rootFieldTag('Query', 'products'), rootFieldTag('Query', 'product')]);
+    return product;
+  },
+  order: <T extends { id: string; userId: string }>(context: OrdersContext, order: T): T => {
+    // The order itself, and its owner's order list (User.orders hangs off the User entity).
+    invalidateCacheTags(context, [entityTag('Order', order.id), entityTag('User', order.userId)]);
+    return order;
+  },
+};
+
+/**
  * Thin GraphQL transport: unpack arguments, call a use case or a loader, return domain
  * objects. Who may call what lives in permissions.ts.
  */
@@ -31,11 +51,14 @@ export const ordersResolvers = {
     order: (_: unknown, args: { id: string }, context: OrdersContext) => getVisibleOrder(context.deps, viewerOf(context), args.id),
   },
   Mutation: {
-    upsertProduct: (_: unknown, args: { input: ProductInput }, context: OrdersContext) => upsertProduct(context.deps, args.input),
-    placeOrder: (_: unknown, args: { input: PlaceOrderInput }, context: OrdersContext) =>
-      placeOrder(context.deps, viewerOf(context), args.input),
-    cancelOrder: (_: unknown, args: { id: string }, context: OrdersContext) => cancelOrder(context.deps, viewerOf(context), args.id),
-    shipOrder: (_: unknown, args: { id: string }, context: OrdersContext) => shipOrder(context.deps, args.id),
+    upsertProduct: async (_: unknown, args: { input: ProductInput }, context: OrdersContext) =>
+      invalidates.product(context, await upsertProduct(context.deps, args.input)),
+    placeOrder: async (_: unknown, args: { input: PlaceOrderInput }, context: OrdersContext) =>
+      invalidates.order(context, await placeOrder(context.deps, viewerOf(context), args.input)),
+    cancelOrder: async (_: unknown, args: { id: string }, context: OrdersContext) =>
+      invalidates.order(context, await cancelOrder(context.deps, viewerOf(context), args.id)),
+    shipOrder: async (_: unknown, args: { id: string }, context: OrdersContext) =>
+      invalidates.order(context, await shipOrder(context.deps, args.id)),
   },
   Subscription: {
     // Only `subscribe`: each event is `{ orderStatusChanged: order }`, read by the default resolver.

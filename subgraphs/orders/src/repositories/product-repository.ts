@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Product } from '../domain/order';
+import type { OutboxEntry } from '../events/order-events';
 
 const PRODUCT_COLUMNS = { sku: true, name: true, priceCents: true, currency: true, stock: true } as const;
 
@@ -25,9 +26,17 @@ export function createProductRepository(prisma: PrismaClient) {
       return prisma.product.count();
     },
 
-    upsert(product: Product): Promise<Product> {
+    /** Creates or replaces the product and records `event` in the outbox, in one transaction. */
+    async upsert(product: Product, event: OutboxEntry): Promise<Product> {
       const { sku, ...fields } = product;
-      return prisma.product.upsert({ where: { sku }, create: product, update: fields, select: PRODUCT_COLUMNS });
+      const [saved] = await prisma.$transaction([
+        prisma.product.upsert({ where: { sku }, create: product, update: fields, select: PRODUCT_COLUMNS }),
+        prisma.outboxEvent.create({
+          data: { id: event.id, subject: event.subject, payload: new Uint8Array(event.payload), traceparent: event.traceparent ?? null },
+          select: { id: true },
+        }),
+      ]);
+      return saved;
     },
 
     /** Inserts the products only when the catalog is empty (first start). Returns how many were added. */

@@ -1,6 +1,7 @@
 import { parsePageRequest, toConnection, type Connection } from '@fedshop/shared/graphql';
 import type { Product } from '../domain/order';
 import { checkProductInput, isSku, type ProductInput } from '../domain/order-input';
+import { productChanged } from '../events/order-events';
 import type { OrdersDependencies } from './dependencies';
 
 /** The public catalog, in sku order. */
@@ -18,9 +19,15 @@ export async function listProducts(
   );
 }
 
-/** Creates or replaces a product (admins only, enforced by the permission layer). */
+/**
+ * Creates or replaces a product (admins only, enforced by the permission layer). The change
+ * goes out as a ProductChanged event (outbox), on which every gateway purges cached responses
+ * that show the product.
+ */
 export async function upsertProduct(deps: OrdersDependencies, input: ProductInput): Promise<Product> {
-  const product = await deps.products.upsert(checkProductInput(input));
+  const checked = checkProductInput(input);
+  const product = await deps.products.upsert(checked, productChanged(checked.sku));
+  deps.outboxWritten?.();
   deps.logger.info({ sku: product.sku }, 'product saved');
   return product;
 }

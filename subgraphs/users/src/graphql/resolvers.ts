@@ -1,5 +1,6 @@
 import { unauthenticated } from '@fedshop/shared/errors';
 import { DateTimeScalar } from '@fedshop/shared/graphql';
+import { entityTag, invalidateCacheTags, rootFieldTag } from '@fedshop/shared/subgraph';
 import type { User } from '../domain/user';
 import { isUserId } from '../domain/user-input';
 import { deleteAccount, listUsers, suspendUser, updateProfile } from '../use-cases/manage-accounts';
@@ -20,6 +21,12 @@ function issueSession(context: UsersContext, result: AuthResult) {
   context.signedInUserIds.add(result.user.id);
   context.sessionCookie = { kind: 'set', token: result.refreshToken.token, expiresAt: result.refreshToken.expiresAt };
   return { token: result.token, expiresAt: result.expiresAt, user: result.user };
+}
+
+/** A changed account: the gateway purges cached responses that show it (README, Response cache). */
+function invalidatesUser(context: UsersContext, user: User): User {
+  invalidateCacheTags(context, [entityTag('User', user.id)]);
+  return user;
 }
 
 /**
@@ -44,8 +51,12 @@ export const usersResolvers = {
     },
   },
   Mutation: {
-    signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) =>
-      issueSession(context, await signUp(context.deps, args.input)),
+    signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) => {
+      const session = await signUp(context.deps, args.input);
+      // A new account joins the admins' `users` list.
+      invalidateCacheTags(context, [rootFieldTag('Query', 'users')]);
+      return issueSession(context, session);
+    },
     signIn: async (_: unknown, args: { input: SignInInput }, context: UsersContext) =>
       issueSession(context, await signIn(context.deps, args.input)),
     refreshSession: async (_: unknown, __: unknown, context: UsersContext) => {
@@ -62,10 +73,15 @@ export const usersResolvers = {
       context.sessionCookie = { kind: 'clear' };
       return true;
     },
-    updateProfile: (_: unknown, args: { input: { name: string } }, context: UsersContext) =>
-      updateProfile(context.deps, viewerOf(context), args.input),
-    suspendUser: (_: unknown, args: { id: string }, context: UsersContext) => suspendUser(context.deps, viewerOf(context), args.id),
-    deleteAccount: (_: unknown, args: { id: string }, context: UsersContext) => deleteAccount(context.deps, viewerOf(context), args.id),
+    updateProfile: async (_: unknown, args: { input: { name: string } }, context: UsersContext) =>
+      invalidatesUser(context, await updateProfile(context.deps, viewerOf(context), args.input)),
+    suspendUser: async (_: unknown, args: { id: string }, context: UsersContext) =>
+      invalidatesUser(context, await suspendUser(context.deps, viewerOf(context), args.id)),
+    deleteAccount: async (_: unknown, args: { id: string }, context: UsersContext) => {
+      const deleted = await deleteAccount(context.deps, viewerOf(context), args.id);
+      invalidateCacheTags(context, [entityTag('User', args.id), rootFieldTag('Query', 'users')]);
+      return deleted;
+    },
   },
   User: {
     __resolveReference: (reference: { id: string }, context: UsersContext): Promise<User | null> | null =>

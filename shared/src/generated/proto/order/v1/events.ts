@@ -66,6 +66,21 @@ export interface OrderShipped {
   occurredAt: Date | undefined;
 }
 
+/**
+ * ProductChanged is published (subject orders.v1.product_changed) once a catalog product's
+ * creation or replacement (upsertProduct) is committed. Gateways purge the cached responses
+ * that show the product. Delivered at least once: consumers deduplicate on event_id or, like
+ * the gateways' cache purge, are idempotent.
+ */
+export interface ProductChanged {
+  /** Unique id of this event (a UUID); also the JetStream Nats-Msg-Id. */
+  eventId: string;
+  /** The product's sku. */
+  sku: string;
+  /** When the change was committed. */
+  occurredAt: Date | undefined;
+}
+
 function createBaseOrderPlaced(): OrderPlaced {
   return { eventId: "", orderId: "", userId: "", totalCents: 0, currency: "", occurredAt: undefined };
 }
@@ -568,6 +583,115 @@ export const OrderShipped: MessageFns<OrderShipped> = {
     message.userId = object.userId ?? "";
     message.totalCents = object.totalCents ?? 0;
     message.currency = object.currency ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseProductChanged(): ProductChanged {
+  return { eventId: "", sku: "", occurredAt: undefined };
+}
+
+export const ProductChanged: MessageFns<ProductChanged> = {
+  encode(message: ProductChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.sku !== "") {
+      writer.uint32(18).string(message.sku);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProductChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProductChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sku = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProductChanged {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ProductChanged): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.sku !== "") {
+      obj.sku = message.sku;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProductChanged>): ProductChanged {
+    return ProductChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProductChanged>): ProductChanged {
+    const message = createBaseProductChanged();
+    message.eventId = object.eventId ?? "";
+    message.sku = object.sku ?? "";
     message.occurredAt = object.occurredAt ?? undefined;
     return message;
   },
