@@ -47,12 +47,22 @@ describeWithNats('subscriptions across replicas, fanned out through NATS', () =>
     });
     await secondGateway.start();
   });
+  /** Live updates fan out only once a replica's NATS connection is up (made in the background after start). */
+  async function untilLiveFeedConnected(service: ServiceProcess): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!service.logLines().some((line) => line.msg === 'live events: NATS connected')) {
+      if (Date.now() > deadline) throw new Error(`${service.url}: live feed not connected:\n${service.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   afterAll(async () => {
     await Promise.all([secondGateway?.kill('SIGTERM'), secondOrders?.kill('SIGTERM')]);
     await platform?.stop();
   });
 
   test('when a customer subscribes on one gateway (and orders replica) and orders through the other, then every change reaches them once, in order', async () => {
+    await Promise.all([untilLiveFeedConnected(platform.orders), untilLiveFeedConnected(secondOrders)]);
     const throughSecond = graphqlClient(`${secondGateway.url}/graphql`);
     const signUp = await throughSecond<{ signUp: { token: string } }>(
       'mutation($input: SignUpInput!) { signUp(input: $input) { token } }',

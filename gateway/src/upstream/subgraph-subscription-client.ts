@@ -40,8 +40,8 @@ export interface SubgraphSubscriptionClient {
 
 /**
  * The gateway's subscriptions to one subgraph, all multiplexed over one WebSocket connection
- * (graphql-transport-ws), opened when the first subscription starts and closed a moment after
- * the last one ends. Each subscription carries its caller's token in `extensions.headers`, which
+ * (graphql-transport-ws), opened when the first subscription starts and closed when the last
+ * one ends. Each subscription carries its caller's token in `extensions.headers`, which
  * the subgraph verifies exactly as for its HTTP requests. The connection is never retried
  * behind its subscriptions' backs: when it drops (the subgraph stopped, crashed, or stopped
  * answering pings), every subscription on it is told at once, and the gateway ends each one
@@ -55,7 +55,8 @@ export function createSubgraphSubscriptionClient(options: SubgraphSubscriptionCl
     url: wsUrl,
     webSocketImpl: WebSocket,
     lazy: true,
-    lazyCloseTimeout: 5_000,
+    // Closed as soon as its last subscription ends: graphql-ws keeps no timer behind that a stop would have to wait for.
+    lazyCloseTimeout: 0,
     retryAttempts: 0,
     keepAlive: keepAliveMs,
     on: {

@@ -83,7 +83,7 @@ function natsLiveFeed<T>(options: OpenLiveFeedOptions & { natsUrl: string }): Li
         }
         nats.subscribe(options.subject, { callback: (error, message) => (error ? undefined : deliver(message.data)) });
         connection = nats;
-        if (attempt > 0) options.logger.info({ subject: options.subject }, 'live events: NATS connected');
+        options.logger.info({ subject: options.subject, afterAttempts: attempt + 1 }, 'live events: NATS connected');
         return;
       } catch (error) {
         if (attempt === 0)
