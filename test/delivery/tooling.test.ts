@@ -61,8 +61,8 @@ describe('.github/workflows/ci.yml', () => {
     expect(Object.values(job.services ?? {}).map((service) => service.image.split(':')[0]).sort()).toEqual(['postgres', 'redis']);
     // Service containers take no command, and NATS needs `-js`: the job starts it itself.
     expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/docker run [^\n]*nats:2 -js/);
-    // The browser test needs Chromium and nginx (as .ci/run installs them).
-    expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/apt-get install -y chromium nginx-light/);
+    // The browser test needs Chromium and nginx, the scale-out test HAProxy (as .ci/run installs them).
+    expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/apt-get install -y chromium nginx-light haproxy/);
     expect(job.env).toMatchObject({
       TEST_DATABASE_URL: expect.stringMatching(/^postgres:\/\/.*localhost:5432/),
       REDIS_URL: 'redis://localhost:6379',
