@@ -14,7 +14,7 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).default(f
  * Security section, with the reasoning behind it.
  */
 export const edgeEnvSchema = {
-  /** Redis shared by every gateway replica for rate-limit buckets; unset: buckets live in memory. */
+  /** Redis shared by every gateway replica for rate-limit buckets and APQ registrations; unset: both live in memory. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }).optional(),
   /** Comma-separated IPs / CIDRs of proxies whose X-Forwarded-For is believed; default none. */
   TRUSTED_PROXIES: z
@@ -42,6 +42,7 @@ export const edgeEnvSchema = {
   OPERATION_ASSUMED_LIST_SIZE: env.positiveInt(10),
   PERSISTED_QUERIES: z.enum(['apq', 'safelist', 'off']).default('apq'),
   PERSISTED_QUERIES_MANIFEST: z.string().default(path.join(REPO_ROOT, 'clients', 'persisted-query-manifest.json')),
+  PERSISTED_QUERIES_KEY_PREFIX: z.string().default('fedshop:apq'),
   FIELD_SUGGESTIONS: z.enum(['true', 'false']).optional(),
 };
 
@@ -68,7 +69,12 @@ export function edgeConfig(raw: EdgeEnv, production: boolean) {
       maxCost: raw.OPERATION_MAX_COST,
       assumedListSize: raw.OPERATION_ASSUMED_LIST_SIZE,
     },
-    persistedQueries: { mode: raw.PERSISTED_QUERIES, manifestPath: path.resolve(raw.PERSISTED_QUERIES_MANIFEST) },
+    persistedQueries: {
+      mode: raw.PERSISTED_QUERIES,
+      manifestPath: path.resolve(raw.PERSISTED_QUERIES_MANIFEST),
+      /** APQ registrations in Redis (with REDIS_URL) live under this prefix. */
+      keyPrefix: raw.PERSISTED_QUERIES_KEY_PREFIX,
+    },
     /** "Did you mean …?" in error messages: on in development, off in production unless asked. */
     fieldSuggestions: raw.FIELD_SUGGESTIONS ? raw.FIELD_SUGGESTIONS === 'true' : !production,
   };

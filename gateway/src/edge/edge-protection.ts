@@ -7,6 +7,7 @@ import type { GatewayContext } from '../gateway-context';
 import type { EdgeConfig } from './edge-config';
 import { createEdgeMetrics } from './edge-metrics';
 import { costLimitPlugin, operationLimitRules } from './operation-limits';
+import { createRedisPersistedQueryCache } from './persisted-query-cache';
 import { createSafelist, loadManifest } from './persisted-queries';
 import { createRateLimiter } from './rate-limit';
 import { rateLimitPlugin } from './rate-limit-plugin';
@@ -22,13 +23,14 @@ export interface EdgeProtection {
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** Apollo Server's `persistedQueries`: APQ, the safelist's manifest, or off. */
   persistedQueries: ApolloServerOptions<GatewayContext>['persistedQueries'];
-  /** Closes the Redis connection, if any. */
+  /** Closes the Redis connection (rate limits and APQ), if any. */
   close(): Promise<void>;
 }
 
 /**
- * Everything that guards the gateway's door, built from its config: rate limits (Redis shared
- * by replicas when REDIS_URL is set, else in memory), operation limits, persisted queries.
+ * Everything that guards the gateway's door, built from its config: rate limits and APQ
+ * registrations (Redis shared by replicas when REDIS_URL is set, else in memory), operation
+ * limits, persisted queries.
  */
 export async function createEdgeProtection(options: {
   config: EdgeConfig;
@@ -39,14 +41,18 @@ export async function createEdgeProtection(options: {
   const { config, logger } = options;
   const metrics = createEdgeMetrics(options.registry);
   let store: RateLimitStore;
+  let sharedApqCache: ReturnType<typeof createRedisPersistedQueryCache> | undefined;
   if (config.redisUrl) {
-    store = createRedisRateLimitStore({
+    const redisStore = createRedisRateLimitStore({
       url: config.redisUrl,
       onConnectionChange: (state, error) =>
         state === 'ready'
           ? logger.info('rate-limit store (Redis) reachable again')
           : logger.warn({ err: error }, 'rate-limit store (Redis) unreachable; reconnecting'),
     });
+    store = redisStore;
+    // APQ registrations live where the buckets do, so every replica knows every registered hash.
+    sharedApqCache = createRedisPersistedQueryCache({ redis: redisStore.redis, keyPrefix: config.persistedQueries.keyPrefix, logger });
   } else {
     store = createMemoryRateLimitStore();
   }
@@ -63,6 +69,7 @@ export async function createEdgeProtection(options: {
       rateLimit: { ...config.rateLimit, keyPrefix: undefined },
       operationLimits: config.operationLimits,
       persistedQueries: config.persistedQueries.mode,
+      persistedQueryCache: config.persistedQueries.mode === 'apq' ? (sharedApqCache ? 'redis' : 'memory') : undefined,
       safelistedOperations: safelist?.size,
       trustedProxies: config.trustedProxies.entries,
     },
@@ -79,8 +86,15 @@ export async function createEdgeProtection(options: {
     }),
     validationRules: operationLimitRules(config.operationLimits, metrics),
     plugins: [costLimitPlugin<GatewayContext>(config.operationLimits, metrics), rateLimitPlugin(rateLimiter)],
+    // APQ without Redis: Apollo Server's in-memory cache, one per process.
     persistedQueries:
-      config.persistedQueries.mode === 'off' ? false : safelist ? { cache: safelist.cache, ttl: null } : undefined,
+      config.persistedQueries.mode === 'off'
+        ? false
+        : safelist
+          ? { cache: safelist.cache, ttl: null }
+          : sharedApqCache
+            ? { cache: sharedApqCache }
+            : undefined,
     close: () => store.close(),
   };
 }
