@@ -67,3 +67,51 @@ describeWithNats('the JetStream bus', () => {
     expect((await received).traceparent).toBeUndefined();
   });
 });
+
+describeWithNats('namespaces on a shared NATS server (NATS_NAMESPACE)', () => {
+  const stream = { name: 'TEST_NS', subjects: ['test-ns.>'] };
+  const namespaces = [`ns-a-${randomUUID().slice(0, 8)}`, `ns-b-${randomUUID().slice(0, 8)}`];
+  const buses: EventBus[] = [];
+
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    const nats = await connect({ servers: NATS_URL });
+    const manager = await jetstreamManager(nats);
+    for (const namespace of namespaces) await manager.streams.delete(`${namespace}_${stream.name}`).catch(() => false);
+    await nats.close();
+  });
+
+  test('when two deployments use the same stream, subjects and durable under different namespaces, then each consumer sees only its own events, under the contract subjects', async () => {
+    const received: Record<string, DeliveredEvent[]> = {};
+    for (const namespace of namespaces) {
+      const bus = await connectJetStreamBus({ url: NATS_URL!, name: namespace, stream, logger: pino({ level: 'silent' }), namespace });
+      buses.push(bus);
+      received[namespace] = [];
+      await bus.subscribe({ durable: 'same-durable', subject: 'test-ns.>', handler: async (event) => void received[namespace]!.push(event) });
+    }
+
+    await buses[0]!.publish('test-ns.placed', new Uint8Array([1]), randomUUID());
+    await buses[1]!.publish('test-ns.placed', new Uint8Array([2]), randomUUID());
+    await buses[1]!.publish('test-ns.cancelled', new Uint8Array([3]), randomUUID());
+    const deadline = Date.now() + 10_000;
+    while ((received[namespaces[0]!]!.length < 1 || received[namespaces[1]!]!.length < 2) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect(received[namespaces[0]!]!.map((event) => [event.subject, Array.from(event.data)])).toEqual([['test-ns.placed', [1]]]);
+    expect(received[namespaces[1]!]!.map((event) => [event.subject, Array.from(event.data)])).toEqual([
+      ['test-ns.placed', [2]],
+      ['test-ns.cancelled', [3]],
+    ]);
+    const nats = await connect({ servers: NATS_URL });
+    const info = await (await jetstreamManager(nats)).streams.info(`${namespaces[0]}_${stream.name}`);
+    await nats.close();
+    expect(info.config.subjects).toEqual([`${namespaces[0]}.test-ns.>`]);
+  });
+
+  test('when a namespace holds a dot or a wildcard, then connecting refuses it by name', async () => {
+    await expect(
+      connectJetStreamBus({ url: NATS_URL!, name: 'bad', stream, logger: pino({ level: 'silent' }), namespace: 'a.b' }),
+    ).rejects.toThrow('NATS namespace "a.b" must be 1 to 32 letters, digits, - or _');
+  });
+});

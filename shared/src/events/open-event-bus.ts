@@ -13,6 +13,8 @@ export interface OpenEventBusOptions {
   logger: Logger;
   /** A bus supplied by the caller (tests share one in-process bus between services); never closed here. */
   injected?: EventBus;
+  /** JetStream only: prefix of the stream and its subjects on a shared server (NATS_NAMESPACE). */
+  namespace?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; clo
   if (options.injected) return { bus: options.injected, close: async () => undefined };
   if (options.natsUrl) {
     const url = options.natsUrl;
-    const bus = lazyEventBus(() => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }), options.logger);
+    const bus = lazyEventBus(() => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger, namespace: options.namespace }), options.logger);
     return { bus, close: () => bus.close() };
   }
   options.logger.warn('NATS_URL not set: events stay inside this process (set it to connect services through JetStream)');

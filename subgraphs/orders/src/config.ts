@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
+import { NATS_NAMESPACE_PATTERN } from '@fedshop/shared/events';
 import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -23,6 +24,7 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
   ...grpcClientEnvSchema,
   ...shutdownEnvSchema,
@@ -67,6 +69,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     userServiceAddress: raw.USER_SERVICE_ADDR,
     /** JetStream when set; otherwise an in-process bus (events then stay inside this process). */
     natsUrl: raw.NATS_URL as string | undefined,
+    /** Prefix of the JetStream stream and subjects: deployments sharing one NATS server never see each other's events. */
+    natsNamespace: raw.NATS_NAMESPACE as string | undefined,
     outboxPollMs: raw.OUTBOX_POLL_MS,
   };
 }

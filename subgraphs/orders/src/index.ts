@@ -62,7 +62,7 @@ export async function startOrdersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, namespace: config.natsNamespace, logger, injected: options.eventBus });
   const relay = startOutboxRelay({
     outbox: createOutboxRepository(prisma),
     bus: events.bus,

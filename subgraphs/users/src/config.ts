@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, env, grpcClientEnvSchema, grpcClientSettings, parseEnv, shutdownEnvSchema } from '@fedshop/shared/config';
+import { NATS_NAMESPACE_PATTERN } from '@fedshop/shared/events';
 import { telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -33,6 +34,7 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
   NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
   EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
@@ -104,6 +106,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     scryptCost: raw.SCRYPT_COST,
     /** JetStream when set; otherwise an in-process bus (order events then reach loyalty only inside one process). */
     natsUrl: raw.NATS_URL as string | undefined,
+    /** Prefix of the JetStream stream and subjects: deployments sharing one NATS server never see each other's events. */
+    natsNamespace: raw.NATS_NAMESPACE as string | undefined,
     /** Durable consumer name of the loyalty consumer. */
     eventsConsumer: raw.EVENTS_CONSUMER,
     /** Redelivery delay of an event whose consumer died before acknowledging it. */

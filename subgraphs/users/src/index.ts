@@ -69,7 +69,7 @@ export async function startUsersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, namespace: config.natsNamespace, logger, injected: options.eventBus });
   let consumer: Subscription | undefined;
   const cleanup = async () => {
     await consumer?.close();
