@@ -25,6 +25,7 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   JWT_TTL_SECONDS: env.positiveInt(900),
   JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().optional(),
   REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(14 * 24 * 3600),
   ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
   ...grpcClientEnvSchema,
@@ -96,6 +97,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       audience: raw.JWT_AUDIENCE,
       ttlSeconds: raw.JWT_TTL_SECONDS,
       privateKeyPem: raw.JWT_PRIVATE_KEY,
+      /** Public keys of the next (before a rotation) or previous (after it) signing key: published and accepted. */
+      additionalPublicKeysPem: raw.JWT_ADDITIONAL_PUBLIC_KEYS?.trim() || undefined,
       /** Where a development signing key is kept so tokens survive restarts. */
       keyFile: path.join(raw.DATA_DIR, 'jwt-signing-key.json'),
     },
