@@ -26,7 +26,7 @@ describeScaled('scale-out: two replicas of every service behind HAProxy, under f
       replicas: { gateway: 2, users: 2, orders: 2 },
       customers: 10,
       thinkMs: 60,
-      hotStock: 20,
+      hotStock: 8,
       faultGapMs: 2_000,
       tailMs: 2_000,
       dir,
