@@ -115,3 +115,52 @@ describeWithNats('namespaces on a shared NATS server (NATS_NAMESPACE)', () => {
     ).rejects.toThrow('NATS namespace "a.b" must be 1 to 32 letters, digits, - or _');
   });
 });
+
+describeWithNats('closing a subscription with events pulled but not handled (a replica stopping)', () => {
+  const suffix = randomUUID().slice(0, 8);
+  const stream = { name: `TEST_CLOSE_${suffix}`, subjects: [`test-close-${suffix}.>`] };
+  const buses: EventBus[] = [];
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    const nats = await connect({ servers: NATS_URL });
+    await (await jetstreamManager(nats)).streams.delete(stream.name).catch(() => false);
+    await nats.close();
+  });
+
+  test('when the first consumer closes mid-batch, then it finishes the event in hand only, and another instance of the durable gets all the rest', async () => {
+    const logger = pino({ level: 'silent' });
+    const [stopping, staying] = await Promise.all([0, 1].map(() => connectJetStreamBus({ url: NATS_URL!, name: 'close-test', stream, logger })));
+    buses.push(stopping!, staying!);
+    for (let i = 0; i < 20; i++) await stopping!.publish(`test-close-${suffix}.placed`, new Uint8Array([i]), randomUUID());
+    const handledByStopping: number[] = [];
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const firstStarted = new Promise<void>((resolve) => (started = resolve));
+    // Handed back at once when they were waiting in the batch; ones still on the wire when it
+    // closed come back after ack_wait (3 s here).
+    const subscription = await stopping!.subscribe({
+      durable: 'close-test',
+      subject: `test-close-${suffix}.>`,
+      ackWaitMs: 3_000,
+      handler: async (event) => {
+        handledByStopping.push(event.data[0]!);
+        // The first event is in hand when the subscription closes; any later one would be handled at once.
+        if (handledByStopping.length > 1) return;
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await firstStarted;
+    const closed = subscription.close();
+    release();
+    await closed;
+
+    const handledByStaying = new Set<number>();
+    await staying!.subscribe({ durable: 'close-test', subject: `test-close-${suffix}.>`, ackWaitMs: 3_000, handler: async (event) => void handledByStaying.add(event.data[0]!) });
+    const deadline = Date.now() + 15_000;
+    while (handledByStaying.size < 19 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(handledByStopping).toHaveLength(1);
+    expect([...handledByStaying].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== handledByStopping[0]));
+  });
+});

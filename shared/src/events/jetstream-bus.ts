@@ -96,8 +96,16 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
       }
       const consumer = await jetstream.consumers.get(stream.name, subscribe.durable);
       const messages = await consumer.consume({ max_messages: 64 });
+      let closing = false;
       const loop = (async () => {
         for await (const message of messages) {
+          if (closing) {
+            // Pulled but not handled: handed back at once, so another instance of the durable
+            // (a replica that stays) takes them now rather than after ack_wait, and a stopping
+            // replica does not spend its shutdown time working through a full batch.
+            message.nak();
+            continue;
+          }
           try {
             const event = {
               subject: fromWire(message.subject),
@@ -120,6 +128,8 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
           return info.num_pending + info.num_ack_pending;
         },
         async close() {
+          // The event being handled finishes (and is acknowledged); the rest are handed back.
+          closing = true;
           await messages.close();
           await loop;
         },
