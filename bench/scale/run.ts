@@ -1,5 +1,5 @@
 /**
- * `npm run scale [-- --replicas 3 --customers 40 --think-ms 25 --throughput-seconds 20]`:
+ * `npm run scale [-- --replicas 3 --customers 40 --think-ms 25 --throughput-seconds 20 --gateway-counts 3,2,1]`:
  * issue 17's proof on one machine. Builds the services, then
  * 1. the scenario: every service as `--replicas` processes behind HAProxy, a mixed load, the
  *    faults (kills, rolling updates, a signing-key rotation), the invariants; exits 1 if one
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       'throughput-seconds': { type: 'string', default: '20' },
       'throughput-customers': { type: 'string', default: '48' },
       'skip-scenario': { type: 'boolean', default: false },
+      /** Gateway replica counts to measure, in order (default 1 to --replicas). */
+      'gateway-counts': { type: 'string' },
     },
   });
   const replicas = Number(values.replicas);
@@ -86,7 +88,9 @@ async function main(): Promise<void> {
     }
     if (throughputSeconds > 0) {
       results.throughput = await measureThroughput({
-        gatewayCounts: Array.from({ length: replicas }, (_, i) => i + 1),
+        gatewayCounts: values['gateway-counts']
+          ? values['gateway-counts'].split(',').map(Number)
+          : Array.from({ length: replicas }, (_, i) => i + 1),
         customers: Number(values['throughput-customers']),
         warmUpMs: 5_000,
         measureMs: throughputSeconds * 1000,
