@@ -16,8 +16,10 @@ export interface ThroughputPoint {
   operationsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  /** Calls that ended in an unexpected error (should be 0). */
+  /** Calls that ended in an unexpected error or were given up after 20 s of retryable ones (should be 0). */
   failures: number;
+  /** Those calls, by operation and reason. */
+  failureReasons: Record<string, number>;
   windowMs: number;
   /** CPU ms per answered call, by component (gateway, users, orders = all their replicas; postgres = their backends). */
   cpuPerCallMs: CpuByComponent;
@@ -130,6 +132,14 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       const failed = () => Object.values(load.report.operations).reduce((sum, stats) => sum + Object.values(stats.unexpected).reduce((a, b) => a + b, 0) + stats.gaveUp, 0);
       const latencyMarks = Object.fromEntries(Object.entries(load.report.operations).map(([name, stats]) => [name, stats.latenciesMs.length]));
       const failedBefore = failed();
+      const reasons = () =>
+        Object.fromEntries(
+          Object.entries(load.report.operations).flatMap(([name, stats]) => [
+            ...Object.entries(stats.unexpected).map(([reason, n]) => [`${name}: ${reason}`, n] as const),
+            ...(stats.gaveUp ? [[`${name}: gave up`, stats.gaveUp] as const] : []),
+          ]),
+        );
+      const reasonsBefore = reasons();
       let start: { cpu: CpuByComponent; machine: ReturnType<typeof machineCpuMs>; at: number; answered: number } | undefined;
       const sampler = setTimeout(async () => {
         start = { cpu: await cpuSnapshot(platform), machine: machineCpuMs(), at: Date.now(), answered: answered() };
@@ -153,6 +163,11 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
         p50Ms: p50,
         p99Ms: p99,
         failures: failed() - failedBefore,
+        failureReasons: Object.fromEntries(
+          Object.entries(reasons())
+            .map(([reason, n]) => [reason, n - (reasonsBefore[reason] ?? 0)] as const)
+            .filter(([, n]) => n > 0),
+        ),
         windowMs,
         cpuPerCallMs,
         coreShare,
@@ -176,7 +191,8 @@ export function formatPoint(point: ThroughputPoint): string {
     .filter(([, ms]) => ms > 0.005)
     .map(([name, ms]) => `${name} ${ms.toFixed(2)} ms (${point.coreShare[name]!.toFixed(0)} %)`);
   return (
-    `${point.gateways} gateway replica(s): ${point.operationsPerSecond.toFixed(0)} calls/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, failures ${point.failures}; ` +
+    `${point.gateways} gateway replica(s): ${point.operationsPerSecond.toFixed(0)} calls/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ` +
+    `failures ${point.failures}${point.failures ? ` ${JSON.stringify(point.failureReasons)}` : ''}; ` +
     `machine busy ${point.machineBusyPercent.toFixed(0)} % (others ${point.othersPercent.toFixed(0)} %); CPU per call (share of all cores): ${parts.join(', ')}`
   );
 }
