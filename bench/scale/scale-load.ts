@@ -193,11 +193,10 @@ export interface LoadOptions {
   run: string;
   /** The platform's clock (fault events are on it). */
   startedAt: number;
-  /** Stops the load early (the test's deadline). */
-  signal?: AbortSignal;
 }
 
-function decodeKid(token: string): string {
+/** The key id in a JWT's header (which signing key made it). */
+export function tokenKid(token: string): string {
   try {
     return (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid?: string }).kid ?? 'none';
   } catch {
@@ -418,7 +417,7 @@ export class ShopLoad {
     const verdict = await this.call('signIn', customer.client, { query: QUERIES.signIn, variables: { input: { email: customer.email, password: customer.password } } });
     if (verdict.kind !== 'ok') return;
     customer.token = verdict.body.data!.signIn.token;
-    const kid = decodeKid(customer.token);
+    const kid = tokenKid(customer.token);
     this.report.tokenKids[kid] = (this.report.tokenKids[kid] ?? 0) + 1;
   }
 
@@ -429,7 +428,7 @@ export class ShopLoad {
     const warmUpEnds = started + (this.options.warmUpMs ?? 0);
     const answeredBefore = () => Object.values(this.report.operations).reduce((sum, stats) => sum + stats.latenciesMs.length, 0);
     let answeredAtWarmUp = this.options.warmUpMs ? -1 : 0;
-    const live = () => Date.now() < deadline && !this.options.signal?.aborted && !stop?.aborted;
+    const live = () => Date.now() < deadline && !stop?.aborted;
     const think = () => (this.options.thinkMs > 0 ? sleep(this.options.thinkMs * (0.5 + Math.random())) : Promise.resolve());
     const lastSignIn = new Map<number, number>();
     const customer = async (who: Customer) => {

@@ -12,7 +12,7 @@ import {
   watchPublishes,
   type Check,
 } from './scale-checks';
-import { ShopLoad, type LoadReport } from './scale-load';
+import { ShopLoad, tokenKid, type LoadReport } from './scale-load';
 import { startScalePlatform, type FaultEvent, type ScalePlatform } from './scale-platform';
 import type { ScaledService } from './replica';
 
@@ -55,7 +55,7 @@ export interface ScaleScenarioReport {
  * and at the end every running replica is UP behind each of its backends, every empty slot out.
  */
 function checkBalancer(platform: ScalePlatform, stats: ServerStat[]): Check {
-  const killed = platform.events.flatMap((event) => (/^SIGKILL (\S+)$/.exec(event.what)?.[1] ? [/^SIGKILL (\S+)$/.exec(event.what)![1]!] : []));
+  const killed = platform.events.flatMap((event) => /^SIGKILL (\S+)$/.exec(event.what)?.slice(1) ?? []);
   const notSeenDown = stats.filter((stat) => killed.includes(stat.server) && stat.checkDowns === 0).map((stat) => `${stat.backend}/${stat.server}`);
   const wrongState = Object.values(platform.sets).flatMap((set) =>
     set.slots.flatMap((slot) =>
@@ -117,6 +117,7 @@ export async function runScaleScenario(options: ScaleScenarioOptions): Promise<S
   const load = new ShopLoad({
     gatewayUrl: platform.gatewayUrl,
     customers: options.customers,
+    // Until the faults are over (stopped through run()'s signal); this is only a backstop.
     durationMs: 30 * 60_000,
     thinkMs: options.thinkMs,
     shipEveryMs: 400,
@@ -165,10 +166,9 @@ export async function runScaleScenario(options: ScaleScenarioOptions): Promise<S
     const probeOrder = [...load.report.orders.values()].find((order) => order.customer === prober?.index && order.outcome === 'accepted');
     const oldToken = prober ? firstTokens.get(prober.index)! : '';
     const freshToken = prober ? await load.freshToken(prober) : '';
-    const kidOfToken = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString() || '{}') as { kid?: string }).kid;
     checks.push({
       name: 'the rotation moved signing to the new key (sign-ins after it carry its kid; the first tokens the old one)',
-      ok: !!newKeyToken && kidOfToken(newKeyToken.token) === keyIds.next && kidOfToken(freshToken) === keyIds.next && kidOfToken(oldToken) === keyIds.initial,
+      ok: !!newKeyToken && tokenKid(newKeyToken.token) === keyIds.next && tokenKid(freshToken) === keyIds.next && tokenKid(oldToken) === keyIds.initial,
       detail: `token kids seen in sign-ins: ${JSON.stringify(load.report.tokenKids)} (old ${keyIds.initial.slice(0, 8)}…, new ${keyIds.next.slice(0, 8)}…)`,
     });
     checks.push(

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 
 /** How long a registered operation is kept when Apollo Server gives no `ttl` (a day). */
-export const PERSISTED_QUERY_TTL_SECONDS = 24 * 60 * 60;
+const PERSISTED_QUERY_TTL_SECONDS = 24 * 60 * 60;
 
 /** Apollo Server's `persistedQueries.cache` (its KeyValueCache interface). */
 export interface PersistedQueryCache {
