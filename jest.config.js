@@ -11,7 +11,15 @@ module.exports = {
   testEnvironment: 'node',
   // Workspaces resolve each other's TypeScript sources (package.json `exports`), as `npm start` does.
   testEnvironmentOptions: { customExportConditions: ['@fedshop/source', 'node', 'node-addons'] },
-  roots: ['<rootDir>/shared', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/clients', '<rootDir>/test', '<rootDir>/scripts', '<rootDir>/bench'],
+  roots: [
+    '<rootDir>/shared',
+    '<rootDir>/gateway',
+    '<rootDir>/subgraphs',
+    '<rootDir>/clients',
+    '<rootDir>/test',
+    '<rootDir>/scripts',
+    '<rootDir>/bench',
+  ],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj)s$': [

@@ -5,7 +5,15 @@ const parse = (...argv: string[]) => parseBenchOptions(argv, {}) as BenchOptions
 describe('parseBenchOptions', () => {
   test('when no flag is given, then all four scenarios run through ours, Apollo and Hive in 6 rounds', () => {
     const options = parse();
-    expect(options).toMatchObject({ quick: false, warmupSeconds: 5, durationSeconds: 18, rounds: 6, connections: 10, accounts: 50, profile: false });
+    expect(options).toMatchObject({
+      quick: false,
+      warmupSeconds: 5,
+      durationSeconds: 18,
+      rounds: 6,
+      connections: 10,
+      accounts: 50,
+      profile: false,
+    });
     expect(options.scenarios.map((scenario) => scenario.number)).toEqual([1, 2, 3, 4]);
     expect(options.gateways).toEqual(['ours', 'apollo', 'hive']);
     expect(options.output).toMatch(/bench\/results\/latest\.json$/);
@@ -20,7 +28,9 @@ describe('parseBenchOptions', () => {
   });
 
   test('when TEST_DATABASE_URL is set, then the databases go to that server', () => {
-    expect(parseBenchOptions([], { TEST_DATABASE_URL: 'postgres://pg:5432/postgres' })).toMatchObject({ databaseServerUrl: 'postgres://pg:5432/postgres' });
+    expect(parseBenchOptions([], { TEST_DATABASE_URL: 'postgres://pg:5432/postgres' })).toMatchObject({
+      databaseServerUrl: 'postgres://pg:5432/postgres',
+    });
     expect(parse().databaseServerUrl).toBeUndefined();
   });
 

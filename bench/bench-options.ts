@@ -55,7 +55,8 @@ const list = (value: string | undefined) =>
 function positive(name: string, value: string | undefined, fallback: number, max = Number.POSITIVE_INFINITY): number {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!(number > 0) || number > max) throw new Error(`--${name} must be a positive number${max < Number.POSITIVE_INFINITY ? ` up to ${max}` : ''}, got "${value}"`);
+  if (!(number > 0) || number > max)
+    throw new Error(`--${name} must be a positive number${max < Number.POSITIVE_INFINITY ? ` up to ${max}` : ''}, got "${value}"`);
   return number;
 }
 
@@ -85,7 +86,8 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   const rounds = Math.round(positive('rounds', values.rounds, values.quick ? 2 : 6, 100));
   const durationSeconds = positive('duration', values.duration, values.quick ? 4 : 18);
   // autocannon ends a run on its one-second tick: rounds last whole seconds.
-  if (!Number.isInteger(durationSeconds / rounds)) throw new Error(`--duration (${durationSeconds}) must be a whole number of seconds per round (${rounds} rounds)`);
+  if (!Number.isInteger(durationSeconds / rounds))
+    throw new Error(`--duration (${durationSeconds}) must be a whole number of seconds per round (${rounds} rounds)`);
   return {
     quick: values.quick,
     warmupSeconds: positive('warmup', values.warmup, values.quick ? 1 : 5),

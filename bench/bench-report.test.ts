@@ -45,7 +45,7 @@ describe('throughputRatios', () => {
 });
 
 describe('checkTargets', () => {
-  test("when ours reaches 0.9× Apollo but not Hive on scenario 3, then exactly that target is missed", () => {
+  test('when ours reaches 0.9× Apollo but not Hive on scenario 3, then exactly that target is missed', () => {
     const checks = checkTargets([
       scenario(2, [result('ours', 100), result('apollo', 105), result('hive', 95)]),
       scenario(3, [result('ours', 95), result('apollo', 100), result('hive', 120)]),
@@ -78,7 +78,16 @@ describe('formatReport', () => {
       startedAt: '2026-11-25T12:00:00.000Z',
       finishedAt: '2026-11-25T12:05:00.000Z',
       command: 'npm run bench',
-      machine: { cpus: 2, cpuModel: 'test cpu', memoryGiB: 24, node: 'v24.21.0', os: 'Linux', loadBefore: [0.5, 0.4, 0.3], loadAfter: [2, 1, 0.5], otherCpuPercent: { mean: 1.5, max: 4 } },
+      machine: {
+        cpus: 2,
+        cpuModel: 'test cpu',
+        memoryGiB: 24,
+        node: 'v24.21.0',
+        os: 'Linux',
+        loadBefore: [0.5, 0.4, 0.3],
+        loadAfter: [2, 1, 0.5],
+        otherCpuPercent: { mean: 1.5, max: 4 },
+      },
       git: { commit: 'abcdef0123456789', uncommitted: [] },
       telemetry: { otlpExports: 3, otlpBytes: 4096 },
       options: { quick: false, warmupSeconds: 5, durationSeconds: 18, rounds: 3, connections: 10, accounts: 50, profile: false },

@@ -80,7 +80,15 @@ export interface BenchReport {
   git: { commit: string; uncommitted: string[] };
   /** The services' OpenTelemetry preload, and the OTLP exports our gateway sent to the sink (0: its trace export was not on). */
   telemetry: { otlpExports: number; otlpBytes: number };
-  options: { quick: boolean; warmupSeconds: number; durationSeconds: number; rounds: number; connections: number; accounts: number; profile: boolean };
+  options: {
+    quick: boolean;
+    warmupSeconds: number;
+    durationSeconds: number;
+    rounds: number;
+    connections: number;
+    accounts: number;
+    profile: boolean;
+  };
   seed: { users: number; orders: number; orderItems: number; products: number; seconds: number };
   startupSeconds: Record<string, number>;
   scenarios: ScenarioResult[];
@@ -126,7 +134,9 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
     const pairs = scenario.results.filter((result) => result.sqlProbe.length === 2);
     if (pairs.length === 0) continue;
     const spread = Math.max(
-      ...pairs.map(({ sqlProbe: [small, large] }) => Math.max(Math.abs(large!.users - small!.users), Math.abs(large!.orders - small!.orders))),
+      ...pairs.map(({ sqlProbe: [small, large] }) =>
+        Math.max(Math.abs(large!.users - small!.users), Math.abs(large!.orders - small!.orders)),
+      ),
     );
     checks.push({
       target: `scenario ${scenario.number}: SQL statements per request constant in rows returned (page ${pairs[0]!.sqlProbe[0]!.size} vs ${pairs[0]!.sqlProbe[1]!.size})`,
@@ -139,7 +149,9 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '))
+    .join('\n');
 }
 
 const show = (value: number | null | undefined, digits = 1) => (value === null || value === undefined ? '–' : value.toFixed(digits));
@@ -156,15 +168,33 @@ export function formatReport(report: BenchReport): string {
     `seed: ${report.seed.users} users, ${report.seed.orders} orders, ${report.seed.orderItems} order items, ${report.seed.products} products (${report.seed.seconds} s)`,
     `load: ${report.options.connections} connections; per scenario and gateway ${report.options.warmupSeconds} s warm-up, then ${report.options.durationSeconds} s measured in ${report.options.rounds} round(s), gateways taking turns`,
   ];
-  if (report.options.profile) lines.push('NOTE: our gateway and the subgraphs ran under --cpu-prof: this run\'s numbers are slower than without, ours most.');
+  if (report.options.profile)
+    lines.push("NOTE: our gateway and the subgraphs ran under --cpu-prof: this run's numbers are slower than without, ours most.");
   if (report.memoryCgroups) {
-    const held = Object.entries(report.memoryCgroups.byProcess).map(([name, cgroup]) => `${name} ${cgroup.peakMiB} MiB${cgroup.limitHits > 0 ? ` (limit hit ${cgroup.limitHits}×)` : ''}`);
+    const held = Object.entries(report.memoryCgroups.byProcess).map(
+      ([name, cgroup]) => `${name} ${cgroup.peakMiB} MiB${cgroup.limitHits > 0 ? ` (limit hit ${cgroup.limitHits}×)` : ''}`,
+    );
     lines.push(`memory: each process in a ${report.memoryCgroups.limitMiB} MiB cgroup; the most each held: ${held.join(', ')}`);
   }
   for (const scenario of report.scenarios) {
     lines.push('', `Scenario ${scenario.number} · ${scenario.title}`);
     const rows = [
-      ['gateway', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'SQL/req users', 'orders', 'CPU ms/req gw', 'users', 'orders', 'peak RSS MiB gw', 'users', 'orders'],
+      [
+        'gateway',
+        'req/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'errors',
+        'SQL/req users',
+        'orders',
+        'CPU ms/req gw',
+        'users',
+        'orders',
+        'peak RSS MiB gw',
+        'users',
+        'orders',
+      ],
       ...scenario.results.map((result) => [
         result.label,
         show(result.requestsPerSecond),
@@ -189,10 +219,14 @@ export function formatReport(report: BenchReport): string {
     const cpuRatios = [ratio('apollo', scenario.ratios.cpuVsApollo), ratio('hive', scenario.ratios.cpuVsHive)].filter(Boolean);
     if (cpuRatios.length > 0) lines.push(`gateway CPU per request ${cpuRatios.join(', ')} (lower is cheaper)`);
     if (scenario.results.some((result) => result.rounds > 1)) {
-      lines.push(`req/s per round: ${scenario.results.map((result) => `${result.gateway} ${result.roundRequestsPerSecond.map((n) => n.toFixed(0)).join('/')}`).join(' · ')}`);
+      lines.push(
+        `req/s per round: ${scenario.results.map((result) => `${result.gateway} ${result.roundRequestsPerSecond.map((n) => n.toFixed(0)).join('/')}`).join(' · ')}`,
+      );
     }
     for (const result of scenario.results) {
-      const probe = result.sqlProbe.map((p) => `${p.size === null ? 'one write' : `page ${p.size}`}: users ${p.users}, orders ${p.orders}`).join('; ');
+      const probe = result.sqlProbe
+        .map((p) => `${p.size === null ? 'one write' : `page ${p.size}`}: users ${p.users}, orders ${p.orders}`)
+        .join('; ');
       lines.push(`  SQL per single request via ${result.gateway}: ${probe}`);
       const problem = result.warmup.firstError ?? result.firstError;
       if (problem) lines.push(`  ! ${result.gateway}: ${problem}`);

@@ -147,7 +147,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       starting.push(promise);
       return promise;
     };
-    const seeding = later(timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD })));
+    const seeding = later(
+      timed('seed', () => seedDatabases({ usersUrl: usersDb.url, ordersUrl: ordersDb.url, volume, password: PASSWORD })),
+    );
     // Each process is stopped with the stack as soon as it is up, whatever else fails meanwhile.
     const stoppedWithStack = async (spawning: Promise<ServiceProcess>) => {
       const started = await spawning;
@@ -161,7 +163,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const jwksUrl = `${usersUrl}/.well-known/jwks.json`;
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const production = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    const profiled = (name: string) => (options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : []);
+    const profiled = (name: string) =>
+      options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfileDir, name)}`] : [];
     const logFile = (name: string) => path.join(options.workDir, `${name}.log`);
     const cgroups = new Map<string, MemoryCgroup>();
     const cgroupFor = (name: string): MemoryCgroup | undefined => {
@@ -171,99 +174,110 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       cleanups.push(async () => cgroup.remove());
       return cgroup;
     };
-    const subgraphsStarting = later(timed('subgraphs', () =>
-      Promise.all([
-        stoppedWithStack(startServiceProcess({
-          name: 'users',
-          entry: 'subgraphs/users/dist/main.js',
-          cgroup: cgroupFor('users'),
-          logFile: logFile('users'),
-          nodeFlags: profiled('users'),
-          isReady: () => answersOk(`${usersUrl}/readyz`),
-          env: {
-            ...production,
-            PORT: String(usersPort),
-            GRPC_PORT: String(usersGrpc),
-            DATABASE_URL: usersDb.url,
-            DATA_DIR: path.join(options.workDir, 'users'),
-            JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-            // Tokens outlive the longest run.
-            JWT_TTL_SECONDS: '86400',
-            ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
-          },
-        })),
-        stoppedWithStack(startServiceProcess({
-          name: 'orders',
-          entry: 'subgraphs/orders/dist/main.js',
-          cgroup: cgroupFor('orders'),
-          logFile: logFile('orders'),
-          nodeFlags: profiled('orders'),
-          isReady: () => answersOk(`${ordersUrl}/readyz`),
-          env: {
-            ...production,
-            PORT: String(ordersPort),
-            GRPC_PORT: String(ordersGrpc),
-            DATABASE_URL: ordersDb.url,
-            DATA_DIR: path.join(options.workDir, 'orders'),
-            USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
-            JWKS_URL: jwksUrl,
-            SEED_CATALOG: 'false',
-          },
-        })),
-      ]),
-    ));
+    const subgraphsStarting = later(
+      timed('subgraphs', () =>
+        Promise.all([
+          stoppedWithStack(
+            startServiceProcess({
+              name: 'users',
+              entry: 'subgraphs/users/dist/main.js',
+              cgroup: cgroupFor('users'),
+              logFile: logFile('users'),
+              nodeFlags: profiled('users'),
+              isReady: () => answersOk(`${usersUrl}/readyz`),
+              env: {
+                ...production,
+                PORT: String(usersPort),
+                GRPC_PORT: String(usersGrpc),
+                DATABASE_URL: usersDb.url,
+                DATA_DIR: path.join(options.workDir, 'users'),
+                JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+                // Tokens outlive the longest run.
+                JWT_TTL_SECONDS: '86400',
+                ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
+              },
+            }),
+          ),
+          stoppedWithStack(
+            startServiceProcess({
+              name: 'orders',
+              entry: 'subgraphs/orders/dist/main.js',
+              cgroup: cgroupFor('orders'),
+              logFile: logFile('orders'),
+              nodeFlags: profiled('orders'),
+              isReady: () => answersOk(`${ordersUrl}/readyz`),
+              env: {
+                ...production,
+                PORT: String(ordersPort),
+                GRPC_PORT: String(ordersGrpc),
+                DATABASE_URL: ordersDb.url,
+                DATA_DIR: path.join(options.workDir, 'orders'),
+                USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
+                JWKS_URL: jwksUrl,
+                SEED_CATALOG: 'false',
+              },
+            }),
+          ),
+        ]),
+      ),
+    );
 
     const otlpSink = await startOtlpSink();
     cleanups.push(() => otlpSink.close());
     const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
     const subgraphUrls = { USERS_URL: `${usersUrl}/graphql`, ORDERS_URL: `${ordersUrl}/graphql` };
-    const gatewaysStarting = later(timed('gateways', () => Promise.all(
-      options.gateways.map(async (id, i) => {
-        const url = `http://127.0.0.1:${gatewayPorts[i]}`;
-        const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
-        const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
-        const ours = id.startsWith('ours');
-        const lean = id === 'ours-lean';
-        const started = await stoppedWithStack(ours
-          ? startServiceProcess({
-              name: label,
-              entry: 'gateway/dist/main.js',
-              cgroup: cgroupFor(`gateway-${id}`),
-              logFile: logFile(`gateway-${id}`),
-              isReady: () => answersOk(`${url}/readyz`),
-              nodeFlags: [
-                ...(id === profiledGatewayId(options.gateways) ? profiled('gateway') : []),
-                ...(id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
-              ],
-                  env: {
-                ...common,
-                JWKS_URL: jwksUrl,
-                // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
-                ...(lean ? { LOG_LEVEL: 'warn' } : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }),
-                ...(id === 'ours-alltraces' || lean ? {} : PRODUCTION_TRACE_SAMPLING),
-                // Limits raised out of reach (measured, never refusing), or switched off (0).
-                RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
-                ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
-              },
-            })
-          : startServiceProcess({
-              name: label,
-              entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
-              cgroup: cgroupFor(`gateway-${id}`),
-              logFile: logFile(`gateway-${id}`),
-              isReady: graphqlReady(url),
-              env: {
-                ...common,
-                SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
-                ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
-              },
-            }),
-        );
-        return { id, label, url, process: started };
-      }),
-    )));
+    const gatewaysStarting = later(
+      timed('gateways', () =>
+        Promise.all(
+          options.gateways.map(async (id, i) => {
+            const url = `http://127.0.0.1:${gatewayPorts[i]}`;
+            const common = { ...production, PORT: String(gatewayPorts[i]), ...subgraphUrls };
+            const label = GATEWAYS.find((gateway) => gateway.id === id)!.label;
+            const ours = id.startsWith('ours');
+            const lean = id === 'ours-lean';
+            const started = await stoppedWithStack(
+              ours
+                ? startServiceProcess({
+                    name: label,
+                    entry: 'gateway/dist/main.js',
+                    cgroup: cgroupFor(`gateway-${id}`),
+                    logFile: logFile(`gateway-${id}`),
+                    isReady: () => answersOk(`${url}/readyz`),
+                    nodeFlags: [
+                      ...(id === profiledGatewayId(options.gateways) ? profiled('gateway') : []),
+                      ...(id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
+                    ],
+                    env: {
+                      ...common,
+                      JWKS_URL: jwksUrl,
+                      // Telemetry on: Prometheus metrics and request logs always are; traces export to the sink.
+                      ...(lean ? { LOG_LEVEL: 'warn' } : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }),
+                      ...(id === 'ours-alltraces' || lean ? {} : PRODUCTION_TRACE_SAMPLING),
+                      // Limits raised out of reach (measured, never refusing), or switched off (0).
+                      RATE_LIMIT_ANON_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
+                      ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
+                    },
+                  })
+                : startServiceProcess({
+                    name: label,
+                    entry: id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
+                    cgroup: cgroupFor(`gateway-${id}`),
+                    logFile: logFile(`gateway-${id}`),
+                    isReady: graphqlReady(url),
+                    env: {
+                      ...common,
+                      SUPERGRAPH_PATH: path.resolve(__dirname, '../supergraph.graphql'),
+                      ...(id === 'hive-nodedup' ? { DEDUPLICATE_INFLIGHT: 'false' } : {}),
+                    },
+                  }),
+            );
+            return { id, label, url, process: started };
+          }),
+        ),
+      ),
+    );
     const seed = await seeding;
     options.log(
       `seeded ${seed.counts.users} users, ${seed.counts.orders} orders, ${seed.counts.orderItems} order items, ${seed.counts.products} products`,
@@ -291,7 +305,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       }),
       memoryCgroups: () =>
         Object.fromEntries(
-          [...cgroups].map(([name, cgroup]) => [name, { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() }]),
+          [...cgroups].map(([name, cgroup]) => [
+            name,
+            { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() },
+          ]),
         ),
       stop,
     };

@@ -159,8 +159,9 @@ export async function measureRound(
   const machineAfter = machineCpuMs();
   const otherCpuPercent =
     machineBefore && machineAfter
-      ? Math.max(0, machineAfter.busyMs - machineBefore.busyMs - (machineAfter.ownMs - machineBefore.ownMs)) /
-        (((endUs - startUs) / 1000) * availableParallelism()) * 100
+      ? (Math.max(0, machineAfter.busyMs - machineBefore.busyMs - (machineAfter.ownMs - machineBefore.ownMs)) /
+          (((endUs - startUs) / 1000) * availableParallelism())) *
+        100
       : null;
   const cpuMs = Object.fromEntries(
     Object.entries(pids).map(([role, pid]) => {
@@ -202,7 +203,12 @@ export function combineRounds(
   const sent = sum((round) => round.load.sent);
   const durationSeconds = sum((round) => round.load.durationSeconds);
   const cpu = (role: ProcessRole) =>
-    rounds.some((round) => round.cpuMs[role] === null) ? null : perRequest(sum((round) => round.cpuMs[role]!), requests);
+    rounds.some((round) => round.cpuMs[role] === null)
+      ? null
+      : perRequest(
+          sum((round) => round.cpuMs[role]!),
+          requests,
+        );
   const peak = (role: ProcessRole) => maxOf([warmup.peakRssMiB[role], ...rounds.map((round) => round.peakRssMiB[role])]);
   return {
     gateway: gateway.id,
@@ -225,8 +231,16 @@ export function combineRounds(
       firstError: probe.error ?? warmup.firstError,
     },
     sqlPerRequest: {
-      users: perRequest(sum((round) => round.statements.users), sent) ?? 0,
-      orders: perRequest(sum((round) => round.statements.orders), sent) ?? 0,
+      users:
+        perRequest(
+          sum((round) => round.statements.users),
+          sent,
+        ) ?? 0,
+      orders:
+        perRequest(
+          sum((round) => round.statements.orders),
+          sent,
+        ) ?? 0,
     },
     sqlProbe: probe.sqlProbe,
     cpuMsPerRequest: { gateway: cpu('gateway'), users: cpu('users'), orders: cpu('orders') },

@@ -50,13 +50,20 @@ export function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   // node:internal/crypto/webcrypto → node:internal/crypto: Node's internals are one area per subsystem.
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, url.startsWith('node:internal/') ? 2 : 1).join('/').replace(/\.js$/, '')}`;
+  if (url.startsWith('node:'))
+    return `node:${url
+      .slice(5)
+      .split('/')
+      .slice(0, url.startsWith('node:internal/') ? 2 : 1)
+      .join('/')
+      .replace(/\.js$/, '')}`;
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
     const [first = '', second = ''] = url.slice(modules + '/node_modules/'.length).split('/');
     return first.startsWith('@') ? `${first}/${second}` : first;
   }
-  const repo = /\/(gateway|shared|subgraphs\/[^/]+|bench)\/src\/([^/]+)/.exec(url) ?? /\/(gateway|shared|subgraphs\/[^/]+|bench)\/([^/]+)/.exec(url);
+  const repo =
+    /\/(gateway|shared|subgraphs\/[^/]+|bench)\/src\/([^/]+)/.exec(url) ?? /\/(gateway|shared|subgraphs\/[^/]+|bench)\/([^/]+)/.exec(url);
   if (repo) return `${repo[1]}/${repo[2]!.replace(/\.ts$/, '')}`;
   return url.replace(/^file:\/\//, '');
 }
@@ -114,7 +121,8 @@ export function summarizeCpuProfile(profile: CpuProfile, windows?: { startUs: nu
 
 /** A summary as text: areas (self, inclusive) and the hottest functions. */
 export function formatProfileSummary(title: string, summary: ProfileSummary): string {
-  const list = (items: ProfileShare[]) => items.map((item) => `  ${item.percent.toFixed(1).padStart(5)} %  ${item.ms.toFixed(0).padStart(7)} ms  ${item.name}`);
+  const list = (items: ProfileShare[]) =>
+    items.map((item) => `  ${item.percent.toFixed(1).padStart(5)} %  ${item.ms.toFixed(0).padStart(7)} ms  ${item.name}`);
   return [
     `${title}: ${summary.busyMs} ms of CPU in ${summary.wallMs} ms`,
     'self time by area:',

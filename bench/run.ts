@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     log('probing every scenario through every gateway (single requests, SQL counted exactly)');
     const probes = new Map<string, Awaited<ReturnType<typeof probeScenario>>>();
     for (const scenario of options.scenarios) {
-      for (const gateway of stack.gateways) probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
+      for (const gateway of stack.gateways)
+        probes.set(`${scenario.id}/${gateway.id}`, await probeScenario(stack, gateway, scenario, contextFor(gateway)));
     }
     for (const [scenarioIndex, scenario] of options.scenarios.entries()) {
       const requestsOf = new Map(stack.gateways.map((gateway) => [gateway.id, scenario.requests(contextFor(gateway))]));
@@ -100,7 +101,8 @@ async function main(): Promise<void> {
             roundSeconds: options.durationSeconds / options.rounds,
           });
           rounds.get(gateway.id)!.push(result);
-          if (gateway.id === profiledGatewayId(options.gateways)) windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
+          if (gateway.id === profiledGatewayId(options.gateways))
+            windows.ours.set(scenario.id, [...(windows.ours.get(scenario.id) ?? []), result.window]);
           windows.all.set(scenario.id, [...(windows.all.get(scenario.id) ?? []), result.window]);
           const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
           if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);

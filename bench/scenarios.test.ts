@@ -5,7 +5,12 @@ const byId = (id: string) => SCENARIOS.find((scenario) => scenario.id === id)!;
 
 describe('scenarios', () => {
   test('when the four scenarios are listed, then they are the issue’s, in its order', () => {
-    expect(SCENARIOS.map((scenario) => `${scenario.number}:${scenario.id}`)).toEqual(['1:products', '2:my-orders', '3:admin-fan-out', '4:place-order']);
+    expect(SCENARIOS.map((scenario) => `${scenario.number}:${scenario.id}`)).toEqual([
+      '1:products',
+      '2:my-orders',
+      '3:admin-fan-out',
+      '4:place-order',
+    ]);
     expect(selectScenarios(['3', 'products']).map((scenario) => scenario.number)).toEqual([3, 1]);
     expect(() => selectScenarios(['9'])).toThrow('unknown scenario "9"');
   });
@@ -21,7 +26,10 @@ describe('scenarios', () => {
 
   test('when placeOrder requests are made, then every idempotency key is new and no order names a sku twice', () => {
     const next = byId('place-order').requests(context);
-    const inputs = Array.from({ length: 50 }, () => JSON.parse(next().body).variables.input as { idempotencyKey: string; items: { sku: string }[] });
+    const inputs = Array.from(
+      { length: 50 },
+      () => JSON.parse(next().body).variables.input as { idempotencyKey: string; items: { sku: string }[] },
+    );
     expect(new Set(inputs.map((input) => input.idempotencyKey)).size).toBe(50);
     for (const input of inputs) expect(new Set(input.items.map((item) => item.sku)).size).toBe(input.items.length);
   });
@@ -29,7 +37,8 @@ describe('scenarios', () => {
 
 describe('checkResponse', () => {
   const products = byId('products');
-  const page = (n: number) => JSON.stringify({ data: { products: { edges: Array.from({ length: n }, (_, i) => ({ node: { sku: `S${i}`, name: `P${i}` } })) } } });
+  const page = (n: number) =>
+    JSON.stringify({ data: { products: { edges: Array.from({ length: n }, (_, i) => ({ node: { sku: `S${i}`, name: `P${i}` } })) } } });
 
   test('when the page has the size asked for, then the response is right', () => {
     expect(checkResponse(products, 200, page(50))).toBeNull();

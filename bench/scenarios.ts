@@ -42,10 +42,61 @@ const edgesOf = (connection: unknown): Json[] | null => {
   return Array.isArray(edges) ? (edges as Json[]) : null;
 };
 
-const PRODUCTS = /* GraphQL */ `query BenchProducts($first: Int!) { products(first: $first) { edges { node { sku name priceCents stock } } } }`;
-const MY_ORDERS = /* GraphQL */ `query BenchMyOrders($first: Int!) { me { orders(first: $first) { edges { node { items { product { name priceCents } } } } } } }`;
-const ADMIN_FAN_OUT = /* GraphQL */ `query BenchAdminFanOut($first: Int!) { users(first: $first) { edges { node { name orders(first: 5) { totalCount } } } } }`;
-const PLACE_ORDER = /* GraphQL */ `mutation BenchPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status totalCents } }`;
+const PRODUCTS = /* GraphQL */ `
+  query BenchProducts($first: Int!) {
+    products(first: $first) {
+      edges {
+        node {
+          sku
+          name
+          priceCents
+          stock
+        }
+      }
+    }
+  }
+`;
+const MY_ORDERS = /* GraphQL */ `
+  query BenchMyOrders($first: Int!) {
+    me {
+      orders(first: $first) {
+        edges {
+          node {
+            items {
+              product {
+                name
+                priceCents
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+const ADMIN_FAN_OUT = /* GraphQL */ `
+  query BenchAdminFanOut($first: Int!) {
+    users(first: $first) {
+      edges {
+        node {
+          name
+          orders(first: 5) {
+            totalCount
+          }
+        }
+      }
+    }
+  }
+`;
+const PLACE_ORDER = /* GraphQL */ `
+  mutation BenchPlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      status
+      totalCents
+    }
+  }
+`;
 
 /** The four scenarios of issue 8, in its order. */
 export const SCENARIOS: Scenario[] = [
@@ -120,7 +171,10 @@ export const SCENARIOS: Scenario[] = [
         // 1 to 3 distinct products, spread over the catalog so stock updates rarely queue on one row.
         const lines = 1 + (n % 3);
         const start = (n * 37) % context.skus.length;
-        const items = Array.from({ length: lines }, (_, i) => ({ sku: context.skus[(start + i * 61) % context.skus.length]!, quantity: 1 }));
+        const items = Array.from({ length: lines }, (_, i) => ({
+          sku: context.skus[(start + i * 61) % context.skus.length]!,
+          quantity: 1,
+        }));
         return { body: body(PLACE_ORDER, { input: { items, idempotencyKey: `${context.keyPrefix}-${n}` } }), token: token() };
       };
     },

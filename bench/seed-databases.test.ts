@@ -46,7 +46,10 @@ describe('seedDatabases', () => {
     );
     expect(rows.find((row) => row.id === seed.admin.id)?.role).toBe('ADMIN');
     for (const row of rows) expect(await hasher.verify(PASSWORD, row.password_hash)).toBe(true);
-    const counts = await query<{ user_id: string; n: number }>(ordersDb.url, 'SELECT user_id, count(*)::int AS n FROM orders GROUP BY user_id');
+    const counts = await query<{ user_id: string; n: number }>(
+      ordersDb.url,
+      'SELECT user_id, count(*)::int AS n FROM orders GROUP BY user_id',
+    );
     for (const account of seed.accounts) {
       expect(account.orders).toBeGreaterThanOrEqual(20);
       expect(counts.find((row) => row.user_id === account.id)?.n).toBe(account.orders);
@@ -54,7 +57,10 @@ describe('seedDatabases', () => {
   });
 
   test('when any other account is seeded, then its hash is well-formed but matches no password', async () => {
-    const [other] = await query<{ password_hash: string }>(usersDb.url, `SELECT password_hash FROM users WHERE email = 'shopper00039@bench.fedshop'`);
+    const [other] = await query<{ password_hash: string }>(
+      usersDb.url,
+      `SELECT password_hash FROM users WHERE email = 'shopper00039@bench.fedshop'`,
+    );
     expect(other!.password_hash).toMatch(/^scrypt\$1024\$8\$1\$[\w-]+\$[\w-]+$/);
     expect(await createPasswordHasher(1024).verify(PASSWORD, other!.password_hash)).toBe(false);
   });

@@ -98,9 +98,64 @@ export function uuidV7(ms: number, random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis', 'Radia', 'Linus', 'Katherine', 'John', 'Hedy', 'Tim'];
-const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Ritchie', 'Perlman', 'Torvalds', 'Johnson', 'Backus', 'Lamarr', 'Berners-Lee'];
-const PRODUCT_KINDS = ['Keyboard', 'Mouse', 'Monitor', 'Headset', 'Cable', 'Dock', 'Chair', 'Desk', 'Lamp', 'Webcam', 'Speaker', 'SSD', 'Router', 'Charger', 'Backpack', 'Tablet', 'Microphone', 'Hub', 'Stand', 'Mat'];
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Margaret',
+  'Dennis',
+  'Radia',
+  'Linus',
+  'Katherine',
+  'John',
+  'Hedy',
+  'Tim',
+];
+const LAST_NAMES = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Hamilton',
+  'Ritchie',
+  'Perlman',
+  'Torvalds',
+  'Johnson',
+  'Backus',
+  'Lamarr',
+  'Berners-Lee',
+];
+const PRODUCT_KINDS = [
+  'Keyboard',
+  'Mouse',
+  'Monitor',
+  'Headset',
+  'Cable',
+  'Dock',
+  'Chair',
+  'Desk',
+  'Lamp',
+  'Webcam',
+  'Speaker',
+  'SSD',
+  'Router',
+  'Charger',
+  'Backpack',
+  'Tablet',
+  'Microphone',
+  'Hub',
+  'Stand',
+  'Mat',
+];
 const DAY_MS = 86_400_000;
 
 interface ProductRow {
@@ -137,7 +192,10 @@ export async function seedDatabases(options: SeedOptions): Promise<SeedSummary> 
   }));
 
   // Users: created over the year before last, so their UUIDv7 ids sort by creation. User 0 is the admin.
-  const userCreated = Array.from({ length: volume.users }, (_, i) => now - 2 * 365 * DAY_MS + Math.floor((i * 365 * DAY_MS) / volume.users));
+  const userCreated = Array.from(
+    { length: volume.users },
+    (_, i) => now - 2 * 365 * DAY_MS + Math.floor((i * 365 * DAY_MS) / volume.users),
+  );
   const userIds = userCreated.map((ms) => uuidV7(ms, random));
   const emails = userIds.map((_, i) => (i === 0 ? 'admin@bench.fedshop' : `shopper${String(i).padStart(5, '0')}@bench.fedshop`));
   const names = userIds.map((_, i) => (i === 0 ? 'Bench Admin' : `${pick(FIRST_NAMES)} ${pick(LAST_NAMES)}`));
@@ -147,11 +205,17 @@ export async function seedDatabases(options: SeedOptions): Promise<SeedSummary> 
   const shoppers = userIds.map((_, i) => i).filter((i) => i > 0 && i % 10 !== 0);
   const accountIndexes = shoppers.slice(0, volume.signInAccounts);
   const owners: number[] = [];
-  for (const index of accountIndexes) for (let n = 0; n < volume.minOrdersPerAccount && owners.length < volume.orders; n++) owners.push(index);
+  for (const index of accountIndexes)
+    for (let n = 0; n < volume.minOrdersPerAccount && owners.length < volume.orders; n++) owners.push(index);
   while (owners.length < volume.orders) owners.push(pick(shoppers));
 
   const orderRows = {
-    id: [] as string[], userId: [] as string[], status: [] as string[], total: [] as number[], key: [] as string[], createdAt: [] as string[],
+    id: [] as string[],
+    userId: [] as string[],
+    status: [] as string[],
+    total: [] as number[],
+    key: [] as string[],
+    createdAt: [] as string[],
   };
   const itemRows = { orderId: [] as string[], sku: [] as string[], quantity: [] as number[], price: [] as number[] };
   const ordersPerUser = new Map<number, number>();

@@ -26,7 +26,8 @@ type Service = 'users' | 'orders' | 'gateway';
 const WORKSPACE: Record<Service, string> = { users: 'subgraphs/users', orders: 'subgraphs/orders', gateway: 'gateway' };
 
 function commandFor(tree: string, service: Service, legacy: boolean): { args: string[]; cwd: string } {
-  if (legacy) return { cwd: tree, args: ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', `${WORKSPACE[service]}/src/index.ts`] };
+  if (legacy)
+    return { cwd: tree, args: ['--import', 'tsx', '--import', '@fedshop/shared/telemetry/register', `${WORKSPACE[service]}/src/index.ts`] };
   return { cwd: path.join(tree, WORKSPACE[service]), args: ['dist/main.js'] };
 }
 
@@ -46,14 +47,24 @@ async function startMeasured(
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, command.args, {
     cwd: command.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${service} exited: ${stderr.slice(-2000)}`);
-    const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -119,7 +130,14 @@ async function main(): Promise<void> {
         const orders = await startMeasured(
           'orders',
           commandFor(tree, 'orders', values.legacy),
-          { PORT: String(ordersPort), GRPC_PORT: String(ordersGrpc), DATABASE_URL: ordersDb.url, USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`, JWKS_URL: jwks, DATA_DIR: path.join(work, 'orders') },
+          {
+            PORT: String(ordersPort),
+            GRPC_PORT: String(ordersGrpc),
+            DATABASE_URL: ordersDb.url,
+            USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
+            JWKS_URL: jwks,
+            DATA_DIR: path.join(work, 'orders'),
+          },
           ordersUrl,
         );
         children.push(orders.child);
@@ -130,11 +148,17 @@ async function main(): Promise<void> {
           gatewayUrl,
         );
         children.push(gateway.child);
-        for (const [name, measured] of [['users', users], ['orders', orders], ['gateway', gateway]] as const) {
+        for (const [name, measured] of [
+          ['users', users],
+          ['orders', orders],
+          ['gateway', gateway],
+        ] as const) {
           results[name].readyMs.push(measured.readyMs);
           results[name].rssMiB.push(measured.rssMiB);
         }
-        console.log(`run ${run + 1}/${runs}: ${(['users', 'orders', 'gateway'] as const).map((name) => `${name} ${results[name].readyMs.at(-1)} ms, ${results[name].rssMiB.at(-1)} MiB`).join(' · ')}`);
+        console.log(
+          `run ${run + 1}/${runs}: ${(['users', 'orders', 'gateway'] as const).map((name) => `${name} ${results[name].readyMs.at(-1)} ms, ${results[name].rssMiB.at(-1)} MiB`).join(' · ')}`,
+        );
       } finally {
         await Promise.all(children.reverse().map(stop));
       }
@@ -146,7 +170,9 @@ async function main(): Promise<void> {
   }
   console.log(`\n${values.legacy ? 'legacy start (tsx)' : 'compiled (node dist/main.js)'} in ${tree}, median of ${runs}:`);
   for (const name of ['users', 'orders', 'gateway'] as const) {
-    console.log(`  ${name.padEnd(8)} start → /readyz ${median(results[name].readyMs)} ms, RSS after start ${median(results[name].rssMiB)} MiB`);
+    console.log(
+      `  ${name.padEnd(8)} start → /readyz ${median(results[name].readyMs)} ms, RSS after start ${median(results[name].rssMiB)} MiB`,
+    );
   }
 }
 

@@ -61,7 +61,10 @@ export async function textSentByApolloClient(operation: AppOperation): Promise<s
   try {
     if (operation.type === 'query') await client.query({ query: operation.document, fetchPolicy: 'no-cache' });
     else if (operation.type === 'mutation') await client.mutate({ mutation: operation.document, fetchPolicy: 'no-cache' });
-    else await new Promise<void>((resolve) => client.subscribe({ query: operation.document }).subscribe({ complete: resolve, error: () => resolve() }));
+    else
+      await new Promise<void>((resolve) =>
+        client.subscribe({ query: operation.document }).subscribe({ complete: resolve, error: () => resolve() }),
+      );
   } catch {
     // The recorded text is all that matters; the empty answer may not satisfy the document.
   } finally {

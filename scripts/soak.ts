@@ -44,7 +44,10 @@ async function main(): Promise<void> {
     console.log(failed.length === 0 ? 'soak: all invariants hold' : `soak: ${failed.length} invariant(s) broken`);
     // What the services logged at error level explains an unexpected error code.
     for (const [service, captured] of Object.entries(platform.logs)) {
-      for (const line of captured.lines().filter((entry) => entry.level === 'error' || entry.level === 'fatal').slice(0, 10)) {
+      for (const line of captured
+        .lines()
+        .filter((entry) => entry.level === 'error' || entry.level === 'fatal')
+        .slice(0, 10)) {
         console.log(`${service} logged: ${JSON.stringify(line)}`);
       }
     }

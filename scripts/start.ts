@@ -84,7 +84,9 @@ const services: ServiceSpec[] = [
   },
   {
     name: 'web',
-    args: [path.join(path.dirname(require.resolve('vite/package.json', { paths: [path.join(REPO_ROOT, 'clients/web')] })), 'bin', 'vite.js')],
+    args: [
+      path.join(path.dirname(require.resolve('vite/package.json', { paths: [path.join(REPO_ROOT, 'clients/web')] })), 'bin', 'vite.js'),
+    ],
     cwd: path.join(REPO_ROOT, 'clients/web'),
     url: `http://localhost:${webPort}/`,
     env: { WEB_PORT: webPort, GATEWAY_URL: `http://localhost:${gatewayPort}` },
@@ -103,9 +105,7 @@ function launch(spec: ServiceSpec): ChildProcess {
   const args = spec.args ?? ['--enable-source-maps', '--conditions=@fedshop/source', '--import', 'tsx', spec.entry!];
   const child = spawn(process.execPath, args, {
     cwd: spec.cwd ?? REPO_ROOT,
-    env: Object.fromEntries(
-      Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined),
-    ),
+    env: Object.fromEntries(Object.entries({ ...inherited, LOG_PRETTY: pretty, ...spec.env }).filter(([, value]) => value !== undefined)),
     // Own process group: Ctrl-C reaches only this script, which stops each service exactly
     // once. The IPC channel lets a service notice if this script dies and stop by itself.
     detached: true,
@@ -160,7 +160,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
   for (const spec of services) children.set(spec.name, launch(spec));
   const ready =
-    (await waitUntilReady(`http://localhost:${gatewayPort}/readyz`, 120_000)) && (await waitUntilReady(`http://localhost:${webPort}/`, 30_000));
+    (await waitUntilReady(`http://localhost:${gatewayPort}/readyz`, 120_000)) &&
+    (await waitUntilReady(`http://localhost:${webPort}/`, 30_000));
   if (stopping) return;
   if (!ready) {
     console.error('the platform did not become ready within 2 minutes; stopping');

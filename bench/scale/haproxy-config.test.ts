@@ -8,12 +8,20 @@ import { HAPROXY_BINARY } from './haproxy';
 const OPTIONS: HaproxyConfigOptions = {
   statsSocket: '/tmp/fedshop-haproxy-test.sock',
   endpoints: [
-    { name: 'gateway', listenPort: 24000, protocol: 'http', slots: [{ name: 'gateway-0', port: 24001, checkPort: 24001 }, { name: 'gateway-1', port: 24002, checkPort: 24002, disabled: true }] },
+    {
+      name: 'gateway',
+      listenPort: 24000,
+      protocol: 'http',
+      slots: [
+        { name: 'gateway-0', port: 24001, checkPort: 24001 },
+        { name: 'gateway-1', port: 24002, checkPort: 24002, disabled: true },
+      ],
+    },
     { name: 'users-grpc', listenPort: 24010, protocol: 'grpc', slots: [{ name: 'users-0', port: 24011, checkPort: 24012 }] },
   ],
 };
 
-describe('the scale rig\'s HAProxy configuration', () => {
+describe("the scale rig's HAProxy configuration", () => {
   const config = renderHaproxyConfig(OPTIONS);
   /** One `frontend …` or `backend …` section, up to the blank line after it. */
   const section = (name: string) => config.slice(config.indexOf(`\n${name}\n`) + 1).split('\n\n')[0]!;

@@ -95,7 +95,9 @@ export class Replica {
   /** How many of its log lines match `pattern`. */
   countLines(pattern: RegExp): number {
     try {
-      return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => pattern.test(line)).length;
+      return readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => pattern.test(line)).length;
     } catch {
       return 0;
     }

@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-scale-'));
   console.log(`scale: logs and HAProxy configuration in ${dir}`);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 
   let cluster: RunningEmbeddedPostgres | undefined;
   if (process.env.TEST_DATABASE_URL) {
@@ -83,7 +86,9 @@ async function main(): Promise<void> {
         durationMs: report.durationMs,
         checks: report.checks,
         events: report.events,
-        operations: Object.fromEntries(Object.entries(report.load.operations).map(([name, { latenciesMs: _latencies, ...stats }]) => [name, stats])),
+        operations: Object.fromEntries(
+          Object.entries(report.load.operations).map(([name, { latenciesMs: _latencies, ...stats }]) => [name, stats]),
+        ),
       };
     }
     if (throughputSeconds > 0) {

@@ -87,7 +87,7 @@ export function checkRelayPublishes(
   const neverSeen = outboxIds.filter((id) => !watched.timesById.has(id)).length;
   const repeated = [...watched.timesById.values()].filter((times) => times > 1).length;
   return check(
-    'the outbox relays of the orders replicas never published concurrently: each event reached the broker once, bar a killed relay\'s batch in flight',
+    "the outbox relays of the orders replicas never published concurrently: each event reached the broker once, bar a killed relay's batch in flight",
     neverSeen === 0 && watched.timesById.size === outboxIds.length && repeated <= 100 * ordersKilled,
     `${watched.timesById.size} event ids published for ${outboxIds.length} outbox rows (never seen ${neverSeen}); ` +
       `published more than once: ${repeated}${repeated ? ` (at ${[...new Set(watched.repeatsAtMs.map((ms) => (ms / 1000).toFixed(1)))].join(', ')} s)` : ''}; orders replicas SIGKILLed: ${ordersKilled}`,
@@ -108,7 +108,10 @@ export async function deleteRunStream(natsUrl: string, namespace: string): Promi
  * Waits until every order event is published (the outbox is empty) and applied by loyalty
  * (each outbox id is a processed event), or `timeoutMs` passes. Resolves with the counts seen last.
  */
-export async function waitForEventsDrained(platform: ScalePlatform, timeoutMs: number): Promise<{ outbox: number; pending: number; processed: number }> {
+export async function waitForEventsDrained(
+  platform: ScalePlatform,
+  timeoutMs: number,
+): Promise<{ outbox: number; pending: number; processed: number }> {
   const deadline = Date.now() + timeoutMs;
   return withPool(platform.ordersDatabase.url, (orders) =>
     withPool(platform.usersDatabase.url, async (users) => {
@@ -143,7 +146,9 @@ export async function checkShopInvariants(
 
   await withPool(platform.ordersDatabase.url, async (orders) => {
     // Stock: initial − every accepted order + every cancelled one, as the clients were told.
-    const stock = new Map((await orders.query<{ sku: string; stock: number }>('SELECT sku, stock FROM products')).rows.map((row) => [row.sku, row.stock]));
+    const stock = new Map(
+      (await orders.query<{ sku: string; stock: number }>('SELECT sku, stock FROM products')).rows.map((row) => [row.sku, row.stock]),
+    );
     const expected = new Map(initialStock);
     for (const order of accepted) {
       for (const item of order.items) expected.set(item.sku, expected.get(item.sku)! - (order.cancelled ? 0 : item.quantity));
@@ -153,16 +158,26 @@ export async function checkShopInvariants(
       check(
         'stock = initial − accepted orders + cancellations, for every product',
         wrong.length === 0,
-        wrong.length === 0 ? `${expected.size} products` : wrong.map(([sku, units]) => `${sku}: expected ${units}, found ${stock.get(sku)}`).join('; '),
+        wrong.length === 0
+          ? `${expected.size} products`
+          : wrong.map(([sku, units]) => `${sku}: expected ${units}, found ${stock.get(sku)}`).join('; '),
       ),
     );
     const soldOut = [...stock].filter(([, units]) => units === 0).map(([sku]) => sku);
-    checks.push(check('the hot products sold out without overselling', soldOut.length > 0 && [...stock.values()].every((units) => units >= 0), `sold out: ${soldOut.join(', ') || 'none'}`));
+    checks.push(
+      check(
+        'the hot products sold out without overselling',
+        soldOut.length > 0 && [...stock.values()].every((units) => units >= 0),
+        `sold out: ${soldOut.join(', ') || 'none'}`,
+      ),
+    );
 
     // One order per idempotency key, and exactly the orders the clients were told about.
     const duplicates = (await orders.query('SELECT user_id, idempotency_key FROM orders GROUP BY 1, 2 HAVING count(*) > 1')).rows.length;
     const stored = new Map(
-      (await orders.query<{ key: string; id: string; status: string }>('SELECT idempotency_key AS key, id, status FROM orders')).rows.map((row) => [row.key, row]),
+      (await orders.query<{ key: string; id: string; status: string }>('SELECT idempotency_key AS key, id, status FROM orders')).rows.map(
+        (row) => [row.key, row],
+      ),
     );
     const mismatched = accepted.filter((order) => stored.get(order.key)?.id !== order.orderId).map((order) => order.key);
     const unknownToClients = [...stored.keys()].filter((key) => load.orders.get(key)?.outcome !== 'accepted');
@@ -176,14 +191,20 @@ export async function checkShopInvariants(
     );
     const statusOff = accepted.filter((order) => {
       const status = stored.get(order.key)?.status;
-      return (order.cancelled && status !== 'CANCELLED') || (order.shipped && status !== 'SHIPPED') || (!order.cancelled && !order.shipped && status !== 'CONFIRMED');
+      return (
+        (order.cancelled && status !== 'CANCELLED') ||
+        (order.shipped && status !== 'SHIPPED') ||
+        (!order.cancelled && !order.shipped && status !== 'CONFIRMED')
+      );
     });
     checks.push(check("every order's status is what its owner and the admin were told", statusOff.length === 0, `${statusOff.length} off`));
   });
 
   // Events: each outbox row published, stored once in the stream, applied once by loyalty.
   const outboxIds = await withPool(platform.ordersDatabase.url, async (orders) => {
-    const { rows } = await orders.query<{ id: string; published: boolean }>('SELECT id, published_at IS NOT NULL AS published FROM outbox_events');
+    const { rows } = await orders.query<{ id: string; published: boolean }>(
+      'SELECT id, published_at IS NOT NULL AS published FROM outbox_events',
+    );
     return { all: rows.map((row) => row.id), unpublished: rows.filter((row) => !row.published).length };
   });
   const processedIds = await withPool(platform.usersDatabase.url, async (users) =>
@@ -196,7 +217,12 @@ export async function checkShopInvariants(
   checks.push(
     check(
       'every order event was published once and applied once (outbox = stream = processed events)',
-      outboxIds.unpublished === 0 && stream.messages === outboxIds.all.length && missing === 0 && foreign === 0 && stream.pending === 0 && stream.ackPending === 0,
+      outboxIds.unpublished === 0 &&
+        stream.messages === outboxIds.all.length &&
+        missing === 0 &&
+        foreign === 0 &&
+        stream.pending === 0 &&
+        stream.ackPending === 0,
       `outbox ${outboxIds.all.length} (unpublished ${outboxIds.unpublished}), stream ${stream.messages}, processed ${processedIds.length} ` +
         `(missing ${missing}, not from the outbox ${foreign}), consumer pending ${stream.pending}, unacknowledged ${stream.ackPending}`,
     ),
@@ -212,8 +238,15 @@ export async function checkShopInvariants(
     const userId = load.customers[order.customer - 1]!.userId;
     if (!order.cancelled) spendByUser.set(userId, spendByUser.get(userId)! + order.totalCents!);
   }
-  const loyalty = await withPool(platform.usersDatabase.url, async (users) =>
-    (await users.query<{ id: string; spend: number; tier: string }>('SELECT id, lifetime_spend_cents AS spend, tier FROM users WHERE id = ANY($1::uuid[])', [[...spendByUser.keys()]])).rows,
+  const loyalty = await withPool(
+    platform.usersDatabase.url,
+    async (users) =>
+      (
+        await users.query<{ id: string; spend: number; tier: string }>(
+          'SELECT id, lifetime_spend_cents AS spend, tier FROM users WHERE id = ANY($1::uuid[])',
+          [[...spendByUser.keys()]],
+        )
+      ).rows,
   );
   const offSpend = loyalty.filter((row) => row.spend !== spendByUser.get(row.id) || row.tier !== tierFor(row.spend));
   const tiers = loyalty.reduce<Record<string, number>>((counts, row) => ({ ...counts, [row.tier]: (counts[row.tier] ?? 0) + 1 }), {});
@@ -226,8 +259,12 @@ export async function checkShopInvariants(
   );
 
   // What the clients saw.
-  const unexpected = Object.entries(load.operations).flatMap(([name, stats]) => Object.entries(stats.unexpected).map(([reason, n]) => `${name}: ${reason} ×${n}`));
-  const gaveUp = Object.entries(load.operations).filter(([, stats]) => stats.gaveUp > 0).map(([name, stats]) => `${name} ×${stats.gaveUp}`);
+  const unexpected = Object.entries(load.operations).flatMap(([name, stats]) =>
+    Object.entries(stats.unexpected).map(([reason, n]) => `${name}: ${reason} ×${n}`),
+  );
+  const gaveUp = Object.entries(load.operations)
+    .filter(([, stats]) => stats.gaveUp > 0)
+    .map(([name, stats]) => `${name} ×${stats.gaveUp}`);
   const retried = Object.values(load.operations).reduce((sum, stats) => sum + Object.values(stats.retried).reduce((a, b) => a + b, 0), 0);
   checks.push(
     check(
@@ -238,7 +275,10 @@ export async function checkShopInvariants(
   );
   // A registration or lookup Redis did not answer within its 250 ms is a miss by design (the
   // client sends the text again); any other miss would be a replica that does not share.
-  const redisTrouble = platform.sets.gateway.history.reduce((sum, replica) => sum + replica.countLines(/persisted-query cache \(Redis\) unavailable/), 0);
+  const redisTrouble = platform.sets.gateway.history.reduce(
+    (sum, replica) => sum + replica.countLines(/persisted-query cache \(Redis\) unavailable/),
+    0,
+  );
   checks.push(
     check(
       'no APQ hash was forgotten by a gateway once registered, unless Redis did not answer in time',
@@ -296,8 +336,12 @@ export async function probeSharedApq(platform: ScalePlatform, run: string): Prom
     const query = `{ products(first: 1) { totalCount } } # registered through ${first!.name} (${run})`;
     const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
     const registered = await client.post(`${first!.url}/graphql`, { query, extensions });
-    const answers = await Promise.all(others.map(async (gateway) => ({ name: gateway.name, answer: await client.post(`${gateway.url}/graphql`, { extensions }) })));
-    const served = answers.filter(({ answer }) => answer.status === 200 && JSON.stringify(answer.body) === JSON.stringify(registered.body) && !answer.body?.errors);
+    const answers = await Promise.all(
+      others.map(async (gateway) => ({ name: gateway.name, answer: await client.post(`${gateway.url}/graphql`, { extensions }) })),
+    );
+    const served = answers.filter(
+      ({ answer }) => answer.status === 200 && JSON.stringify(answer.body) === JSON.stringify(registered.body) && !answer.body?.errors,
+    );
     return check(
       'an APQ hash registered on one gateway replica is served by the others (Redis)',
       registered.status === 200 && !registered.body?.errors && others.length > 0 && served.length === others.length,
@@ -330,13 +374,32 @@ export async function probeTokensEverywhere(
   try {
     for (const { label, token } of tokens) {
       const targets = [
-        ...platform.sets.gateway.replicas.map((replica) => ({ replica, query: SHOP_QUERIES.tier, variables: {}, expect: (data: any) => data?.me?.id === customer.userId })),
-        ...platform.sets.users.replicas.map((replica) => ({ replica, query: '{ me { id } }', variables: {}, expect: (data: any) => data?.me?.id === customer.userId })),
-        ...platform.sets.orders.replicas.map((replica) => ({ replica, query: SHOP_QUERIES.orderStatus, variables: { id: orderId }, expect: (data: any) => data?.order?.id === orderId })),
+        ...platform.sets.gateway.replicas.map((replica) => ({
+          replica,
+          query: SHOP_QUERIES.tier,
+          variables: {},
+          expect: (data: any) => data?.me?.id === customer.userId,
+        })),
+        ...platform.sets.users.replicas.map((replica) => ({
+          replica,
+          query: '{ me { id } }',
+          variables: {},
+          expect: (data: any) => data?.me?.id === customer.userId,
+        })),
+        ...platform.sets.orders.replicas.map((replica) => ({
+          replica,
+          query: SHOP_QUERIES.orderStatus,
+          variables: { id: orderId },
+          expect: (data: any) => data?.order?.id === orderId,
+        })),
       ];
       for (const target of targets) {
         asked += 1;
-        const response = await client.post(`${target.replica.url}/graphql`, { query: target.query, variables: target.variables }, { authorization: `Bearer ${token}` });
+        const response = await client.post(
+          `${target.replica.url}/graphql`,
+          { query: target.query, variables: target.variables },
+          { authorization: `Bearer ${token}` },
+        );
         if (response.status !== 200 || response.body?.errors || !target.expect(response.body?.data)) {
           failures.push(`${label} at ${target.replica.name}: ${response.status} ${response.text.slice(0, 120)}`);
         }

@@ -93,7 +93,11 @@ export interface LoadReport {
 /** An HTTP client bound to one local address (one "client machine"). */
 export interface HttpClient {
   address: string;
-  post(url: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: GraphQLBody | undefined; text: string }>;
+  post(
+    url: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: GraphQLBody | undefined; text: string }>;
   close(): Promise<void>;
 }
 
@@ -165,7 +169,8 @@ const QUERIES = {
   signIn: 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { token user { id } } }',
   catalog: 'query Catalog { products(first: 20) { totalCount edges { node { sku name priceCents stock } } } }',
   hotProduct: 'query Product($sku: ID!) { product(sku: $sku) { sku stock } }',
-  myOrders: 'query MyOrders { me { id orders(first: 5) { totalCount edges { node { id status totalCents items { quantity product { sku } } } } } } }',
+  myOrders:
+    'query MyOrders { me { id orders(first: 5) { totalCount edges { node { id status totalCents items { quantity product { sku } } } } } } }',
   tier: 'query Tier { me { id tier lifetimeSpendCents } }',
   placeOrder: 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status totalCents } }',
   cancelOrder: 'mutation Cancel($id: ID!) { cancelOrder(id: $id) { id status } }',
@@ -228,7 +233,10 @@ export class ShopLoad {
       durationMs: options.durationMs,
       operationsPerSecond: 0,
       operations: Object.fromEntries(
-        Object.keys(EXPECTED_CODES).map((name) => [name, { calls: 0, ok: 0, expected: {}, retried: {}, unexpected: {}, gaveUp: 0, latenciesMs: [] }]),
+        Object.keys(EXPECTED_CODES).map((name) => [
+          name,
+          { calls: 0, ok: 0, expected: {}, retried: {}, unexpected: {}, gaveUp: 0, latenciesMs: [] },
+        ]),
       ),
       orders: new Map(),
       customers: [],
@@ -296,7 +304,11 @@ export class ShopLoad {
     ] as const) {
       for (const sku of skus) {
         const input = { sku, name: `Scale ${sku}`, priceCents: 500 + Math.floor(Math.random() * 4_500), currency: 'USD', stock: units };
-        const response = await this.adminClient.post(this.graphqlUrl, { query: QUERIES.upsertProduct, variables: { input } }, { authorization: `Bearer ${this.adminToken}` });
+        const response = await this.adminClient.post(
+          this.graphqlUrl,
+          { query: QUERIES.upsertProduct, variables: { input } },
+          { authorization: `Bearer ${this.adminToken}` },
+        );
         if (response.status !== 200 || response.body?.errors) throw new Error(`upsertProduct ${sku}: ${response.text}`);
         initial.set(sku, units);
       }
@@ -310,14 +322,18 @@ export class ShopLoad {
       const client = httpClient(clientAddress(index));
       const email = `c${index}-${this.options.run}@scale.test`;
       const password = `password-${this.options.run}-${index}`;
-      const verdict = await this.call('signUp', client, { query: QUERIES.signUp, variables: { input: { email, password, name: `Customer ${index}` } } });
+      const verdict = await this.call('signUp', client, {
+        query: QUERIES.signUp,
+        variables: { input: { email, password, name: `Customer ${index}` } },
+      });
       if (verdict.kind === 'ok') {
         return { index, email, password, client, userId: verdict.body.data!.signUp.user.id, token: verdict.body.data!.signUp.token };
       }
       // Taken on a first attempt is a real failure (the emails are this run's own); after a retry it is ours.
       if (verdict.kind === 'expected' && verdict.attempts > 1) {
         const signIn = await this.call('signIn', client, { query: QUERIES.signIn, variables: { input: { email, password } } });
-        if (signIn.kind === 'ok') return { index, email, password, client, userId: signIn.body.data!.signIn.user.id, token: signIn.body.data!.signIn.token };
+        if (signIn.kind === 'ok')
+          return { index, email, password, client, userId: signIn.body.data!.signIn.user.id, token: signIn.body.data!.signIn.token };
       }
       throw new Error(`customer ${index} could not sign up: ${JSON.stringify(verdict)}`);
     };
@@ -353,10 +369,16 @@ export class ShopLoad {
       this.report.orders.set(order.key, order);
       this.ordersOf.set(customer.index, [...(this.ordersOf.get(customer.index) ?? []), order]);
     }
-    const verdict = await this.call('placeOrder', customer.client, { query: QUERIES.placeOrder, variables: { input: { items: order.items, idempotencyKey: order.key } } }, customer.token);
+    const verdict = await this.call(
+      'placeOrder',
+      customer.client,
+      { query: QUERIES.placeOrder, variables: { input: { items: order.items, idempotencyKey: order.key } } },
+      customer.token,
+    );
     if (verdict.kind === 'ok') {
       const placed = verdict.body.data!.placeOrder as { id: string; totalCents: number };
-      if (replay && replay.orderId !== placed.id) this.report.idempotencyViolations.push(`${order.key}: ${replay.orderId} then ${placed.id}`);
+      if (replay && replay.orderId !== placed.id)
+        this.report.idempotencyViolations.push(`${order.key}: ${replay.orderId} then ${placed.id}`);
       if (!replay) Object.assign(order, { outcome: 'accepted', orderId: placed.id, totalCents: placed.totalCents });
     } else if (verdict.kind === 'expected' && !replay) {
       order.outcome = 'rejected';
@@ -383,7 +405,12 @@ export class ShopLoad {
     );
     if (open.length === 0) return;
     const order = pick(open);
-    const verdict = await this.call('cancelOrder', customer.client, { query: QUERIES.cancelOrder, variables: { id: order.orderId } }, customer.token);
+    const verdict = await this.call(
+      'cancelOrder',
+      customer.client,
+      { query: QUERIES.cancelOrder, variables: { id: order.orderId } },
+      customer.token,
+    );
     if (verdict.kind === 'ok') order.cancelled = true;
     // Shipped meanwhile, or cancelled by an attempt whose answer was lost: the order says which.
     else if (verdict.kind === 'expected') await this.statusOf(order, customer.client, customer.token);
@@ -391,10 +418,17 @@ export class ShopLoad {
   }
 
   private async shipOne(): Promise<void> {
-    const open = [...this.report.orders.values()].filter((order) => order.outcome === 'accepted' && !order.cancelled && !order.shipped && !order.statusUnknown);
+    const open = [...this.report.orders.values()].filter(
+      (order) => order.outcome === 'accepted' && !order.cancelled && !order.shipped && !order.statusUnknown,
+    );
     if (open.length === 0) return;
     const order = pick(open);
-    const verdict = await this.call('shipOrder', this.adminClient, { query: QUERIES.shipOrder, variables: { id: order.orderId } }, this.adminToken);
+    const verdict = await this.call(
+      'shipOrder',
+      this.adminClient,
+      { query: QUERIES.shipOrder, variables: { id: order.orderId } },
+      this.adminToken,
+    );
     if (verdict.kind === 'ok') order.shipped = true;
     else if (verdict.kind === 'expected') await this.statusOf(order, this.adminClient, this.adminToken);
     else order.statusUnknown = true;
@@ -414,7 +448,10 @@ export class ShopLoad {
   }
 
   private async signInAgain(customer: Customer): Promise<void> {
-    const verdict = await this.call('signIn', customer.client, { query: QUERIES.signIn, variables: { input: { email: customer.email, password: customer.password } } });
+    const verdict = await this.call('signIn', customer.client, {
+      query: QUERIES.signIn,
+      variables: { input: { email: customer.email, password: customer.password } },
+    });
     if (verdict.kind !== 'ok') return;
     customer.token = verdict.body.data!.signIn.token;
     const kid = tokenKid(customer.token);
@@ -436,7 +473,8 @@ export class ShopLoad {
         if (answeredAtWarmUp < 0 && Date.now() >= warmUpEnds) answeredAtWarmUp = answeredBefore();
         const roll = Math.random();
         if (roll < 0.25) await this.readCatalog(who);
-        else if (roll < 0.33) await this.call('hotProduct', who.client, { query: QUERIES.hotProduct, variables: { sku: pick(this.options.products.hot) } });
+        else if (roll < 0.33)
+          await this.call('hotProduct', who.client, { query: QUERIES.hotProduct, variables: { sku: pick(this.options.products.hot) } });
         else if (roll < 0.58) await this.placeOrder(who);
         else if (roll < 0.68) await this.call('myOrders', who.client, { query: QUERIES.myOrders }, who.token);
         else if (roll < 0.8) await this.call('tier', who.client, { query: QUERIES.tier }, who.token);
@@ -472,8 +510,18 @@ export class ShopLoad {
     for (const order of this.report.orders.values()) {
       if (order.outcome !== 'unknown') continue;
       const customer = this.report.customers[order.customer - 1]!;
-      const verdict = await this.call('placeOrder', customer.client, { query: QUERIES.placeOrder, variables: { input: { items: order.items, idempotencyKey: order.key } } }, customer.token);
-      if (verdict.kind === 'ok') Object.assign(order, { outcome: 'accepted', orderId: verdict.body.data!.placeOrder.id, totalCents: verdict.body.data!.placeOrder.totalCents });
+      const verdict = await this.call(
+        'placeOrder',
+        customer.client,
+        { query: QUERIES.placeOrder, variables: { input: { items: order.items, idempotencyKey: order.key } } },
+        customer.token,
+      );
+      if (verdict.kind === 'ok')
+        Object.assign(order, {
+          outcome: 'accepted',
+          orderId: verdict.body.data!.placeOrder.id,
+          totalCents: verdict.body.data!.placeOrder.totalCents,
+        });
       else if (verdict.kind === 'expected') order.outcome = 'rejected';
     }
     for (const order of this.report.orders.values()) {

@@ -225,7 +225,13 @@ export async function startScalePlatform(options: ScalePlatformOptions): Promise
       users: await slotsOf('users', options.replicas.users, true),
       orders: await slotsOf('orders', options.replicas.orders, true),
     };
-    const front = { gateway: await port(), usersHttp: await port(), usersGrpc: await port(), ordersHttp: await port(), ordersGrpc: await port() };
+    const front = {
+      gateway: await port(),
+      usersHttp: await port(),
+      usersGrpc: await port(),
+      ordersHttp: await port(),
+      ordersGrpc: await port(),
+    };
     const endpoint = (name: string, listenPort: number, protocol: 'http' | 'grpc', of: Slot[]): BalancedEndpoint => ({
       name,
       listenPort,
@@ -310,7 +316,10 @@ export async function startScalePlatform(options: ScalePlatformOptions): Promise
       orders: new ReplicaSet('orders', slots.orders, ordersEnv, haproxy, logDir, record),
       gateway: new ReplicaSet('gateway', slots.gateway, gatewayEnv, haproxy, logDir, record),
     };
-    cleanups.push(() => Promise.all([sets.users.stopAll(), sets.orders.stopAll()]), () => sets.gateway.stopAll());
+    cleanups.push(
+      () => Promise.all([sets.users.stopAll(), sets.orders.stopAll()]),
+      () => sets.gateway.stopAll(),
+    );
     // Subgraphs first: a gateway is ready only once both answer through the balancer.
     await Promise.all([sets.users.startAll(), sets.orders.startAll()]);
     await sets.gateway.startAll();

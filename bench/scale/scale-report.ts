@@ -3,7 +3,9 @@ import { percentiles } from './scale-load';
 
 /** The scenario's report as text: checks first, then what the clients saw, the faults and the balancer. */
 export function formatScenarioReport(report: ScaleScenarioReport): string {
-  const lines = [`scale-out scenario: ${(report.durationMs / 1000).toFixed(0)} s in all, load ${(report.load.durationMs / 1000).toFixed(0)} s`];
+  const lines = [
+    `scale-out scenario: ${(report.durationMs / 1000).toFixed(0)} s in all, load ${(report.load.durationMs / 1000).toFixed(0)} s`,
+  ];
   lines.push('checks:');
   for (const check of report.checks) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}`, `       ${check.detail}`);
   lines.push('operations (answered calls; retried errors; expected codes):');
@@ -26,8 +28,13 @@ export function formatScenarioReport(report: ScaleScenarioReport): string {
   lines.push('faults (s since start) and the retryable errors clients met in the 10 s after each:');
   for (const event of report.events) {
     const after = report.load.retries.filter((retry) => retry.atMs >= event.atMs && retry.atMs < event.atMs + 10_000);
-    const reasons = after.reduce<Record<string, number>>((counts, retry) => ({ ...counts, [retry.reason]: (counts[retry.reason] ?? 0) + 1 }), {});
-    lines.push(`  ${(event.atMs / 1000).toFixed(1).padStart(6)} ${event.service.padEnd(8)} ${event.what}${after.length ? `  → ${JSON.stringify(reasons)}` : ''}`);
+    const reasons = after.reduce<Record<string, number>>(
+      (counts, retry) => ({ ...counts, [retry.reason]: (counts[retry.reason] ?? 0) + 1 }),
+      {},
+    );
+    lines.push(
+      `  ${(event.atMs / 1000).toFixed(1).padStart(6)} ${event.service.padEnd(8)} ${event.what}${after.length ? `  → ${JSON.stringify(reasons)}` : ''}`,
+    );
   }
   const errors = report.errorLines.reduce<Record<string, number>>((counts, line) => ({ ...counts, [line]: (counts[line] ?? 0) + 1 }), {});
   lines.push(`error-level log lines of the replicas: ${report.errorLines.length}`);

@@ -56,7 +56,9 @@ export interface ScaleScenarioReport {
  */
 function checkBalancer(platform: ScalePlatform, stats: ServerStat[]): Check {
   const killed = platform.events.flatMap((event) => /^SIGKILL (\S+)$/.exec(event.what)?.slice(1) ?? []);
-  const notSeenDown = stats.filter((stat) => killed.includes(stat.server) && stat.checkDowns === 0).map((stat) => `${stat.backend}/${stat.server}`);
+  const notSeenDown = stats
+    .filter((stat) => killed.includes(stat.server) && stat.checkDowns === 0)
+    .map((stat) => `${stat.backend}/${stat.server}`);
   const wrongState = Object.values(platform.sets).flatMap((set) =>
     set.slots.flatMap((slot) =>
       stats
@@ -70,7 +72,12 @@ function checkBalancer(platform: ScalePlatform, stats: ServerStat[]): Check {
     ok: killed.length > 0 && notSeenDown.length === 0 && wrongState.length === 0,
     detail:
       `killed ${killed.join(', ')}; not seen down: ${notSeenDown.join(', ') || 'none'}; in the wrong state: ${wrongState.join(', ') || 'none'}. ` +
-      stats.map((stat) => `${stat.backend}/${stat.server} ${stat.status}: down ${stat.checkDowns}×, retries ${stat.retries}, redispatched ${stat.redispatches}, 5xx ${stat.http5xx}`).join('; '),
+      stats
+        .map(
+          (stat) =>
+            `${stat.backend}/${stat.server} ${stat.status}: down ${stat.checkDowns}×, retries ${stat.retries}, redispatched ${stat.redispatches}, 5xx ${stat.http5xx}`,
+        )
+        .join('; '),
   };
 }
 
@@ -113,7 +120,9 @@ export async function runScaleScenario(options: ScaleScenarioOptions): Promise<S
     natsUrl: options.natsUrl,
     rateLimits: { auth: options.authPerMinute },
   });
-  log(`platform up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(options.replicas)} replicas behind HAProxy at ${platform.gatewayUrl}`);
+  log(
+    `platform up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(options.replicas)} replicas behind HAProxy at ${platform.gatewayUrl}`,
+  );
   const load = new ShopLoad({
     gatewayUrl: platform.gatewayUrl,
     customers: options.customers,
@@ -168,18 +177,36 @@ export async function runScaleScenario(options: ScaleScenarioOptions): Promise<S
     const freshToken = prober ? await load.freshToken(prober) : '';
     checks.push({
       name: 'the rotation moved signing to the new key (sign-ins after it carry its kid; the first tokens the old one)',
-      ok: !!newKeyToken && tokenKid(newKeyToken.token) === keyIds.next && tokenKid(freshToken) === keyIds.next && tokenKid(oldToken) === keyIds.initial,
+      ok:
+        !!newKeyToken &&
+        tokenKid(newKeyToken.token) === keyIds.next &&
+        tokenKid(freshToken) === keyIds.next &&
+        tokenKid(oldToken) === keyIds.initial,
       detail: `token kids seen in sign-ins: ${JSON.stringify(load.report.tokenKids)} (old ${keyIds.initial.slice(0, 8)}…, new ${keyIds.next.slice(0, 8)}…)`,
     });
     checks.push(
       prober && probeOrder
-        ? await probeTokensEverywhere(platform, prober, [{ label: 'old-key token', token: oldToken }, { label: 'new-key token', token: freshToken }], probeOrder.orderId!)
+        ? await probeTokensEverywhere(
+            platform,
+            prober,
+            [
+              { label: 'old-key token', token: oldToken },
+              { label: 'new-key token', token: freshToken },
+            ],
+            probeOrder.orderId!,
+          )
         : { name: 'tokens accepted everywhere after the rotation', ok: false, detail: 'no customer had an accepted order to probe with' },
     );
     const haproxy = await platform.haproxy.stats();
     checks.push(checkBalancer(platform, haproxy));
     const errorLines = Object.values(platform.sets).flatMap((set) =>
-      set.history.flatMap((replica) => replica.errorLines().map((line) => `${replica.name}: ${String(line.msg)}${line.err ? ` (${String((line.err as { message?: string }).message)})` : ''}`)),
+      set.history.flatMap((replica) =>
+        replica
+          .errorLines()
+          .map(
+            (line) => `${replica.name}: ${String(line.msg)}${line.err ? ` (${String((line.err as { message?: string }).message)})` : ''}`,
+          ),
+      ),
     );
     return { checks, load: load.report, events: platform.events, haproxy, keyIds, errorLines, durationMs: Date.now() - started };
   } finally {

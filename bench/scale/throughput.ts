@@ -58,9 +58,10 @@ function pidsNamed(name: string): number[] {
 async function backendPids(platform: ScalePlatform): Promise<Record<string, number[]>> {
   const pool = new pg.Pool({ connectionString: platform.usersDatabase.url, max: 1 });
   try {
-    const { rows } = await pool.query<{ pid: number; datname: string }>('SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)', [
-      [platform.usersDatabase.name, platform.ordersDatabase.name],
-    ]);
+    const { rows } = await pool.query<{ pid: number; datname: string }>(
+      'SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)',
+      [[platform.usersDatabase.name, platform.ordersDatabase.name]],
+    );
     return {
       'postgres (users db)': rows.filter((row) => row.datname === platform.usersDatabase.name).map((row) => row.pid),
       'postgres (orders db)': rows.filter((row) => row.datname === platform.ordersDatabase.name).map((row) => row.pid),
@@ -129,8 +130,14 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
         if (index < count) await platform.haproxy.waitFor('gateway', slot.name, 'UP');
       }
       const answered = () => Object.values(load.report.operations).reduce((sum, stats) => sum + stats.latenciesMs.length, 0);
-      const failed = () => Object.values(load.report.operations).reduce((sum, stats) => sum + Object.values(stats.unexpected).reduce((a, b) => a + b, 0) + stats.gaveUp, 0);
-      const latencyMarks = Object.fromEntries(Object.entries(load.report.operations).map(([name, stats]) => [name, stats.latenciesMs.length]));
+      const failed = () =>
+        Object.values(load.report.operations).reduce(
+          (sum, stats) => sum + Object.values(stats.unexpected).reduce((a, b) => a + b, 0) + stats.gaveUp,
+          0,
+        );
+      const latencyMarks = Object.fromEntries(
+        Object.entries(load.report.operations).map(([name, stats]) => [name, stats.latenciesMs.length]),
+      );
       const failedBefore = failed();
       const reasons = () =>
         Object.fromEntries(
@@ -151,8 +158,12 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       const windowMs = end.at - start.at;
       const calls = end.answered - start.answered;
       const cores = (await import('node:os')).cpus().length;
-      const cpuPerCallMs = Object.fromEntries(Object.keys(end.cpu).map((name) => [name, (end.cpu[name]! - (start!.cpu[name] ?? 0)) / calls]));
-      const coreShare = Object.fromEntries(Object.keys(end.cpu).map((name) => [name, ((end.cpu[name]! - (start!.cpu[name] ?? 0)) / (windowMs * cores)) * 100]));
+      const cpuPerCallMs = Object.fromEntries(
+        Object.keys(end.cpu).map((name) => [name, (end.cpu[name]! - (start!.cpu[name] ?? 0)) / calls]),
+      );
+      const coreShare = Object.fromEntries(
+        Object.keys(end.cpu).map((name) => [name, ((end.cpu[name]! - (start!.cpu[name] ?? 0)) / (windowMs * cores)) * 100]),
+      );
       const busy = end.machine && start.machine ? end.machine.busyMs - start.machine.busyMs : 0;
       const ours = Object.values(end.cpu).reduce((a, b) => a + b, 0) - Object.values(start.cpu).reduce((a, b) => a + b, 0);
       const latencies = Object.entries(load.report.operations).flatMap(([name, stats]) => stats.latenciesMs.slice(latencyMarks[name]));

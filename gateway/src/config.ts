@@ -38,7 +38,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const raw = parseEnv(schema, source);
   const production = raw.NODE_ENV === 'production';
   const cors = raw.CORS_ORIGINS ?? (production ? '' : '*');
-  const corsOrigins = cors === '*' ? ('*' as const) : cors.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigins =
+    cors === '*'
+      ? ('*' as const)
+      : cors
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean);
   return {
     nodeEnv: raw.NODE_ENV,
     // Pretty lines are for people at a terminal: production always writes JSON.

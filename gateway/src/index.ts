@@ -41,8 +41,7 @@ export interface RunningGateway {
  * Its door is guarded by edge/: rate limits, operation limits and persisted queries (README, Security).
  */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const supergraph = createSupergraphSource({
     path: config.supergraphPath,
@@ -160,4 +159,3 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     },
   };
 }
-

@@ -7,11 +7,12 @@ import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../../test/sup
 const MIXED = '{ me { name } product(sku: "KB-001") { name } }';
 
 async function signInAdmin(platform: TestPlatform): Promise<string> {
-  return (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+  return (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn
+    .token;
 }
 
 describe('a failing or slow subgraph', () => {
-  test('when orders is down, then the users part of a query still answers and orders\' part is a retryable error', async () => {
+  test("when orders is down, then the users part of a query still answers and orders' part is a retryable error", async () => {
     const platform = await startTestPlatform();
     try {
       const token = await signInAdmin(platform);

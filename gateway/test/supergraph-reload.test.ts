@@ -51,13 +51,19 @@ describe('supergraph reloading', () => {
     const rejectedBefore = await readMetric(platform.gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'rejected' });
     writeFileSync(file, 'this is not a supergraph');
     await until(
-      async () => ((await readMetric(platform.gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'rejected' })) > rejectedBefore ? true : undefined),
+      async () =>
+        (await readMetric(platform.gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'rejected' })) > rejectedBefore
+          ? true
+          : undefined,
       'the rejection',
     );
     // Looks like a supergraph (it names its subgraphs) but the gateway cannot build a schema from it.
     writeFileSync(file, `${readFileSync(REPO_SUPERGRAPH, 'utf8')}\ntype Broken {\n`);
     await until(
-      async () => ((await readMetric(platform.gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'rejected' })) > rejectedBefore + 1 ? true : undefined),
+      async () =>
+        (await readMetric(platform.gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'rejected' })) > rejectedBefore + 1
+          ? true
+          : undefined,
       'the second rejection',
     );
     expect(await productsDescription()).toBe(served);

@@ -19,7 +19,15 @@ import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/tes
 import { CHROMIUM, missingBrowserTools, startProductionWeb, type ProductionWeb } from './support/production-web';
 
 const ARTIFACTS = path.resolve(__dirname, 'artifacts');
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 /** Longer than the app's polling (2 s orders, 3 s loyalty) with room for a busy machine. */
 const LIVE_UPDATE_MS = 20_000;
 const EMAIL = `browser-${Date.now()}@example.com`;
@@ -62,7 +70,8 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     return body;
   }
 
-  const orderCount = async () => Number((await orders.query<{ count: string }>('SELECT count(*) FROM orders WHERE user_id = $1', [userId])).rows[0]!.count);
+  const orderCount = async () =>
+    Number((await orders.query<{ count: string }>('SELECT count(*) FROM orders WHERE user_id = $1', [userId])).rows[0]!.count);
 
   /** What a script on the page can read: both storages and the cookies not marked HttpOnly. */
   const readableByScripts = () =>
@@ -86,7 +95,8 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
   }, 120_000);
 
   afterEach(() => {
-    if (pageProblems.length > 0) console.warn(`the page reported:\n${pageProblems.splice(0).join('\n')}\nnginx:\n${web.output().slice(-2000)}`);
+    if (pageProblems.length > 0)
+      console.warn(`the page reported:\n${pageProblems.splice(0).join('\n')}\nnginx:\n${web.output().slice(-2000)}`);
   });
 
   afterAll(async () => {
@@ -148,7 +158,9 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     await page.getByRole('alert').filter({ hasText: 'cannot be reached' }).waitFor();
     await screenshot('checkout-answer-lost');
     expect(await orderCount()).toBe(1);
-    const kept = JSON.parse((await page.evaluate(() => localStorage.getItem('fedshop.cart.v1')))!) as { checkout: { idempotencyKey: string } };
+    const kept = JSON.parse((await page.evaluate(() => localStorage.getItem('fedshop.cart.v1')))!) as {
+      checkout: { idempotencyKey: string };
+    };
     expect(kept.checkout.idempotencyKey).toBe(lostKey);
 
     await page.getByRole('button', { name: 'Try again' }).click();
@@ -166,7 +178,9 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
 
     const lines = await card.getByRole('listitem').allTextContents();
     expect(lines).toHaveLength(2);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringContaining('1 × USB microphone'), expect.stringContaining('1 × Laptop stand')]));
+    expect(lines).toEqual(
+      expect.arrayContaining([expect.stringContaining('1 × USB microphone'), expect.stringContaining('1 × Laptop stand')]),
+    );
   });
 
   test('when an admin ships the order through the API, then its status changes on screen without a reload', async () => {
@@ -178,7 +192,11 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     const shipped = await persisted('ShipOrder', { id: orderId }, admin.data.signIn.token);
     expect(shipped.data).toEqual({ shipOrder: { id: orderId, status: 'SHIPPED', __typename: 'Order' } });
 
-    await page.locator(`[data-order-id="${orderId}"]`).getByTestId('order-status').filter({ hasText: 'Shipped' }).waitFor({ timeout: LIVE_UPDATE_MS });
+    await page
+      .locator(`[data-order-id="${orderId}"]`)
+      .getByTestId('order-status')
+      .filter({ hasText: 'Shipped' })
+      .waitFor({ timeout: LIVE_UPDATE_MS });
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     await screenshot('order-shipped-live');
   });
@@ -293,7 +311,8 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
     await context.clearCookies();
     await page.route('**/graphql', (route) => {
       const body = route.request().postDataJSON() as { operationName?: string };
-      const headers = body.operationName === 'PlaceOrder' ? { ...route.request().headers(), authorization: 'Bearer expired.access.token' } : undefined;
+      const headers =
+        body.operationName === 'PlaceOrder' ? { ...route.request().headers(), authorization: 'Bearer expired.access.token' } : undefined;
       return route.continue(headers ? { headers } : undefined);
     });
 
@@ -324,7 +343,11 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
       await admin.getByLabel('Password').fill(TEST_ADMIN.password);
       await admin.getByRole('button', { name: 'Sign in' }).click();
       await admin.getByRole('heading', { name: 'Back office' }).waitFor();
-      const open = (await orders.query<{ id: string }>("SELECT id FROM orders WHERE user_id = $1 AND status = 'CONFIRMED' ORDER BY created_at", [userId])).rows;
+      const open = (
+        await orders.query<{ id: string }>("SELECT id FROM orders WHERE user_id = $1 AND status = 'CONFIRMED' ORDER BY created_at", [
+          userId,
+        ])
+      ).rows;
       expect(open.length).toBeGreaterThan(0);
       const first = open[0]!.id;
       await admin.getByRole('button', { name: `Ship order ${first.slice(-8)}` }).waitFor();
@@ -337,7 +360,10 @@ describeInBrowser('the storefront in Chromium, against the real stack in its pro
       await admin.getByRole('button', { name: 'Edit USB-C cable, 1 m' }).click();
       await admin.getByLabel('Stock').fill('777');
       await admin.getByRole('button', { name: 'Save product' }).click();
-      await admin.getByRole('row', { name: /CB-001/ }).getByText('777').waitFor();
+      await admin
+        .getByRole('row', { name: /CB-001/ })
+        .getByText('777')
+        .waitFor();
       expect((await orders.query<{ stock: number }>("SELECT stock FROM products WHERE sku = 'CB-001'")).rows[0]!.stock).toBe(777);
     } finally {
       await adminContext.close();

@@ -71,7 +71,11 @@ describe('the storefront’s operations against the subgraphs’ current schemas
   });
 
   test('when a field the app reads is removed and the change is on the allow-list, then the check still fails, naming operation and field', async () => {
-    const change = composeWith('orders', (sdl) => sdl.replace(/\n\s*"""\n\s*Units in stock right now\.\n\s*"""\n\s*stock: Int!/, ''), "orders: Field 'stock' was removed from object type 'Product'\n");
+    const change = composeWith(
+      'orders',
+      (sdl) => sdl.replace(/\n\s*"""\n\s*Units in stock right now\.\n\s*"""\n\s*stock: Int!/, ''),
+      "orders: Field 'stock' was removed from object type 'Product'\n",
+    );
 
     // The schema-diff gate is satisfied by the allow-list entry…
     await expect(unapprovedBreakingChanges('orders', change.before, change.after, change.allowed)).resolves.toEqual([]);
@@ -97,7 +101,10 @@ describe('the storefront’s operations against the subgraphs’ current schemas
 
     const retyped = composeWith('orders', (sdl) => sdl.replace('  totalCents: Int!', '  totalCents: String!'));
     expect(breakingUsages(operations, written, apiSchemaOf(retyped.supergraph))).toEqual(
-      expect.arrayContaining(['MyOrders: field Order.totalCents changed type from Int! to String!', 'OrdersToShip: field Order.totalCents changed type from Int! to String!']),
+      expect.arrayContaining([
+        'MyOrders: field Order.totalCents changed type from Int! to String!',
+        'OrdersToShip: field Order.totalCents changed type from Int! to String!',
+      ]),
     );
   });
 
@@ -116,7 +123,9 @@ describe('the storefront’s operations against the subgraphs’ current schemas
   });
 
   test('when the schema only grows (a new field, a new type), then nothing breaks', () => {
-    const change = composeWith('orders', (sdl) => sdl.replace('  stock: Int!\n', '  stock: Int!\n  """\n  Shelf position.\n  """\n  shelf: String\n'));
+    const change = composeWith('orders', (sdl) =>
+      sdl.replace('  stock: Int!\n', '  stock: Int!\n  """\n  Shelf position.\n  """\n  shelf: String\n'),
+    );
     expect(breakingUsages(operations, written, apiSchemaOf(change.supergraph))).toEqual([]);
   });
 });

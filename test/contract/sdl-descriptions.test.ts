@@ -79,24 +79,47 @@ describe('subgraph SDL descriptions', () => {
 
   test('when a definition, a field, an enum value or an input field lacks a description, then each is reported', () => {
     const document = parse(/* GraphQL */ `
-      """Described."""
-      type Described { """Described.""" ok: Int, bare: Int }
-      type Bare { """Described.""" ok: Int }
-      """Described."""
-      enum Colour { """Described.""" RED, GREEN }
-      input Filter { """   """ colour: Colour }
+      """
+      Described.
+      """
+      type Described {
+        """
+        Described.
+        """
+        ok: Int
+        bare: Int
+      }
+      type Bare {
+        """
+        Described.
+        """
+        ok: Int
+      }
+      """
+      Described.
+      """
+      enum Colour {
+        """
+        Described.
+        """
+        RED
+        GREEN
+      }
+      input Filter {
+        """
+        """
+        colour: Colour
+      }
       scalar Instant
-      type Query { """Described.""" described: Int, plain: Int }
+      type Query {
+        """
+        Described.
+        """
+        described: Int
+        plain: Int
+      }
     `);
 
-    expect(undescribed(document)).toEqual([
-      'Described.bare',
-      'Bare',
-      'Colour.GREEN',
-      'Filter',
-      'Filter.colour',
-      'Instant',
-      'Query.plain',
-    ]);
+    expect(undescribed(document)).toEqual(['Described.bare', 'Bare', 'Colour.GREEN', 'Filter', 'Filter.colour', 'Instant', 'Query.plain']);
   });
 });

@@ -63,7 +63,9 @@ function importedDirectives(committed: DocumentNode): Set<string> {
  * field, argument, default, directive and description, in order.
  */
 function canonical(document: DocumentNode): string {
-  return print(document).replace(/[ \t]+$/gm, '').trimEnd();
+  return print(document)
+    .replace(/[ \t]+$/gm, '')
+    .trimEnd();
 }
 
 async function fetchServiceSdl(httpUrl: string): Promise<string> {

@@ -107,7 +107,8 @@ describe('docker-compose.yml: the local stack', () => {
     for (const [name, definition] of Object.entries(dev.services)) {
       for (const [dependency, condition] of Object.entries(dependsOn(definition))) {
         expect({ name, dependency, exists: dependency in dev.services }).toEqual({ name, dependency, exists: true });
-        if (condition === 'service_healthy') expect({ dependency, healthcheck: Boolean(dev.services[dependency]!.healthcheck) }).toEqual({ dependency, healthcheck: true });
+        if (condition === 'service_healthy')
+          expect({ dependency, healthcheck: Boolean(dev.services[dependency]!.healthcheck) }).toEqual({ dependency, healthcheck: true });
       }
     }
   });
@@ -115,19 +116,23 @@ describe('docker-compose.yml: the local stack', () => {
   test('when the storefront is read, then it is fedshop/web built from its Dockerfile, published on 8080, read-only, after the gateway', () => {
     const web = dev.services.web!;
     const version = packageVersion('clients/web');
-    expect({ image: web.image, dockerfile: web.build?.dockerfile, context: web.build?.context, version: web.build?.args?.VERSION }).toEqual({
-      image: `${PROJECT}/web:${version}`,
-      dockerfile: 'clients/web/Dockerfile',
-      context: '.',
-      version,
-    });
+    expect({ image: web.image, dockerfile: web.build?.dockerfile, context: web.build?.context, version: web.build?.args?.VERSION }).toEqual(
+      {
+        image: `${PROJECT}/web:${version}`,
+        dockerfile: 'clients/web/Dockerfile',
+        context: '.',
+        version,
+      },
+    );
     expect(web.ports).toEqual(['8080:8080']);
     expect(web).toMatchObject({ read_only: true, tmpfs: ['/tmp'] });
     expect(dependsOn(web)).toEqual({ gateway: 'service_healthy' });
     const probe = web.healthcheck?.test;
     expect(Array.isArray(probe) ? probe.join(' ') : probe).toContain('http://127.0.0.1:8080/healthz');
     // nginx.conf passes /graphql to the compose service of that name.
-    expect(readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8')).toContain(`proxy_pass http://gateway:${service('gateway').httpPort};`);
+    expect(readFileSync(path.join(REPO_ROOT, 'clients/web/nginx/nginx.conf'), 'utf8')).toContain(
+      `proxy_pass http://gateway:${service('gateway').httpPort};`,
+    );
   });
 
   test('when the migration containers are read, then each runs its subgraph’s migrations from that image against that database only', () => {
@@ -160,7 +165,11 @@ describe('docker-compose.yml: the local stack', () => {
     };
     for (const candidate of SERVICES) {
       const job = prometheus.scrape_configs.find((entry) => entry.job_name === candidate.name);
-      expect({ name: candidate.name, path: job?.metrics_path ?? '/metrics', targets: job?.static_configs.flatMap((config) => config.targets) }).toEqual({
+      expect({
+        name: candidate.name,
+        path: job?.metrics_path ?? '/metrics',
+        targets: job?.static_configs.flatMap((config) => config.targets),
+      }).toEqual({
         name: candidate.name,
         path: '/metrics',
         targets: [`${candidate.name}:${candidate.httpPort}`],
@@ -174,11 +183,15 @@ describe('docker-compose.yml: the local stack', () => {
     const exporter = collector.service.pipelines.traces!.exporters[0]!;
     expect(collector.exporters[exporter]!.endpoint).toBe('jaeger:4317');
 
-    const datasources = parseYaml(readFileSync(path.join(REPO_ROOT, 'deploy/observability/grafana/provisioning/datasources/datasources.yaml'), 'utf8')) as {
+    const datasources = parseYaml(
+      readFileSync(path.join(REPO_ROOT, 'deploy/observability/grafana/provisioning/datasources/datasources.yaml'), 'utf8'),
+    ) as {
       datasources: Array<{ uid: string }>;
     };
     const uids = new Set(datasources.datasources.map((source) => source.uid));
-    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, 'deploy/observability/grafana/dashboards/fedshop-overview.json'), 'utf8')) as {
+    const dashboard = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'deploy/observability/grafana/dashboards/fedshop-overview.json'), 'utf8'),
+    ) as {
       uid: string;
       panels: Array<{ datasource: { uid: string }; targets: Array<{ expr: string }> }>;
     };
@@ -207,7 +220,8 @@ describe('docker-compose.prod.yml: production overrides', () => {
       expect({ name, restart: definition.restart ?? 'no' }).toEqual({ name, restart: expected });
     }
     for (const name of [...PLATFORM, 'users-db', 'orders-db', 'web']) {
-      const limits = (prod.services[name]!.deploy as { resources?: { limits?: { cpus?: string; memory?: string } } } | undefined)?.resources?.limits;
+      const limits = (prod.services[name]!.deploy as { resources?: { limits?: { cpus?: string; memory?: string } } } | undefined)?.resources
+        ?.limits;
       expect({ name, cpus: Boolean(limits?.cpus), memory: Boolean(limits?.memory) }).toEqual({ name, cpus: true, memory: true });
     }
   });
@@ -226,7 +240,8 @@ describe('docker-compose.prod.yml: production overrides', () => {
       }
       // An overridden entrypoint clears the image's CMD: the command must then be explicit, and
       // for a platform service it is the image's own (compiled code, plain node).
-      if (definition.entrypoint) expect({ name, command: Boolean(definition.command) || definition.image === undefined }).toEqual({ name, command: true });
+      if (definition.entrypoint)
+        expect({ name, command: Boolean(definition.command) || definition.image === undefined }).toEqual({ name, command: true });
       if (definition.entrypoint && (name === 'users' || name === 'orders' || name === 'gateway')) {
         expect({ name, command: definition.command }).toEqual({ name, command: ['node', 'dist/main.js'] });
       }
@@ -248,11 +263,21 @@ describe('docker-compose.prod.yml: production overrides', () => {
       const [shell, flag, script, name] = prod.services.users!.entrypoint!;
       const result = await runIsolated(
         shell!,
-        [flag!, script!.replaceAll('/run/secrets', dir), name!, 'node', '-e', 'console.log(JSON.stringify([process.env.DATABASE_URL, process.env.JWT_PRIVATE_KEY]))'],
+        [
+          flag!,
+          script!.replaceAll('/run/secrets', dir),
+          name!,
+          'node',
+          '-e',
+          'console.log(JSON.stringify([process.env.DATABASE_URL, process.env.JWT_PRIVATE_KEY]))',
+        ],
         { cwd: REPO_ROOT, env: minimalEnv() },
       );
       expect(result.stderr).toBe('');
-      expect(JSON.parse(result.stdout)).toEqual(['postgres://u:p@db:5432/users', '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----']);
+      expect(JSON.parse(result.stdout)).toEqual([
+        'postgres://u:p@db:5432/users',
+        '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -24,9 +24,7 @@ import { REPO_ROOT } from './support/services';
 const BUF = require.resolve('@bufbuild/buf/bin/buf');
 const base = resolveBaseRef(REPO_ROOT);
 if (!base) {
-  console.warn(
-    `contract checks against main skipped: no git history here (set ${BASE_REF_VARIABLE}, or run from a clone that has main)`,
-  );
+  console.warn(`contract checks against main skipped: no git history here (set ${BASE_REF_VARIABLE}, or run from a clone that has main)`);
 }
 const withBase = base ? test : test.skip;
 
@@ -42,7 +40,11 @@ describe('gRPC contracts: buf breaking against main', () => {
   withBase('when proto/ is compared with main’s, then nothing breaks', async () => {
     const result = await bufBreaking(REPO_ROOT);
 
-    expect({ code: result.code, findings: result.stdout.trim(), stderr: result.stderr.trim() }).toEqual({ code: 0, findings: '', stderr: '' });
+    expect({ code: result.code, findings: result.stdout.trim(), stderr: result.stderr.trim() }).toEqual({
+      code: 0,
+      findings: '',
+      stderr: '',
+    });
   });
 
   withBase('when a field is renumbered in a copy of proto/, then buf breaking fails and names the rule', async () => {
@@ -72,16 +74,19 @@ describe('gRPC contracts: buf breaking against main', () => {
 describe('GraphQL contracts: subgraph SDL against main', () => {
   const allowed = readAllowedBreakingChanges(REPO_ROOT);
 
-  withBase.each(['users', 'orders'])('when %s/schema.graphql is compared with main’s, then every breaking change is marked intended', async (subgraph) => {
-    const file = `subgraphs/${subgraph}/schema.graphql`;
-    const before = fileAtCommit(REPO_ROOT, base!.sha, file);
-    const after = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  withBase.each(['users', 'orders'])(
+    'when %s/schema.graphql is compared with main’s, then every breaking change is marked intended',
+    async (subgraph) => {
+      const file = `subgraphs/${subgraph}/schema.graphql`;
+      const before = fileAtCommit(REPO_ROOT, base!.sha, file);
+      const after = readFileSync(path.join(REPO_ROOT, file), 'utf8');
 
-    const unapproved = await unapprovedBreakingChanges(subgraph, before, after, allowed);
+      const unapproved = await unapprovedBreakingChanges(subgraph, before, after, allowed);
 
-    // To ship one on purpose, add the printed line to graphql-breaking-changes.allow.
-    expect({ against: base!.ref, unapproved }).toEqual({ against: base!.ref, unapproved: [] });
-  });
+      // To ship one on purpose, add the printed line to graphql-breaking-changes.allow.
+      expect({ against: base!.ref, unapproved }).toEqual({ against: base!.ref, unapproved: [] });
+    },
+  );
 
   test('when a field changes type and an enum value disappears, then both are breaking; added types and descriptions are not', async () => {
     const sdl = readFileSync(path.join(REPO_ROOT, 'subgraphs/users/schema.graphql'), 'utf8');

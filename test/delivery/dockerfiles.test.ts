@@ -11,7 +11,13 @@ import path from 'node:path';
 import { copyArguments, execForm, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
 import { REPO_ROOT, SERVICES } from './support/services';
 
-const WORKSPACE_MANIFESTS = ['shared/package.json', 'gateway/package.json', 'subgraphs/users/package.json', 'subgraphs/orders/package.json', 'clients/web/package.json'];
+const WORKSPACE_MANIFESTS = [
+  'shared/package.json',
+  'gateway/package.json',
+  'subgraphs/users/package.json',
+  'subgraphs/orders/package.json',
+  'clients/web/package.json',
+];
 
 function read(workspace: string): Dockerfile {
   return parseDockerfile(readFileSync(path.join(REPO_ROOT, workspace, 'Dockerfile'), 'utf8'));
@@ -64,7 +70,13 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     expect(install).toContain(`node scripts/narrow-to-workspace.cjs ${candidate.workspace}`);
     expect(install).toMatch(/npm install --omit=dev\b/);
     const copied = args(deps, 'COPY').flatMap((line) => copyArguments(line).sources);
-    expect(copied).toEqual(['package.json', 'package-lock.json', 'shared/package.json', `${candidate.workspace}/package.json`, 'scripts/narrow-to-workspace.cjs']);
+    expect(copied).toEqual([
+      'package.json',
+      'package-lock.json',
+      'shared/package.json',
+      `${candidate.workspace}/package.json`,
+      'scripts/narrow-to-workspace.cjs',
+    ]);
     expect(args(runtime, 'RUN')).toEqual([]);
   });
 
@@ -73,7 +85,9 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     const env = args(runtime, 'ENV').join(' ');
     expect(env).toMatch(/NODE_ENV=production/);
     expect(env).toMatch(new RegExp(`PORT=${candidate.httpPort}\\b`));
-    const exposed = args(runtime, 'EXPOSE').flatMap((line) => line.split(/\s+/)).map(Number);
+    const exposed = args(runtime, 'EXPOSE')
+      .flatMap((line) => line.split(/\s+/))
+      .map(Number);
     expect(exposed).toEqual([candidate.httpPort, ...(candidate.grpcPort ? [candidate.grpcPort] : [])]);
     if (candidate.grpcPort) expect(env).toMatch(new RegExp(`GRPC_PORT=${candidate.grpcPort}\\b`));
   });
@@ -100,7 +114,11 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
         continue;
       }
       for (const source of copy.sources) {
-        expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({ source, exists: true, ignored: false });
+        expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({
+          source,
+          exists: true,
+          ignored: false,
+        });
       }
     }
     const fromBuild = args(runtime, 'COPY')
@@ -143,15 +161,18 @@ describe('files the services read by default', () => {
 });
 
 describe('subgraph images carry their migrations', () => {
-  test.each(['users', 'orders'])('when the %s image is read, then it holds its compiled migration command and that subgraph’s migrations only', (name) => {
-    const runtime = read(`subgraphs/${name}`).stages.at(-1)!;
-    const sources = args(runtime, 'COPY').flatMap((line) => copyArguments(line).sources);
-    expect(sources).toEqual(expect.arrayContaining([`prisma/${name}/migrations`, `/src/subgraphs/${name}/dist`]));
-    // `node dist/migrate.js` is compiled from the service's own src/migrate.ts.
-    expect(existsSync(path.join(REPO_ROOT, `subgraphs/${name}/src/migrate.ts`))).toBe(true);
-    const other = name === 'users' ? 'orders' : 'users';
-    expect(sources.filter((source) => source.includes(other))).toEqual([]);
-  });
+  test.each(['users', 'orders'])(
+    'when the %s image is read, then it holds its compiled migration command and that subgraph’s migrations only',
+    (name) => {
+      const runtime = read(`subgraphs/${name}`).stages.at(-1)!;
+      const sources = args(runtime, 'COPY').flatMap((line) => copyArguments(line).sources);
+      expect(sources).toEqual(expect.arrayContaining([`prisma/${name}/migrations`, `/src/subgraphs/${name}/dist`]));
+      // `node dist/migrate.js` is compiled from the service's own src/migrate.ts.
+      expect(existsSync(path.join(REPO_ROOT, `subgraphs/${name}/src/migrate.ts`))).toBe(true);
+      const other = name === 'users' ? 'orders' : 'users';
+      expect(sources.filter((source) => source.includes(other))).toEqual([]);
+    },
+  );
 });
 
 describe('clients/web/Dockerfile: the storefront', () => {
@@ -187,7 +208,12 @@ describe('clients/web/Dockerfile: the storefront', () => {
       ]),
     );
     for (const copy of copies.filter((candidate) => !candidate.from)) {
-      for (const source of copy.sources) expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({ source, exists: true, ignored: false });
+      for (const source of copy.sources)
+        expect({ source, exists: existsSync(path.join(REPO_ROOT, source)), ignored: ignored(source) }).toEqual({
+          source,
+          exists: true,
+          ignored: false,
+        });
     }
     expect(args(runtime!, 'HEALTHCHECK').join(' ')).toContain('http://127.0.0.1:8080/healthz');
   });
@@ -209,10 +235,26 @@ describe('clients/web/Dockerfile: the storefront', () => {
 
 describe('.dockerignore', () => {
   test('when the build context is filtered, then local state and secrets stay out and the sources stay in', () => {
-    for (const file of ['.git/HEAD', 'node_modules/pg/package.json', '.env', '.data/users/x', 'deploy/secrets/jwt_private_key', 'gateway/test/x.test.ts', 'clients/web/dist/index.html']) {
+    for (const file of [
+      '.git/HEAD',
+      'node_modules/pg/package.json',
+      '.env',
+      '.data/users/x',
+      'deploy/secrets/jwt_private_key',
+      'gateway/test/x.test.ts',
+      'clients/web/dist/index.html',
+    ]) {
       expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true });
     }
-    for (const file of ['package-lock.json', 'shared/src/errors/index.ts', 'proto/buf.yaml', 'supergraph.graphql', 'rover.yaml', 'scripts/compose.ts', 'prisma/users/migrations']) {
+    for (const file of [
+      'package-lock.json',
+      'shared/src/errors/index.ts',
+      'proto/buf.yaml',
+      'supergraph.graphql',
+      'rover.yaml',
+      'scripts/compose.ts',
+      'prisma/users/migrations',
+    ]) {
       expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: false });
     }
   });

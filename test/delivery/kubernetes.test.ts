@@ -59,7 +59,8 @@ function containerEnvironment(resources: K8sResource[], container: Container) {
   const values: Record<string, string> = {};
   const secrets: string[] = [];
   for (const source of container.envFrom ?? []) {
-    if (source.configMapRef) Object.assign(values, (find(resources, 'ConfigMap', source.configMapRef.name) as unknown as { data: Record<string, string> }).data);
+    if (source.configMapRef)
+      Object.assign(values, (find(resources, 'ConfigMap', source.configMapRef.name) as unknown as { data: Record<string, string> }).data);
     if (source.secretRef) throw new Error('envFrom secretRef hides variable names from the checks: use env[].valueFrom');
   }
   for (const variable of container.env ?? []) {
@@ -67,8 +68,7 @@ function containerEnvironment(resources: K8sResource[], container: Container) {
     const ref = variable.valueFrom?.secretKeyRef;
     if (!ref) continue;
     const secret = resources.find((resource) => resource.kind === 'Secret' && resource.metadata.name === ref.name) as
-      | (K8sResource & { stringData?: Record<string, string>; data?: Record<string, string> })
-      | undefined;
+      (K8sResource & { stringData?: Record<string, string>; data?: Record<string, string> }) | undefined;
     // A Secret in the build (dev) must hold the key unless it is optional; one created outside (prod) is assumed complete.
     const present = secret ? ref.key in { ...secret.data, ...secret.stringData } : true;
     if (present) secrets.push(variable.name);
@@ -81,7 +81,14 @@ function serviceContainer(resources: K8sResource[], candidate: DeliveredService)
   return podTemplate(find(resources, 'Deployment', candidate.name)).spec.containers.find((container) => container.name === candidate.name)!;
 }
 
-function autoscaling(resources: K8sResource[], name: string): { minReplicas: number; maxReplicas: number; metrics: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }> } {
+function autoscaling(
+  resources: K8sResource[],
+  name: string,
+): {
+  minReplicas: number;
+  maxReplicas: number;
+  metrics: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }>;
+} {
   return find(resources, 'HorizontalPodAutoscaler', name).spec as never;
 }
 
@@ -107,7 +114,9 @@ function scaleOutProblems(resources: K8sResource[]): string[] {
   const problems: string[] = [];
   for (const candidate of SERVICES) {
     const name = candidate.name;
-    const deployment = find(resources, 'Deployment', name).spec as { strategy?: { type?: string; rollingUpdate?: { maxSurge?: number; maxUnavailable?: number } } };
+    const deployment = find(resources, 'Deployment', name).spec as {
+      strategy?: { type?: string; rollingUpdate?: { maxSurge?: number; maxUnavailable?: number } };
+    };
     const pod = podTemplate(find(resources, 'Deployment', name)).spec as PodSpec & { terminationGracePeriodSeconds?: number };
     const container = serviceContainer(resources, candidate) as Container & { lifecycle?: { preStop?: { exec?: { command?: string[] } } } };
     const { values, secrets } = containerEnvironment(resources, container);
@@ -116,7 +125,9 @@ function scaleOutProblems(resources: K8sResource[]): string[] {
     const rolling = deployment.strategy?.rollingUpdate ?? {};
     const surge = rolling.maxSurge ?? 0;
     if (deployment.strategy?.type !== 'RollingUpdate' || rolling.maxUnavailable !== 0 || surge < 1) {
-      problems.push(`${name}: a rolling update may take a pod down before its replacement is ready (maxUnavailable ${rolling.maxUnavailable}, maxSurge ${surge})`);
+      problems.push(
+        `${name}: a rolling update may take a pod down before its replacement is ready (maxUnavailable ${rolling.maxUnavailable}, maxSurge ${surge})`,
+      );
     }
     const preStop = container.lifecycle?.preStop?.exec?.command;
     const pauseSeconds = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
@@ -124,10 +135,14 @@ function scaleOutProblems(resources: K8sResource[]): string[] {
     const shutdownSeconds = Number(values.SHUTDOWN_TIMEOUT_MS ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) / 1000;
     const grace = pod.terminationGracePeriodSeconds ?? 30;
     if (grace < pauseSeconds + shutdownSeconds + 2) {
-      problems.push(`${name}: terminationGracePeriodSeconds ${grace} leaves no room for preStop ${pauseSeconds} s + SHUTDOWN_TIMEOUT_MS ${shutdownSeconds} s`);
+      problems.push(
+        `${name}: terminationGracePeriodSeconds ${grace} leaves no room for preStop ${pauseSeconds} s + SHUTDOWN_TIMEOUT_MS ${shutdownSeconds} s`,
+      );
     }
     if (pdb.maxUnavailable !== 1 || pdb.minAvailable !== undefined) {
-      problems.push(`${name}: the disruption budget lets ${pdb.maxUnavailable ?? `all but ${pdb.minAvailable}`} pods go at once; test/scale disturbs one at a time`);
+      problems.push(
+        `${name}: the disruption budget lets ${pdb.maxUnavailable ?? `all but ${pdb.minAvailable}`} pods go at once; test/scale disturbs one at a time`,
+      );
     }
     const cpu = hpa.metrics.find((metric) => metric.type === 'Resource' && metric.resource?.name === 'cpu')?.resource?.target;
     if (hpa.metrics.length !== 1 || cpu?.type !== 'Utilization' || !(cpu.averageUtilization! > 0 && cpu.averageUtilization! <= 80)) {
@@ -135,8 +150,10 @@ function scaleOutProblems(resources: K8sResource[]): string[] {
     }
     if (hpa.maxReplicas < 2) continue;
     // From here on: several pods of the service may run at once.
-    if (name === 'gateway' && !values.REDIS_URL) problems.push('gateway: 2 or more replicas without REDIS_URL keep rate-limit buckets and APQ registrations per pod');
-    if (name !== 'gateway' && !values.NATS_URL) problems.push(`${name}: 2 or more replicas without NATS_URL keep order events inside each pod`);
+    if (name === 'gateway' && !values.REDIS_URL)
+      problems.push('gateway: 2 or more replicas without REDIS_URL keep rate-limit buckets and APQ registrations per pod');
+    if (name !== 'gateway' && !values.NATS_URL)
+      problems.push(`${name}: 2 or more replicas without NATS_URL keep order events inside each pod`);
     const signingKey = container.env?.find((variable) => variable.name === 'JWT_PRIVATE_KEY')?.valueFrom?.secretKeyRef;
     if (name === 'users' && (!secrets.includes('JWT_PRIVATE_KEY') || signingKey?.optional)) {
       problems.push('users: 2 or more replicas need one signing key from a Secret; without it each pod generates its own');
@@ -145,7 +162,9 @@ function scaleOutProblems(resources: K8sResource[]): string[] {
       const pods = hpa.maxReplicas + surge;
       const connections = pods * Number(values.DB_POOL_MAX ?? DEFAULT_DB_POOL_MAX) + 1;
       if (connections > DATABASE_CONNECTION_BUDGET) {
-        problems.push(`${name}: up to ${pods} pods × DB_POOL_MAX ${values.DB_POOL_MAX ?? DEFAULT_DB_POOL_MAX} + 1 migration = ${connections} connections, over the budget of ${DATABASE_CONNECTION_BUDGET}`);
+        problems.push(
+          `${name}: up to ${pods} pods × DB_POOL_MAX ${values.DB_POOL_MAX ?? DEFAULT_DB_POOL_MAX} + 1 migration = ${connections} connections, over the budget of ${DATABASE_CONNECTION_BUDGET}`,
+        );
       }
     }
   }
@@ -185,7 +204,11 @@ describe('kustomize overlays', () => {
     for (const [overlay, resources] of Object.entries(builds)) {
       for (const candidate of SERVICES) {
         for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
-          expect({ overlay, id: `${kind}/${candidate.name}`, found: resources.some((r) => r.kind === kind && r.metadata.name === candidate.name) }).toEqual({
+          expect({
+            overlay,
+            id: `${kind}/${candidate.name}`,
+            found: resources.some((r) => r.kind === kind && r.metadata.name === candidate.name),
+          }).toEqual({
             overlay,
             id: `${kind}/${candidate.name}`,
             found: true,
@@ -198,19 +221,24 @@ describe('kustomize overlays', () => {
     }
   });
 
-  (onPath('kubectl') ? test : test.skip)('when kubectl is installed, then its kustomize builds the same resources as the subset builder', () => {
-    for (const dir of ['base', 'overlays/dev', 'overlays/prod']) {
-      const output = execFileSync('kubectl', ['kustomize', path.join(K8S, dir)], { encoding: 'utf8' });
-      const theirs = parseAllDocuments(output).map((document) => document.toJS() as K8sResource);
-      const ours = buildKustomization(path.join(K8S, dir));
-      const key = (resource: K8sResource) => `${resource.kind}/${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
-      expect(ours.map(key).sort()).toEqual(theirs.map(key).sort());
-      const byKey = new Map(theirs.map((resource) => [key(resource), resource]));
-      // Compared as canonical JSON: structuredClone'd objects come from another realm than jest's.
-      const differing = ours.filter((resource) => JSON.stringify(normalized(resource)) !== JSON.stringify(normalized(byKey.get(key(resource)))));
-      expect({ dir, differing: differing.map(key) }).toEqual({ dir, differing: [] });
-    }
-  });
+  (onPath('kubectl') ? test : test.skip)(
+    'when kubectl is installed, then its kustomize builds the same resources as the subset builder',
+    () => {
+      for (const dir of ['base', 'overlays/dev', 'overlays/prod']) {
+        const output = execFileSync('kubectl', ['kustomize', path.join(K8S, dir)], { encoding: 'utf8' });
+        const theirs = parseAllDocuments(output).map((document) => document.toJS() as K8sResource);
+        const ours = buildKustomization(path.join(K8S, dir));
+        const key = (resource: K8sResource) => `${resource.kind}/${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
+        expect(ours.map(key).sort()).toEqual(theirs.map(key).sort());
+        const byKey = new Map(theirs.map((resource) => [key(resource), resource]));
+        // Compared as canonical JSON: structuredClone'd objects come from another realm than jest's.
+        const differing = ours.filter(
+          (resource) => JSON.stringify(normalized(resource)) !== JSON.stringify(normalized(byKey.get(key(resource)))),
+        );
+        expect({ dir, differing: differing.map(key) }).toEqual({ dir, differing: [] });
+      }
+    },
+  );
 });
 
 describe('Kubernetes schemas', () => {
@@ -260,7 +288,10 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
     expect(problems).toEqual([]);
     for (const candidate of SERVICES) {
       const { values } = containerEnvironment(resources, serviceContainer(resources, candidate));
-      expect({ service: candidate.name, NODE_ENV: values.NODE_ENV }).toEqual({ service: candidate.name, NODE_ENV: overlay === 'prod' ? 'production' : 'development' });
+      expect({ service: candidate.name, NODE_ENV: values.NODE_ENV }).toEqual({
+        service: candidate.name,
+        NODE_ENV: overlay === 'prod' ? 'production' : 'development',
+      });
     }
   });
 
@@ -283,13 +314,24 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
       const ports = Object.fromEntries((container.ports ?? []).map((port) => [port.name, port.containerPort]));
       expect(ports).toEqual({ http: candidate.httpPort, ...(candidate.grpcPort ? { grpc: candidate.grpcPort } : {}) });
       const resolve = (port: number | string | undefined) => (typeof port === 'string' ? ports[port] : port);
-      expect({ path: container.livenessProbe?.httpGet?.path, port: resolve(container.livenessProbe?.httpGet?.port) }).toEqual({ path: '/healthz', port: candidate.httpPort });
-      expect({ path: container.readinessProbe?.httpGet?.path, port: resolve(container.readinessProbe?.httpGet?.port) }).toEqual({ path: '/readyz', port: candidate.httpPort });
+      expect({ path: container.livenessProbe?.httpGet?.path, port: resolve(container.livenessProbe?.httpGet?.port) }).toEqual({
+        path: '/healthz',
+        port: candidate.httpPort,
+      });
+      expect({ path: container.readinessProbe?.httpGet?.path, port: resolve(container.readinessProbe?.httpGet?.port) }).toEqual({
+        path: '/readyz',
+        port: candidate.httpPort,
+      });
 
-      const kubeService = find(resources, 'Service', candidate.name).spec as { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> };
+      const kubeService = find(resources, 'Service', candidate.name).spec as {
+        selector: Record<string, string>;
+        ports: Array<{ port: number; targetPort: string }>;
+      };
       const labels = podTemplate(find(resources, 'Deployment', candidate.name)).labels;
       expect(Object.entries(kubeService.selector).every(([key, value]) => labels[key] === value)).toBe(true);
-      expect(kubeService.ports.map((port) => [port.port, ports[port.targetPort]])).toEqual(Object.values(ports).map((port) => [port, port]));
+      expect(kubeService.ports.map((port) => [port.port, ports[port.targetPort]])).toEqual(
+        Object.values(ports).map((port) => [port, port]),
+      );
     }
   });
 
@@ -306,7 +348,10 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
     for (const name of ['users', 'orders'] as const) {
       const job = find(resources, 'Job', `${name}-migrate`);
       const [container] = podTemplate(job).spec.containers;
-      const serviceSpec = serviceContainer(resources, SERVICES.find((candidate) => candidate.name === name)!);
+      const serviceSpec = serviceContainer(
+        resources,
+        SERVICES.find((candidate) => candidate.name === name)!,
+      );
       expect(container!.image).toBe(serviceSpec.image);
       expect(container!.command).toEqual(['node', 'dist/migrate.js']);
       const database = (spec: Container) => spec.env?.find((variable) => variable.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
@@ -320,7 +365,11 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
 
   test('when autoscaling and disruption budgets are read, then each service has both, aimed at its own pods', () => {
     for (const candidate of SERVICES) {
-      const hpa = find(resources, 'HorizontalPodAutoscaler', candidate.name).spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+      const hpa = find(resources, 'HorizontalPodAutoscaler', candidate.name).spec as {
+        scaleTargetRef: { kind: string; name: string };
+        minReplicas: number;
+        maxReplicas: number;
+      };
       expect(hpa.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: candidate.name });
       expect(hpa.minReplicas).toBeGreaterThanOrEqual(1);
       expect(hpa.maxReplicas).toBeGreaterThanOrEqual(hpa.minReplicas);
@@ -339,7 +388,10 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
   test('when every workload is read, then each container has requests and limits and runs non-root, read-only, without privileges', () => {
     for (const workload of allWorkloads(resources)) {
       const { spec } = podTemplate(workload);
-      expect({ workload: workload.metadata.name, runAsNonRoot: spec.securityContext?.runAsNonRoot }).toEqual({ workload: workload.metadata.name, runAsNonRoot: true });
+      expect({ workload: workload.metadata.name, runAsNonRoot: spec.securityContext?.runAsNonRoot }).toEqual({
+        workload: workload.metadata.name,
+        runAsNonRoot: true,
+      });
       for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
         const id = `${workload.metadata.name}/${container.name}`;
         expect({
@@ -349,7 +401,14 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
           allowPrivilegeEscalation: container.securityContext?.allowPrivilegeEscalation,
           readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem,
           drop: container.securityContext?.capabilities?.drop,
-        }).toEqual({ id, requests: ['cpu', 'memory'], limits: ['cpu', 'memory'], allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, drop: ['ALL'] });
+        }).toEqual({
+          id,
+          requests: ['cpu', 'memory'],
+          limits: ['cpu', 'memory'],
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          drop: ['ALL'],
+        });
       }
     }
   });
@@ -361,7 +420,9 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
       return;
     }
     for (const name of ['users', 'orders']) {
-      const url = new URL((find(resources, 'Secret', `${name}-secrets`) as unknown as { stringData: Record<string, string> }).stringData.DATABASE_URL!);
+      const url = new URL(
+        (find(resources, 'Secret', `${name}-secrets`) as unknown as { stringData: Record<string, string> }).stringData.DATABASE_URL!,
+      );
       expect(url.hostname).toBe(`${name}-db`);
       find(resources, 'Service', `${name}-db`);
     }
@@ -388,7 +449,12 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
       overlay === 'dev'
         ? ['users -> users-db:5432', 'users-migrate -> users-db:5432', 'orders -> orders-db:5432', 'orders-migrate -> orders-db:5432']
         : [];
-    const everyoneBut = (self: string) => [...pods.map((pod) => pod.name).filter((name) => name !== self), 'intruder', 'other-namespace', 'external'];
+    const everyoneBut = (self: string) => [
+      ...pods.map((pod) => pod.name).filter((name) => name !== self),
+      'intruder',
+      'other-namespace',
+      'external',
+    ];
     expect(allowed.sort()).toEqual(
       [
         ...everyoneBut('gateway').map((name) => `${name} -> gateway:4000`),
@@ -409,20 +475,29 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
   test('when the storefront and the Ingress are read, then / reaches web:8080 and /graphql the gateway, one origin; web runs fedshop/web hardened', () => {
     const ingress = find(resources, 'Ingress', 'shop').spec as {
       tls?: Array<{ hosts: string[] }>;
-      rules: Array<{ host?: string; http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }> } }>;
+      rules: Array<{
+        host?: string;
+        http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }> };
+      }>;
     };
     expect(ingress.rules).toHaveLength(1);
-    const routes = ingress.rules[0]!.http.paths.map((entry) => `${entry.pathType} ${entry.path} -> ${entry.backend.service.name}:${entry.backend.service.port.name}`);
+    const routes = ingress.rules[0]!.http.paths.map(
+      (entry) => `${entry.pathType} ${entry.path} -> ${entry.backend.service.name}:${entry.backend.service.port.name}`,
+    );
     expect(routes).toEqual(['Exact /graphql -> gateway:http', 'Prefix / -> web:http']);
     if (overlay === 'prod') expect(ingress.tls?.[0]?.hosts).toEqual([ingress.rules[0]!.host]);
     // Each backend port name resolves to the container port its pods serve.
     for (const name of ['gateway', 'web']) {
       const kubeService = find(resources, 'Service', name).spec as { ports: Array<{ name: string; targetPort: string }> };
       const container = podTemplate(find(resources, 'Deployment', name)).spec.containers[0]!;
-      expect(kubeService.ports.find((port) => port.name === 'http')?.targetPort).toBe(container.ports?.find((port) => port.name === 'http')?.name);
+      expect(kubeService.ports.find((port) => port.name === 'http')?.targetPort).toBe(
+        container.ports?.find((port) => port.name === 'http')?.name,
+      );
     }
     const web = podTemplate(find(resources, 'Deployment', 'web')).spec.containers[0]!;
-    expect(overlay === 'dev' ? web.image : web.image.replace(/^.*\/(fedshop\/)/, '$1')).toBe(`fedshop/web:${packageVersion('clients/web')}`);
+    expect(overlay === 'dev' ? web.image : web.image.replace(/^.*\/(fedshop\/)/, '$1')).toBe(
+      `fedshop/web:${packageVersion('clients/web')}`,
+    );
     expect(web.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(web.readinessProbe?.httpGet?.path).toBe('/healthz');
     find(resources, 'HorizontalPodAutoscaler', 'web');
@@ -433,14 +508,20 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
     expect(scaleOutProblems(resources)).toEqual([]);
     if (overlay === 'prod') {
       // test/scale runs two replicas of each and bench/scale three: production never runs fewer than two.
-      for (const candidate of SERVICES) expect({ service: candidate.name, minReplicas: autoscaling(resources, candidate.name).minReplicas >= 2 }).toEqual({ service: candidate.name, minReplicas: true });
+      for (const candidate of SERVICES)
+        expect({ service: candidate.name, minReplicas: autoscaling(resources, candidate.name).minReplicas >= 2 }).toEqual({
+          service: candidate.name,
+          minReplicas: true,
+        });
     }
   });
 
   test('when scale-out assumptions are broken, then the same check names each one', () => {
     const broken = structuredClone(resources);
     (find(broken, 'HorizontalPodAutoscaler', 'orders').spec as { maxReplicas: number }).maxReplicas = 20;
-    (find(broken, 'Deployment', 'gateway').spec as { strategy: { rollingUpdate: { maxUnavailable: number } } }).strategy.rollingUpdate.maxUnavailable = 1;
+    (
+      find(broken, 'Deployment', 'gateway').spec as { strategy: { rollingUpdate: { maxUnavailable: number } } }
+    ).strategy.rollingUpdate.maxUnavailable = 1;
     (find(broken, 'PodDisruptionBudget', 'users').spec as { maxUnavailable: number }).maxUnavailable = 2;
     delete (find(broken, 'ConfigMap', 'gateway-config') as unknown as { data: Record<string, string> }).data.REDIS_URL;
     const gateway = podTemplate(find(broken, 'Deployment', 'gateway')).spec as PodSpec & { terminationGracePeriodSeconds: number };
@@ -460,10 +541,14 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
   });
 
   test('when the default deny is dropped, then the evaluation notices that anyone may reach the subgraphs', () => {
-    const open = resources.filter((resource) => resource.metadata.name !== 'default-deny-ingress' && resource.metadata.name !== 'users-ingress');
+    const open = resources.filter(
+      (resource) => resource.metadata.name !== 'default-deny-ingress' && resource.metadata.name !== 'users-ingress',
+    );
     const users = workloads(open).find((pod) => pod.name === 'users')!;
 
     expect(ingressAllowed(open, { kind: 'pod', namespace, labels: { 'app.kubernetes.io/name': 'intruder' } }, users, 50051)).toBe(true);
-    expect(ingressAllowed(resources, { kind: 'pod', namespace, labels: { 'app.kubernetes.io/name': 'intruder' } }, users, 50051)).toBe(false);
+    expect(ingressAllowed(resources, { kind: 'pod', namespace, labels: { 'app.kubernetes.io/name': 'intruder' } }, users, 50051)).toBe(
+      false,
+    );
   });
 });

@@ -163,7 +163,12 @@ describe('strategicMerge', () => {
   });
 
   test('when ports are merged, then container ports merge by containerPort and service ports by port', () => {
-    expect(strategicMerge({ ports: [{ containerPort: 1, name: 'a' }] }, { ports: [{ containerPort: 1, protocol: 'TCP' }, { containerPort: 2 }] })).toEqual({
+    expect(
+      strategicMerge(
+        { ports: [{ containerPort: 1, name: 'a' }] },
+        { ports: [{ containerPort: 1, protocol: 'TCP' }, { containerPort: 2 }] },
+      ),
+    ).toEqual({
       ports: [{ containerPort: 1, name: 'a', protocol: 'TCP' }, { containerPort: 2 }],
     });
     expect(strategicMerge({ ports: [{ port: 80, name: 'http' }] }, { ports: [{ port: 80, targetPort: 8080 }] })).toEqual({

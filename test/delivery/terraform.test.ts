@@ -40,7 +40,9 @@ let files: Record<string, Module>;
 beforeAll(async () => {
   const names = readdirSync(TERRAFORM).filter((name) => name.endsWith('.tf'));
   files = Object.fromEntries(
-    await Promise.all(names.map(async (name) => [name, (await parse(name, readFileSync(path.join(TERRAFORM, name), 'utf8'))) as Module] as const)),
+    await Promise.all(
+      names.map(async (name) => [name, (await parse(name, readFileSync(path.join(TERRAFORM, name), 'utf8'))) as Module] as const),
+    ),
   );
 }, 30_000);
 
@@ -59,7 +61,11 @@ describe('deploy/terraform', () => {
 
     expect(used.filter((name) => !(name in declared))).toEqual([]);
     for (const [name, [block]] of Object.entries(declared) as Array<[string, Block[]]>) {
-      expect({ name, type: typeof block!.type, description: typeof block!.description }).toEqual({ name, type: 'string', description: 'string' });
+      expect({ name, type: typeof block!.type, description: typeof block!.description }).toEqual({
+        name,
+        type: 'string',
+        description: 'string',
+      });
       expect((block!.description as string).length).toBeGreaterThan(10);
     }
     // Declared but never used is dead configuration.
@@ -82,13 +88,17 @@ describe('deploy/terraform', () => {
   });
 
   test('when providers are used, then each is pinned in required_providers', () => {
-    const required = Object.assign({}, ...(files['main.tf']!.terraform ?? []).flatMap((block) => block.required_providers ?? [])) as Record<string, { source: string; version: string }>;
+    const required = Object.assign({}, ...(files['main.tf']!.terraform ?? []).flatMap((block) => block.required_providers ?? [])) as Record<
+      string,
+      { source: string; version: string }
+    >;
     const used = new Set<string>();
     for (const file of Object.values(files)) {
       for (const kind of [...Object.keys(file.resource ?? {}), ...Object.keys(file.data ?? {})]) used.add(kind.split('_')[0]!);
       for (const name of Object.keys(file.provider ?? {})) used.add(name);
     }
-    for (const provider of used) expect({ provider, version: required[provider]?.version }).toEqual({ provider, version: expect.stringMatching(/^~>/) });
+    for (const provider of used)
+      expect({ provider, version: required[provider]?.version }).toEqual({ provider, version: expect.stringMatching(/^~>/) });
   });
 
   test('when it applies an overlay, then the overlay exists and the Secrets it creates are exactly the ones the prod manifests reference', () => {
@@ -106,7 +116,8 @@ describe('deploy/terraform', () => {
       Object.values(main.resource?.kubernetes_secret_v1 ?? {}).map(([block]) => {
         const name = (block!.metadata as Array<{ name: string }>)[0]!.name;
         const data = block!.data;
-        const keys = typeof data === 'string' ? [...data.matchAll(/\b([A-Z][A-Z0-9_]*)\s*=/g)].map((match) => match[1]!) : Object.keys(data as object);
+        const keys =
+          typeof data === 'string' ? [...data.matchAll(/\b([A-Z][A-Z0-9_]*)\s*=/g)].map((match) => match[1]!) : Object.keys(data as object);
         return [name, new Set(keys)] as const;
       }),
     );

@@ -58,7 +58,11 @@ describe('.github/workflows/ci.yml', () => {
   test('when the test job is read, then npm test runs with PostgreSQL and Redis containers and NATS with JetStream', () => {
     const job = Object.values(workflow.jobs).find((candidate) => candidate.steps.some((step) => step.run === 'npm test'))!;
     expect(job).toBeDefined();
-    expect(Object.values(job.services ?? {}).map((service) => service.image.split(':')[0]).sort()).toEqual(['postgres', 'redis']);
+    expect(
+      Object.values(job.services ?? {})
+        .map((service) => service.image.split(':')[0])
+        .sort(),
+    ).toEqual(['postgres', 'redis']);
     // Service containers take no command, and NATS needs `-js`: the job starts it itself.
     expect(job.steps.map((step) => step.run ?? '').join('\n')).toMatch(/docker run [^\n]*nats:2 -js/);
     // The browser test needs Chromium and nginx, the scale-out test HAProxy (as .ci/run installs them).
@@ -171,7 +175,10 @@ describe('delivery scripts', () => {
       const committed = path.join(REPO_ROOT, 'shared/src/generated/proto');
       expect(tree(generated)).toEqual(tree(committed));
       for (const file of tree(committed)) {
-        expect({ file, same: readFileSync(path.join(generated, file), 'utf8') === readFileSync(path.join(committed, file), 'utf8') }).toEqual({ file, same: true });
+        expect({
+          file,
+          same: readFileSync(path.join(generated, file), 'utf8') === readFileSync(path.join(committed, file), 'utf8'),
+        }).toEqual({ file, same: true });
       }
     } finally {
       temp.remove();

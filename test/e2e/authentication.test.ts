@@ -14,7 +14,9 @@ describe('authentication at the gateway', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    const signUp = await platform.gql(`mutation { signUp(input: { email: "kim@example.com", password: "kim-password", name: "Kim" }) { token user { id } } }`);
+    const signUp = await platform.gql(
+      `mutation { signUp(input: { email: "kim@example.com", password: "kim-password", name: "Kim" }) { token user { id } } }`,
+    );
     customer = { token: signUp.data!.signUp.token, id: signUp.data!.signUp.user.id };
   });
   afterAll(async () => {

@@ -3,15 +3,45 @@ import { startTestPlatform, readMetric, TEST_ADMIN, type TestPlatform } from '..
 const FAN_OUT = /* GraphQL */ `
   query AdminFanOut($first: Int!) {
     users(first: $first) {
-      edges { node { name orders(first: 5) { totalCount edges { node { totalCents items { quantity product { name priceCents } } } } } } }
+      edges {
+        node {
+          name
+          orders(first: 5) {
+            totalCount
+            edges {
+              node {
+                totalCents
+                items {
+                  quantity
+                  product {
+                    name
+                    priceCents
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
     }
-  }`;
+  }
+`;
 
 /** Benchmark scenario 3: counts only, so the orders subgraph never loads a page. */
 const FAN_OUT_COUNTS = /* GraphQL */ `
   query AdminFanOutCounts($first: Int!) {
-    users(first: $first) { edges { node { name orders(first: 5) { totalCount } } } }
-  }`;
+    users(first: $first) {
+      edges {
+        node {
+          name
+          orders(first: 5) {
+            totalCount
+          }
+        }
+      }
+    }
+  }
+`;
 
 describe('batching and connection reuse through the gateway', () => {
   let platform: TestPlatform;
@@ -25,7 +55,8 @@ describe('batching and connection reuse through the gateway', () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     const { gql } = platform;
-    adminToken = (await gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    adminToken = (await gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn
+      .token;
     const skus = ['KB-001', 'MS-001', 'CB-001', 'CB-002', 'PD-001'];
     for (let i = 0; i < 50; i++) {
       const signUp = await gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token } }`, {
@@ -35,7 +66,15 @@ describe('batching and connection reuse through the gateway', () => {
       for (let n = 0; n < 2; n++) {
         const placed = await gql(
           `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
-          { input: { items: [{ sku: skus[(i + n) % skus.length], quantity: 1 }, { sku: skus[(i + n + 1) % skus.length], quantity: 1 }], idempotencyKey: `seed-${i}-${n}` } },
+          {
+            input: {
+              items: [
+                { sku: skus[(i + n) % skus.length], quantity: 1 },
+                { sku: skus[(i + n + 1) % skus.length], quantity: 1 },
+              ],
+              idempotencyKey: `seed-${i}-${n}`,
+            },
+          },
           { token },
         );
         expect(placed.errors).toEqual([]);
@@ -51,8 +90,15 @@ describe('batching and connection reuse through the gateway', () => {
     const response = await platform.gql(query, { first }, { token: adminToken });
     expect(response.errors).toEqual([]);
     const after = await statements();
-    const withOrders = response.data!.users.edges.filter((edge: { node: { orders: { totalCount: number } } }) => edge.node.orders.totalCount > 0);
-    return { users: after.users - before.users, orders: after.orders - before.orders, returned: response.data!.users.edges.length, withOrders: withOrders.length };
+    const withOrders = response.data!.users.edges.filter(
+      (edge: { node: { orders: { totalCount: number } } }) => edge.node.orders.totalCount > 0,
+    );
+    return {
+      users: after.users - before.users,
+      orders: after.orders - before.orders,
+      returned: response.data!.users.edges.length,
+      withOrders: withOrders.length,
+    };
   }
 
   test('when an admin reads 5 or 50 users with their orders, items and products, then the SQL statement count is the same', async () => {
@@ -79,7 +125,8 @@ describe('batching and connection reuse through the gateway', () => {
 
   test('when many requests pass through the gateway, then it reuses its connections to the subgraphs', async () => {
     const connections = async () =>
-      (await readMetric(platform.usersUrl, 'http_server_connections_total')) + (await readMetric(platform.ordersUrl, 'http_server_connections_total'));
+      (await readMetric(platform.usersUrl, 'http_server_connections_total')) +
+      (await readMetric(platform.ordersUrl, 'http_server_connections_total'));
     const before = await connections();
     for (let i = 0; i < 30; i++) {
       const response = await platform.gql(`{ me { name orders(first: 1) { totalCount } } }`, {}, { token: adminToken });

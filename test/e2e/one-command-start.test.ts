@@ -97,10 +97,16 @@ describe('npm start on a fresh clone', () => {
     expect(proxied.data).toEqual({ products: { totalCount: expect.any(Number) } });
 
     const gql = graphqlClient(`http://localhost:${env.GATEWAY_PORT}/graphql`);
-    const signUp = await gql(`mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`);
+    const signUp = await gql(
+      `mutation { signUp(input: { email: "first@example.com", password: "first-password", name: "First" }) { token } }`,
+    );
     expect(signUp.errors).toEqual([]);
     const token = signUp.data!.signUp.token as string;
-    const placed = await gql(`mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`, {}, { token });
+    const placed = await gql(
+      `mutation { placeOrder(input: { items: [{ sku: "KB-001", quantity: 1 }], idempotencyKey: "first" }) { id } }`,
+      {},
+      { token },
+    );
     expect(placed.errors).toEqual([]);
 
     await pressCtrlC(running);

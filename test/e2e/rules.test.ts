@@ -24,7 +24,8 @@ describe('the rules, through the gateway', () => {
     };
     alice = await signUp('alice@example.com');
     bob = await signUp('bob@example.com');
-    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
   });
   afterAll(async () => {
     await orders?.end();
@@ -36,7 +37,16 @@ describe('the rules, through the gateway', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ items: [], idempotencyKey: 'x' }, 'input.items'],
       [{ items: [{ sku: 'KB-001', quantity: 0 }], idempotencyKey: 'x' }, 'input.items[0].quantity'],
-      [{ items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'KB-001', quantity: 1 }], idempotencyKey: 'x' }, 'input.items[1].sku'],
+      [
+        {
+          items: [
+            { sku: 'KB-001', quantity: 1 },
+            { sku: 'KB-001', quantity: 1 },
+          ],
+          idempotencyKey: 'x',
+        },
+        'input.items[1].sku',
+      ],
       [{ items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }], idempotencyKey: 'x' }, 'input.items[0].sku'],
       [{ items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: '' }, 'input.idempotencyKey'],
     ];
@@ -54,7 +64,15 @@ describe('the rules, through the gateway', () => {
     const [ds, lt] = [await stockOf('DS-001'), await stockOf('LT-001')];
     const response = await platform.gql(
       PLACE,
-      { input: { items: [{ sku: 'LT-001', quantity: 1 }, { sku: 'DS-001', quantity: ds + 1 > 100 ? 100 : ds + 1 }], idempotencyKey: 'short' } },
+      {
+        input: {
+          items: [
+            { sku: 'LT-001', quantity: 1 },
+            { sku: 'DS-001', quantity: ds + 1 > 100 ? 100 : ds + 1 },
+          ],
+          idempotencyKey: 'short',
+        },
+      },
       { token: alice.token },
     );
     expect(errorCodes(response)).toEqual(['CONFLICT']);
@@ -72,12 +90,20 @@ describe('the rules, through the gateway', () => {
   });
 
   test("when someone else's order or email is asked for, then it cannot be seen or probed", async () => {
-    const placed = await platform.gql(PLACE, { input: { items: [{ sku: 'CB-001', quantity: 1 }], idempotencyKey: 'private' } }, { token: alice.token });
+    const placed = await platform.gql(
+      PLACE,
+      { input: { items: [{ sku: 'CB-001', quantity: 1 }], idempotencyKey: 'private' } },
+      { token: alice.token },
+    );
     const id = placed.data!.placeOrder.id;
     const byBob = await platform.gql(`query($id: ID!) { order(id: $id) { id totalCents } }`, { id }, { token: bob.token });
     expect(byBob.data!.order).toBeNull();
     expect(errorCodes(byBob)).toEqual(['NOT_FOUND']);
-    const missing = await platform.gql(`query($id: ID!) { order(id: $id) { id } }`, { id: '01900000-0000-7000-8000-000000000000' }, { token: bob.token });
+    const missing = await platform.gql(
+      `query($id: ID!) { order(id: $id) { id } }`,
+      { id: '01900000-0000-7000-8000-000000000000' },
+      { token: bob.token },
+    );
     expect(missing.errors[0]!.message).toBe(byBob.errors[0]!.message);
 
     const byAdmin = await platform.gql(`query($id: ID!) { order(id: $id) { id user { email } } }`, { id }, { token: adminToken });
@@ -86,13 +112,22 @@ describe('the rules, through the gateway', () => {
     const email = await platform.gql(`query($id: ID!) { user(id: $id) { name email } }`, { id: alice.id }, { token: bob.token });
     expect(errorCodes(email)).toEqual(['FORBIDDEN']);
     expect(JSON.stringify(email)).not.toContain('alice@example.com');
-    const ordersOfOther = await platform.gql(`query($id: ID!) { user(id: $id) { orders { totalCount } } }`, { id: alice.id }, { token: bob.token });
+    const ordersOfOther = await platform.gql(
+      `query($id: ID!) { user(id: $id) { orders { totalCount } } }`,
+      { id: alice.id },
+      { token: bob.token },
+    );
     expect(errorCodes(ordersOfOther)).toEqual(['FORBIDDEN']);
   });
 
   test('when an account with open orders is deleted, then CONFLICT over gRPC; once they are closed, it goes', async () => {
-    const carol = (await platform.gql(SIGN_UP, { input: { email: 'carol@example.com', password: 'long-enough', name: 'Carol' } })).data!.signUp;
-    const placed = await platform.gql(PLACE, { input: { items: [{ sku: 'PD-001', quantity: 1 }], idempotencyKey: 'carol-1' } }, { token: carol.token });
+    const carol = (await platform.gql(SIGN_UP, { input: { email: 'carol@example.com', password: 'long-enough', name: 'Carol' } })).data!
+      .signUp;
+    const placed = await platform.gql(
+      PLACE,
+      { input: { items: [{ sku: 'PD-001', quantity: 1 }], idempotencyKey: 'carol-1' } },
+      { token: carol.token },
+    );
     const refused = await platform.gql(`mutation($id: ID!) { deleteAccount(id: $id) }`, { id: carol.user.id }, { token: carol.token });
     expect(errorCodes(refused)).toEqual(['CONFLICT']);
     expect((await platform.gql('{ me { id } }', {}, { token: carol.token })).data!.me.id).toBe(carol.user.id);
@@ -100,7 +135,11 @@ describe('the rules, through the gateway', () => {
     const byOther = await platform.gql(`mutation($id: ID!) { deleteAccount(id: $id) }`, { id: carol.user.id }, { token: bob.token });
     expect(errorCodes(byOther)).toEqual(['FORBIDDEN']);
 
-    await platform.gql(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: placed.data!.placeOrder.id }, { token: carol.token });
+    await platform.gql(
+      `mutation($id: ID!) { cancelOrder(id: $id) { status } }`,
+      { id: placed.data!.placeOrder.id },
+      { token: carol.token },
+    );
     const deleted = await platform.gql(`mutation($id: ID!) { deleteAccount(id: $id) }`, { id: carol.user.id }, { token: carol.token });
     expect(deleted.data!.deleteAccount).toBe(true);
     const signIn = await platform.gql(`mutation { signIn(input: { email: "carol@example.com", password: "long-enough" }) { token } }`);
@@ -110,7 +149,11 @@ describe('the rules, through the gateway', () => {
   test('when a subgraph fails unexpectedly, then the client gets a masked INTERNAL_SERVER_ERROR with a request id and no internals', async () => {
     await orders.query('ALTER TABLE products RENAME TO products_hidden');
     try {
-      const response = await platform.gql('{ products(first: 1) { edges { node { sku } } } }', {}, { headers: { 'x-request-id': 'trace-me-123' } });
+      const response = await platform.gql(
+        '{ products(first: 1) { edges { node { sku } } } }',
+        {},
+        { headers: { 'x-request-id': 'trace-me-123' } },
+      );
       expect(errorCodes(response)).toEqual(['INTERNAL_SERVER_ERROR']);
       expect(response.errors[0]!.message).toBe('Internal server error');
       const leaked = JSON.stringify(response.errors.map(({ message, extensions }) => ({ message, extensions })));

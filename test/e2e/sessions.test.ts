@@ -42,7 +42,10 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
     counter += 1;
     const response = await postGraphQL(
       graphqlUrl,
-      { query: SIGN_UP, variables: { input: { email: `session-${counter}-${Date.now()}@example.com`, password: 'correct-horse', name: 'Session' } } },
+      {
+        query: SIGN_UP,
+        variables: { input: { email: `session-${counter}-${Date.now()}@example.com`, password: 'correct-horse', name: 'Session' } },
+      },
       { origin },
     );
     expect(response.body.errors).toBeUndefined();
@@ -125,7 +128,10 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
     const response = await postGraphQL(graphqlUrl, { query: SIGN_OUT }, { origin: ownOrigin, cookie: `${COOKIE}=${cookie}` });
 
     expect(response.body).toEqual({ data: { signOut: true } });
-    expect(setCookie(response)).toMatchObject({ value: '', attributes: expect.arrayContaining(['Max-Age=0', 'HttpOnly', 'Path=/graphql']) });
+    expect(setCookie(response)).toMatchObject({
+      value: '',
+      attributes: expect.arrayContaining(['Max-Age=0', 'HttpOnly', 'Path=/graphql']),
+    });
     expect(codes(await refresh(cookie))).toEqual(['UNAUTHENTICATED']);
   });
 
@@ -137,7 +143,9 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ownOrigin, cookie: `${COOKIE}=${cookie}` },
       body: `query=${encodeURIComponent(REFRESH)}`,
     });
-    const get = await send(`${graphqlUrl}?query=${encodeURIComponent(REFRESH)}`, { headers: { origin: ownOrigin, cookie: `${COOKIE}=${cookie}` } });
+    const get = await send(`${graphqlUrl}?query=${encodeURIComponent(REFRESH)}`, {
+      headers: { origin: ownOrigin, cookie: `${COOKIE}=${cookie}` },
+    });
 
     expect(form.status).toBe(400);
     expect(get.status).toBe(400);
@@ -158,7 +166,10 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
       counter += 1;
       const signUpResponse = await postGraphQL(
         gateway.graphqlUrl,
-        { query: SIGN_UP, variables: { input: { email: `secure-${counter}-${Date.now()}@example.com`, password: 'correct-horse', name: 'Secure' } } },
+        {
+          query: SIGN_UP,
+          variables: { input: { email: `secure-${counter}-${Date.now()}@example.com`, password: 'correct-horse', name: 'Secure' } },
+        },
         { origin: SHOP },
       );
       const cookie = setCookie(signUpResponse)!;
@@ -173,7 +184,11 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
     test('when another origin preflights, then it gets no CORS permission at all', async () => {
       const preflight = await fetch(gateway.graphqlUrl, {
         method: 'OPTIONS',
-        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://evil.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
       expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
@@ -181,7 +196,11 @@ describe('sessions through the gateway: the refresh-token cookie', () => {
   });
 
   test('when CORS allows any origin (development default), then answers are readable cross-origin but never with credentials', async () => {
-    const response = await postGraphQL(graphqlUrl, { query: '{ products(first: 1) { totalCount } }' }, { origin: 'https://elsewhere.example' });
+    const response = await postGraphQL(
+      graphqlUrl,
+      { query: '{ products(first: 1) { totalCount } }' },
+      { origin: 'https://elsewhere.example' },
+    );
 
     expect(response.headers.get('access-control-allow-origin')).toBe('https://elsewhere.example');
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();

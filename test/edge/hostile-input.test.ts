@@ -79,8 +79,9 @@ describe('hostile input', () => {
     alice = await signUp('alice@example.com');
     bob = await signUp('bob@example.com');
     adminToken = (await platform.gql(SIGN_IN, { input: TEST_ADMIN })).data!.signIn.token;
-    aliceOrderId = (await platform.gql(PLACE, { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'alice-1' } }, { token: alice.token })).data!
-      .placeOrder.id;
+    aliceOrderId = (
+      await platform.gql(PLACE, { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'alice-1' } }, { token: alice.token })
+    ).data!.placeOrder.id;
   });
   afterAll(async () => {
     await usersSql?.end();
@@ -116,11 +117,31 @@ describe('hostile input', () => {
     const cases: { label: string; request: () => Promise<RawResponse>; status: number; code: string }[] = [
       { label: 'malformed JSON', request: () => malformedJson(gateway), status: 400, code: 'BAD_REQUEST' },
       { label: 'a GET mutation', request: () => getMutation(gateway, true), status: 405, code: 'BAD_REQUEST' },
-      { label: 'a GET mutation without a preflight header (CSRF)', request: () => getMutation(gateway, false), status: 400, code: 'BAD_REQUEST' },
-      { label: 'a 1 MB document', request: () => postGraphQL(gateway, { query: oneMegabyteDocument() }), status: 400, code: 'OPERATION_TOO_LARGE' },
+      {
+        label: 'a GET mutation without a preflight header (CSRF)',
+        request: () => getMutation(gateway, false),
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
+      {
+        label: 'a 1 MB document',
+        request: () => postGraphQL(gateway, { query: oneMegabyteDocument() }),
+        status: 400,
+        code: 'OPERATION_TOO_LARGE',
+      },
       // 3 000 tokens: the token limit (1 000) refuses it before the alias limit (15) would.
-      { label: '1,000 aliases', request: () => postGraphQL(gateway, { query: thousandAliases() }), status: 400, code: 'OPERATION_TOO_LARGE' },
-      { label: '16 aliases', request: () => postGraphQL(gateway, { query: `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }` }), status: 400, code: 'OPERATION_TOO_MANY_ALIASES' },
+      {
+        label: '1,000 aliases',
+        request: () => postGraphQL(gateway, { query: thousandAliases() }),
+        status: 400,
+        code: 'OPERATION_TOO_LARGE',
+      },
+      {
+        label: '16 aliases',
+        request: () => postGraphQL(gateway, { query: `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }` }),
+        status: 400,
+        code: 'OPERATION_TOO_MANY_ALIASES',
+      },
       { label: 'depth 50', request: () => postGraphQL(gateway, { query: nested(50) }), status: 400, code: 'OPERATION_TOO_DEEP' },
       {
         label: 'fragment cycles',
@@ -128,18 +149,42 @@ describe('hostile input', () => {
         status: 400,
         code: 'GRAPHQL_VALIDATION_FAILED',
       },
-      { label: 'unknown fields', request: () => postGraphQL(gateway, { query: '{ me { id passwordHash } adminSecrets }' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+      {
+        label: 'unknown fields',
+        request: () => postGraphQL(gateway, { query: '{ me { id passwordHash } adminSecrets }' }),
+        status: 400,
+        code: 'GRAPHQL_VALIDATION_FAILED',
+      },
       {
         label: 'wrong variable types',
         request: () =>
-          postGraphQL(gateway, { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 'ten' }], idempotencyKey: 7 } } }, { authorization: `Bearer ${alice.token}` }),
+          postGraphQL(
+            gateway,
+            { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 'ten' }], idempotencyKey: 7 } } },
+            { authorization: `Bearer ${alice.token}` },
+          ),
         status: 400,
         code: 'BAD_USER_INPUT',
       },
-      { label: 'an empty body', request: () => send(gateway, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }), status: 400, code: 'BAD_REQUEST' },
+      {
+        label: 'an empty body',
+        request: () => send(gateway, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }),
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
       { label: 'a JSON array of nothing', request: () => postGraphQL(gateway, []), status: 400, code: 'BAD_REQUEST' },
-      { label: 'a query that is not a string', request: () => postGraphQL(gateway, { query: { toString: 1 } }), status: 400, code: 'BAD_REQUEST' },
-      { label: 'variables that are not an object', request: () => postGraphQL(gateway, { query: '{ me { id } }', variables: [1, 2] }), status: 400, code: 'BAD_REQUEST' },
+      {
+        label: 'a query that is not a string',
+        request: () => postGraphQL(gateway, { query: { toString: 1 } }),
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
+      {
+        label: 'variables that are not an object',
+        request: () => postGraphQL(gateway, { query: '{ me { id } }', variables: [1, 2] }),
+        status: 400,
+        code: 'BAD_REQUEST',
+      },
     ];
 
     test.each(cases)('when the gateway gets $label, then HTTP $status $code and nothing is written', async ({ request, status, code }) => {
@@ -152,9 +197,15 @@ describe('hostile input', () => {
     test('when names are 10 kB long, then BAD_USER_INPUT names the field and nothing is written', async () => {
       const long = 'n'.repeat(10_000);
       await nothingWritten(async () => {
-        const signUp = await postGraphQL(gateway, { query: SIGN_UP, variables: { input: { email: 'long@example.com', password: 'long-enough', name: long } } });
+        const signUp = await postGraphQL(gateway, {
+          query: SIGN_UP,
+          variables: { input: { email: 'long@example.com', password: 'long-enough', name: long } },
+        });
         expect(signUp.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
-        const email = await postGraphQL(gateway, { query: SIGN_UP, variables: { input: { email: `${long}@example.com`, password: 'long-enough', name: 'Long' } } });
+        const email = await postGraphQL(gateway, {
+          query: SIGN_UP,
+          variables: { input: { email: `${long}@example.com`, password: 'long-enough', name: 'Long' } },
+        });
         expect(email.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
         const profile = await postGraphQL(
           gateway,
@@ -164,7 +215,10 @@ describe('hostile input', () => {
         expect(profile.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
         const product = await postGraphQL(
           gateway,
-          { query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }', variables: { i: { sku: 'LONG-1', name: long, priceCents: 1, currency: 'USD', stock: 1 } } },
+          {
+            query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }',
+            variables: { i: { sku: 'LONG-1', name: long, priceCents: 1, currency: 'USD', stock: 1 } },
+          },
           { authorization: `Bearer ${adminToken}` },
         );
         expect(product.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
@@ -184,7 +238,10 @@ describe('hostile input', () => {
     ];
     test.each(unsafeUnicode)('when signing up with %s, then BAD_USER_INPUT and nothing is written', async (_label, override, field) => {
       const response = await nothingWritten(() =>
-        postGraphQL(gateway, { query: SIGN_UP, variables: { input: { email: 'eve@example.com', password: 'long-enough', name: 'Eve', ...override } } }),
+        postGraphQL(gateway, {
+          query: SIGN_UP,
+          variables: { input: { email: 'eve@example.com', password: 'long-enough', name: 'Eve', ...override } },
+        }),
       );
       expect(codes(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.body.errors[0].extensions.field).toBe(field);
@@ -193,7 +250,10 @@ describe('hostile input', () => {
     test('when a name holds emoji, right-to-left script and direction marks, then it is stored and returned exactly as given', async () => {
       const name = '\u200Fנועה 👩🏽‍💻 Zoë\u200E';
       const before = await counts();
-      const response = await postGraphQL(gateway, { query: SIGN_UP, variables: { input: { email: 'noa@example.com', password: 'long-enough', name } } });
+      const response = await postGraphQL(gateway, {
+        query: SIGN_UP,
+        variables: { input: { email: 'noa@example.com', password: 'long-enough', name } },
+      });
       expect(response.body.data.signUp.user.name).toBe(name);
       expect(await counts()).toEqual({ ...before, users: before.users + 1 });
       expect((await usersSql.query('SELECT name FROM users WHERE email = $1', ['noa@example.com'])).rows[0].name).toBe(name);
@@ -201,7 +261,11 @@ describe('hostile input', () => {
 
     test('when an order carries a lone surrogate in its idempotency key, then BAD_USER_INPUT and nothing is written', async () => {
       const response = await nothingWritten(() =>
-        postGraphQL(gateway, { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'k\uDC00' } } }, { authorization: `Bearer ${alice.token}` }),
+        postGraphQL(
+          gateway,
+          { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'k\uDC00' } } },
+          { authorization: `Bearer ${alice.token}` },
+        ),
       );
       expect(response.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.idempotencyKey' });
     });
@@ -217,23 +281,37 @@ describe('hostile input', () => {
             [{ query: 'query($id: ID!) { order(id: $id) { id } }', variables: { id: nasty } }, 'NOT_FOUND', asAlice],
             [{ query: 'query($a: String) { products(after: $a) { totalCount } }', variables: { a: nasty } }, 'BAD_USER_INPUT', {}],
             [{ query: 'query($a: String) { users(after: $a) { totalCount } }', variables: { a: nasty } }, 'BAD_USER_INPUT', asAdmin],
-            [{ query: 'query($a: String) { me { orders(after: $a) { totalCount } } }', variables: { a: nasty } }, 'BAD_USER_INPUT', asAlice],
+            [
+              { query: 'query($a: String) { me { orders(after: $a) { totalCount } } }', variables: { a: nasty } },
+              'BAD_USER_INPUT',
+              asAlice,
+            ],
             [{ query: SIGN_IN, variables: { input: { email: nasty, password: nasty } } }, 'UNAUTHENTICATED', {}],
             [{ query: SIGN_IN, variables: { input: { email: 'alice@example.com', password: nasty } } }, 'UNAUTHENTICATED', {}],
             [{ query: SIGN_UP, variables: { input: { email: nasty, password: 'long-enough', name: 'X' } } }, 'BAD_USER_INPUT', {}],
-            [{ query: PLACE, variables: { input: { items: [{ sku: nasty, quantity: 1 }], idempotencyKey: 'nasty' } } }, 'BAD_USER_INPUT', asAlice],
+            [
+              { query: PLACE, variables: { input: { items: [{ sku: nasty, quantity: 1 }], idempotencyKey: 'nasty' } } },
+              'BAD_USER_INPUT',
+              asAlice,
+            ],
             [{ query: 'mutation($id: ID!) { cancelOrder(id: $id) { id } }', variables: { id: nasty } }, 'NOT_FOUND', asAlice],
             [{ query: 'mutation($id: ID!) { deleteAccount(id: $id) }', variables: { id: nasty } }, 'FORBIDDEN', asAlice],
             [{ query: 'mutation($id: ID!) { deleteAccount(id: $id) }', variables: { id: nasty } }, 'NOT_FOUND', asAdmin],
             [{ query: 'mutation($id: ID!) { suspendUser(id: $id) { id } }', variables: { id: nasty } }, 'NOT_FOUND', asAdmin],
             [{ query: 'mutation($id: ID!) { shipOrder(id: $id) { id } }', variables: { id: nasty } }, 'NOT_FOUND', asAdmin],
             [
-              { query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }', variables: { i: { sku: nasty, name: 'X', priceCents: 1, currency: 'USD', stock: 1 } } },
+              {
+                query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }',
+                variables: { i: { sku: nasty, name: 'X', priceCents: 1, currency: 'USD', stock: 1 } },
+              },
               'BAD_USER_INPUT',
               asAdmin,
             ],
             [
-              { query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }', variables: { i: { sku: 'NASTY-1', name: 'X', priceCents: 1, currency: nasty, stock: 1 } } },
+              {
+                query: 'mutation($i: ProductInput!) { upsertProduct(input: $i) { sku } }',
+                variables: { i: { sku: 'NASTY-1', name: 'X', priceCents: 1, currency: nasty, stock: 1 } },
+              },
               'BAD_USER_INPUT',
               asAdmin,
             ],
@@ -262,7 +340,10 @@ describe('hostile input', () => {
         expect(profile.body.data.updateProfile.name).toBe(name.trim());
         const order = await postGraphQL(
           gateway,
-          { query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id items { product { sku } } } }', variables: { i: { items: [{ sku: 'MS-001', quantity: 1 }], idempotencyKey: nasty } } },
+          {
+            query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id items { product { sku } } } }',
+            variables: { i: { items: [{ sku: 'MS-001', quantity: 1 }], idempotencyKey: nasty } },
+          },
           { authorization: `Bearer ${bob.token}` },
         );
         expect(order.body.errors).toBeUndefined();
@@ -288,22 +369,38 @@ describe('hostile input', () => {
       ['for another audience', () => signWithUsersKey(platform.dataDir, { sub: alice.id, aud: 'another-api' })],
     ];
 
-    test.each(badTokens)('when the token is %s, then the gateway and both subgraphs answer 401 UNAUTHENTICATED and nothing is written', async (_label, makeToken) => {
-      const token = await makeToken();
-      await nothingWritten(async () => {
-        for (const url of [gateway, `${platform.usersUrl}/graphql`, `${platform.ordersUrl}/graphql`]) {
-          const response = await postGraphQL(url, { query: '{ __typename }' }, { authorization: `Bearer ${token}` });
-          expect({ url, status: response.status, codes: codes(response) }).toEqual({ url, status: 401, codes: ['UNAUTHENTICATED'] });
-        }
-        const place = await postGraphQL(gateway, { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'forged' } } }, { authorization: `Bearer ${token}` });
-        expect(place.status).toBe(401);
-      });
-    });
+    test.each(badTokens)(
+      'when the token is %s, then the gateway and both subgraphs answer 401 UNAUTHENTICATED and nothing is written',
+      async (_label, makeToken) => {
+        const token = await makeToken();
+        await nothingWritten(async () => {
+          for (const url of [gateway, `${platform.usersUrl}/graphql`, `${platform.ordersUrl}/graphql`]) {
+            const response = await postGraphQL(url, { query: '{ __typename }' }, { authorization: `Bearer ${token}` });
+            expect({ url, status: response.status, codes: codes(response) }).toEqual({ url, status: 401, codes: ['UNAUTHENTICATED'] });
+          }
+          const place = await postGraphQL(
+            gateway,
+            { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'forged' } } },
+            { authorization: `Bearer ${token}` },
+          );
+          expect(place.status).toBe(401);
+        });
+      },
+    );
 
     test('when an account is deleted, then its still-valid token is refused: UNAUTHENTICATED at the users service, FORBIDDEN for orders', async () => {
-      const doomed = (await platform.gql(SIGN_UP, { input: { email: 'doomed@example.com', password: 'long-enough', name: 'Doomed' } })).data!.signUp;
+      const doomed = (await platform.gql(SIGN_UP, { input: { email: 'doomed@example.com', password: 'long-enough', name: 'Doomed' } }))
+        .data!.signUp;
       const asDoomed = { authorization: `Bearer ${doomed.token}` };
-      expect((await postGraphQL(gateway, { query: 'mutation($id: ID!) { deleteAccount(id: $id) }', variables: { id: doomed.user.id } }, asDoomed)).body.data).toEqual({
+      expect(
+        (
+          await postGraphQL(
+            gateway,
+            { query: 'mutation($id: ID!) { deleteAccount(id: $id) }', variables: { id: doomed.user.id } },
+            asDoomed,
+          )
+        ).body.data,
+      ).toEqual({
         deleteAccount: true,
       });
 
@@ -313,7 +410,11 @@ describe('hostile input', () => {
         expect(JSON.stringify(me.body)).not.toContain('Doomed');
         const profile = await postGraphQL(gateway, { query: 'mutation { updateProfile(input: { name: "Back" }) { id } }' }, asDoomed);
         expect(codes(profile)).toEqual(['UNAUTHENTICATED']);
-        const place = await postGraphQL(gateway, { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'ghost' } } }, asDoomed);
+        const place = await postGraphQL(
+          gateway,
+          { query: PLACE, variables: { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: 'ghost' } } },
+          asDoomed,
+        );
         expect(codes(place)).toEqual(['FORBIDDEN']);
         const direct = await postGraphQL(`${platform.usersUrl}/graphql`, { query: '{ me { id } }' }, asDoomed);
         expect(direct.status).toBe(401);
@@ -361,7 +462,12 @@ describe('hostile input', () => {
         [platform.usersUrl, USER_ENTITY],
         [platform.ordersUrl, ORDER_ENTITY],
       ] as const) {
-        const response = await ask(url, query, [{ __typename: query === USER_ENTITY ? 'User' : 'Order', id: query === USER_ENTITY ? alice.id : aliceOrderId }], forged);
+        const response = await ask(
+          url,
+          query,
+          [{ __typename: query === USER_ENTITY ? 'User' : 'Order', id: query === USER_ENTITY ? alice.id : aliceOrderId }],
+          forged,
+        );
         expect(response.status).toBe(401);
         expect(response.body.data ?? null).toBeNull();
       }
@@ -374,18 +480,25 @@ describe('hostile input', () => {
       ['a prototype name', { __typename: '__proto__' }],
       ['a bare string', 'User'],
       ['an array', [{ __typename: 'User' }]],
-    ])('when a representation is %s, then BAD_USER_INPUT names it, and nothing is logged at error level', async (_label, representation) => {
-      for (const url of [platform.usersUrl, platform.ordersUrl]) {
-        const errorsBefore = [...platform.logs.users.lines(), ...platform.logs.orders.lines()].filter((line) => line.level === 'error').length;
-        const response = await ask(url, 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', [representation], {
-          authorization: `Bearer ${alice.token}`,
-        });
-        expect(codes(response)).toEqual(['BAD_USER_INPUT']);
-        expect(response.body.errors[0].extensions.field).toMatch(/^representations\[0\]/);
-        const errorsAfter = [...platform.logs.users.lines(), ...platform.logs.orders.lines()].filter((line) => line.level === 'error').length;
-        expect(errorsAfter).toBe(errorsBefore);
-      }
-    });
+    ])(
+      'when a representation is %s, then BAD_USER_INPUT names it, and nothing is logged at error level',
+      async (_label, representation) => {
+        for (const url of [platform.usersUrl, platform.ordersUrl]) {
+          const errorsBefore = [...platform.logs.users.lines(), ...platform.logs.orders.lines()].filter(
+            (line) => line.level === 'error',
+          ).length;
+          const response = await ask(url, 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', [representation], {
+            authorization: `Bearer ${alice.token}`,
+          });
+          expect(codes(response)).toEqual(['BAD_USER_INPUT']);
+          expect(response.body.errors[0].extensions.field).toMatch(/^representations\[0\]/);
+          const errorsAfter = [...platform.logs.users.lines(), ...platform.logs.orders.lines()].filter(
+            (line) => line.level === 'error',
+          ).length;
+          expect(errorsAfter).toBe(errorsBefore);
+        }
+      },
+    );
   });
 
   describe('straight at the subgraphs', () => {
@@ -398,17 +511,28 @@ describe('hostile input', () => {
       { label: 'malformed JSON', request: malformedJson, status: 400, code: 'BAD_REQUEST' },
       { label: 'a GET mutation', request: (url) => getMutation(url, true), status: 405, code: 'BAD_REQUEST' },
       // Subgraphs parse at most 15 000 tokens (the gateway's finer limits are not theirs).
-      { label: 'a 1 MB document', request: (url) => postGraphQL(url, { query: oneMegabyteDocument() }), status: 400, code: 'GRAPHQL_PARSE_FAILED' },
+      {
+        label: 'a 1 MB document',
+        request: (url) => postGraphQL(url, { query: oneMegabyteDocument() }),
+        status: 400,
+        code: 'GRAPHQL_PARSE_FAILED',
+      },
       {
         label: 'fragment cycles',
         request: (url) => postGraphQL(url, { query: '{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }' }),
         status: 400,
         code: 'GRAPHQL_VALIDATION_FAILED',
       },
-      { label: 'unknown fields', request: (url) => postGraphQL(url, { query: '{ _service { sdl } secrets }' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+      {
+        label: 'unknown fields',
+        request: (url) => postGraphQL(url, { query: '{ _service { sdl } secrets }' }),
+        status: 400,
+        code: 'GRAPHQL_VALIDATION_FAILED',
+      },
       {
         label: 'wrong variable types',
-        request: (url) => postGraphQL(url, { query: 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', variables: { r: 'User' } }),
+        request: (url) =>
+          postGraphQL(url, { query: 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', variables: { r: 'User' } }),
         status: 200,
         code: 'BAD_USER_INPUT',
       },

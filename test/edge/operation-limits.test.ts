@@ -24,7 +24,8 @@ describe('operation limits at the gateway (defaults), checked before planning', 
   beforeAll(async () => {
     platform = await startTestPlatform();
     graphqlUrl = `${platform.gatewayUrl}/graphql`;
-    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
   });
   afterAll(async () => {
     await platform?.stop();
@@ -32,10 +33,17 @@ describe('operation limits at the gateway (defaults), checked before planning', 
 
   const refusals: [string, () => { query: string; variables?: Record<string, unknown> }, string, Record<string, unknown>][] = [
     ['51 levels deep', () => ({ query: nested(51) }), 'OPERATION_TOO_DEEP', { limit: 10, found: 51 }],
-    ['16 aliases', () => ({ query: `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }` }), 'OPERATION_TOO_MANY_ALIASES', { limit: 15, found: 16 }],
+    [
+      '16 aliases',
+      () => ({ query: `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }` }),
+      'OPERATION_TOO_MANY_ALIASES',
+      { limit: 15, found: 16 },
+    ],
     [
       '11 root fields',
-      () => ({ query: `{ me { id } products { totalCount } ${Array.from({ length: 9 }, (_, i) => `p${i}: product(sku: "S${i}") { sku }`).join(' ')} }` }),
+      () => ({
+        query: `{ me { id } products { totalCount } ${Array.from({ length: 9 }, (_, i) => `p${i}: product(sku: "S${i}") { sku }`).join(' ')} }`,
+      }),
       'OPERATION_TOO_MANY_ROOT_FIELDS',
       { limit: 10, found: 11 },
     ],
@@ -47,26 +55,33 @@ describe('operation limits at the gateway (defaults), checked before planning', 
     ],
     [
       'five aliased pages of 100 orders with their items',
-      () => ({ query: `{ ${Array.from({ length: 5 }, (_, i) => `m${i}: me { orders(first: 100) { edges { node { items { product { sku } } } } } }`).join(' ')} }` }),
+      () => ({
+        query: `{ ${Array.from({ length: 5 }, (_, i) => `m${i}: me { orders(first: 100) { edges { node { items { product { sku } } } } } }`).join(' ')} }`,
+      }),
       'OPERATION_TOO_COSTLY',
       { limit: 10_000, cost: 5 * (1 + 1 + 100 * (1 + 1 + 10 * 2)) },
     ],
     ['1 001 tokens', () => ({ query: `{ ${'__typename '.repeat(999)}}` }), 'OPERATION_TOO_LARGE', { limit: 1_000, measure: 'tokens' }],
-    ['a 40 KiB document', () => ({ query: `{ product(sku: "${'x'.repeat(40 * 1024)}") { sku } }` }), 'OPERATION_TOO_LARGE', { limit: 32 * 1024, measure: 'bytes' }],
+    [
+      'a 40 KiB document',
+      () => ({ query: `{ product(sku: "${'x'.repeat(40 * 1024)}") { sku } }` }),
+      'OPERATION_TOO_LARGE',
+      { limit: 32 * 1024, measure: 'bytes' },
+    ],
   ];
 
   test.each(refusals.map(([label, request, code, details]) => ({ label, request, code, details })))(
     'when an operation has $label, then HTTP 400 $code with the limit, and no subgraph is called',
     async ({ request, code, details }) => {
-    const before = await subgraphCalls(platform);
+      const before = await subgraphCalls(platform);
 
-    const response = await postGraphQL(graphqlUrl, request(), { authorization: `Bearer ${adminToken}` });
+      const response = await postGraphQL(graphqlUrl, request(), { authorization: `Bearer ${adminToken}` });
 
-    expect(response.status).toBe(400);
-    expect(codes(response)).toEqual([code]);
-    expect(response.body.errors[0].extensions).toEqual({ code, ...details });
-    expect(response.body.data).toBeUndefined();
-    expect(await subgraphCalls(platform)).toBe(before);
+      expect(response.status).toBe(400);
+      expect(codes(response)).toEqual([code]);
+      expect(response.body.errors[0].extensions).toEqual({ code, ...details });
+      expect(response.body.data).toBeUndefined();
+      expect(await subgraphCalls(platform)).toBe(before);
     },
   );
 
@@ -91,7 +106,11 @@ describe('operation limits at the gateway (defaults), checked before planning', 
   });
 
   test('when operations are refused, then /metrics counts them by code', async () => {
-    expect(await readMetric(platform.gatewayUrl, 'gateway_rejected_operations_total', { code: 'OPERATION_TOO_DEEP' })).toBeGreaterThanOrEqual(2);
-    expect(await readMetric(platform.gatewayUrl, 'gateway_rejected_operations_total', { code: 'OPERATION_TOO_COSTLY' })).toBeGreaterThanOrEqual(3);
+    expect(
+      await readMetric(platform.gatewayUrl, 'gateway_rejected_operations_total', { code: 'OPERATION_TOO_DEEP' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      await readMetric(platform.gatewayUrl, 'gateway_rejected_operations_total', { code: 'OPERATION_TOO_COSTLY' }),
+    ).toBeGreaterThanOrEqual(3);
   });
 });

@@ -9,7 +9,9 @@ describe('the gateway in production (NODE_ENV=production)', () => {
   beforeAll(async () => {
     platform = await startTestPlatform({ gatewayEnv: { NODE_ENV: 'production', SUBGRAPH_TIMEOUT_MS: '700' } });
     graphqlUrl = `${platform.gatewayUrl}/graphql`;
-    const signUp = await platform.gql(`mutation { signUp(input: { email: "prod@example.com", password: "long-enough", name: "Prod" }) { token } }`);
+    const signUp = await platform.gql(
+      `mutation { signUp(input: { email: "prod@example.com", password: "long-enough", name: "Prod" }) { token } }`,
+    );
     token = signUp.data!.signUp.token;
   });
   afterAll(async () => {
@@ -89,7 +91,11 @@ describe('the gateway in production (NODE_ENV=production)', () => {
       const before = await subgraphCalls(platform);
       const simple = [
         send(`${graphqlUrl}?query=${encodeURIComponent('{ products { totalCount } }')}`),
-        send(graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ products { totalCount } }' }) }),
+        send(graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ query: '{ products { totalCount } }' }),
+        }),
         send(graphqlUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -132,7 +138,7 @@ describe('the gateway in production (NODE_ENV=production)', () => {
     expect(codes(response)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 
-  test('when one subgraph is slower than SUBGRAPH_TIMEOUT_MS, then the client gets the other one\'s data and an error, not a hang', async () => {
+  test("when one subgraph is slower than SUBGRAPH_TIMEOUT_MS, then the client gets the other one's data and an error, not a hang", async () => {
     // Hold the catalog table: the orders service's product lookup waits on the lock.
     const orders = new pg.Client({ connectionString: platform.ordersDatabase.url });
     await orders.connect();
@@ -140,7 +146,11 @@ describe('the gateway in production (NODE_ENV=production)', () => {
       await orders.query('BEGIN');
       await orders.query('LOCK TABLE products IN ACCESS EXCLUSIVE MODE');
       const started = performance.now();
-      const response = await postGraphQL(graphqlUrl, { query: '{ me { name } product(sku: "KB-001") { name } }' }, { authorization: `Bearer ${token}` });
+      const response = await postGraphQL(
+        graphqlUrl,
+        { query: '{ me { name } product(sku: "KB-001") { name } }' },
+        { authorization: `Bearer ${token}` },
+      );
       const elapsed = performance.now() - started;
 
       expect(response.status).toBe(200);

@@ -66,7 +66,8 @@ describe('rate limiting at the gateway (buckets in memory)', () => {
     const gateway = await startExtraGateway(platform, { RATE_LIMIT_ANON_PER_MIN: '3' });
     try {
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await postGraphQL(gateway.graphqlUrl, PRODUCTS, { authorization: `Bearer forged.${i}.token` })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await postGraphQL(gateway.graphqlUrl, PRODUCTS, { authorization: `Bearer forged.${i}.token` })).status);
       expect(statuses).toEqual([401, 401, 401, 429]);
     } finally {
       await gateway.stop();
@@ -76,7 +77,9 @@ describe('rate limiting at the gateway (buckets in memory)', () => {
   test('when a user signs in, then their budget is per user (RATE_LIMIT_USER_PER_MIN), apart from the address', async () => {
     const gateway = await startExtraGateway(platform, { RATE_LIMIT_ANON_PER_MIN: '2', RATE_LIMIT_USER_PER_MIN: '4' });
     try {
-      const signUp = await platform.gql(`mutation { signUp(input: { email: "budget@example.com", password: "long-enough", name: "B" }) { token } }`);
+      const signUp = await platform.gql(
+        `mutation { signUp(input: { email: "budget@example.com", password: "long-enough", name: "B" }) { token } }`,
+      );
       const token = signUp.data!.signUp.token as string;
       const me = { query: '{ me { id } }' };
       const statuses = [];
@@ -109,7 +112,10 @@ describe('rate limiting at the gateway (buckets in memory)', () => {
   test('when signIn is aliased many times in one operation, then every alias is an attempt', async () => {
     const gateway = await startExtraGateway(platform, { RATE_LIMIT_AUTH_PER_MIN: '3' });
     try {
-      const aliases = Array.from({ length: 4 }, (_, i) => `a${i}: signIn(input: { email: "alias-${i}@example.com", password: "x" }) { token }`).join(' ');
+      const aliases = Array.from(
+        { length: 4 },
+        (_, i) => `a${i}: signIn(input: { email: "alias-${i}@example.com", password: "x" }) { token }`,
+      ).join(' ');
       const before = await subgraphCalls(platform);
       const refused = await postGraphQL(gateway.graphqlUrl, { query: `mutation { ${aliases} }` });
       expect(refused.status).toBe(429);
@@ -144,16 +150,20 @@ describe('rate limiting at the gateway (buckets in memory)', () => {
     const distrusting = await startExtraGateway(platform, { RATE_LIMIT_ANON_PER_MIN: '2' });
     try {
       const through = async (url: string, client: string) => (await postGraphQL(url, PRODUCTS, { 'x-forwarded-for': client })).status;
-      expect([await through(trusting.graphqlUrl, '203.0.113.1'), await through(trusting.graphqlUrl, '203.0.113.1'), await through(trusting.graphqlUrl, '203.0.113.1')]).toEqual([
-        200, 200, 429,
-      ]);
+      expect([
+        await through(trusting.graphqlUrl, '203.0.113.1'),
+        await through(trusting.graphqlUrl, '203.0.113.1'),
+        await through(trusting.graphqlUrl, '203.0.113.1'),
+      ]).toEqual([200, 200, 429]);
       expect(await through(trusting.graphqlUrl, '203.0.113.2')).toBe(200);
       // A client forging a hop to the left of the proxy's own is still 203.0.113.1.
       expect(await through(trusting.graphqlUrl, '6.6.6.6, 203.0.113.1')).toBe(429);
 
-      expect([await through(distrusting.graphqlUrl, '203.0.113.3'), await through(distrusting.graphqlUrl, '203.0.113.4'), await through(distrusting.graphqlUrl, '203.0.113.5')]).toEqual([
-        200, 200, 429,
-      ]);
+      expect([
+        await through(distrusting.graphqlUrl, '203.0.113.3'),
+        await through(distrusting.graphqlUrl, '203.0.113.4'),
+        await through(distrusting.graphqlUrl, '203.0.113.5'),
+      ]).toEqual([200, 200, 429]);
     } finally {
       await Promise.all([trusting.stop(), distrusting.stop()]);
     }
@@ -189,7 +199,10 @@ describe('rate limiting at the gateway (buckets in memory)', () => {
   });
 
   test('when Redis is unreachable and RATE_LIMIT_FAIL_CLOSED=true, then requests are refused with a retryable 503 and no subgraph is called', async () => {
-    const gateway = await startExtraGateway(platform, { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_FAIL_CLOSED: 'true' });
+    const gateway = await startExtraGateway(platform, {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      RATE_LIMIT_FAIL_CLOSED: 'true',
+    });
     try {
       const before = await subgraphCalls(platform);
       const refused = await postGraphQL(gateway.graphqlUrl, PRODUCTS);

@@ -35,7 +35,10 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     const target = new URL(NATS_URL!);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 4222));
     // Orders reaches the broker through a proxy the test can cut; users connects directly.
-    ordersBus = lazyEventBus(() => connectJetStreamBus({ url: `nats://127.0.0.1:${proxy.port}`, name: 'orders', stream: ORDERS_STREAM, logger }), logger);
+    ordersBus = lazyEventBus(
+      () => connectJetStreamBus({ url: `nats://127.0.0.1:${proxy.port}`, name: 'orders', stream: ORDERS_STREAM, logger }),
+      logger,
+    );
     usersBus = await connectJetStreamBus({ url: NATS_URL!, name: 'users', stream: ORDERS_STREAM, logger });
     platform = await startTestPlatform({
       eventBuses: { orders: ordersBus, users: usersBus },
@@ -62,7 +65,10 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     return { token: response.data!.signUp.token as string, id: response.data!.signUp.user.id as string };
   };
   const spendOf = async (userId: string) =>
-    (await usersDb.query('SELECT lifetime_spend_cents AS spend, tier FROM users WHERE id = $1', [userId])).rows[0] as { spend: number; tier: string };
+    (await usersDb.query('SELECT lifetime_spend_cents AS spend, tier FROM users WHERE id = $1', [userId])).rows[0] as {
+      spend: number;
+      tier: string;
+    };
   /** Applied events that this platform's orders service published (the stream also holds other runs' events). */
   const processed = async () => {
     const ours = (await ordersDb.query('SELECT id FROM outbox_events')).rows.map((row) => row.id as string);
@@ -70,7 +76,8 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
   };
 
   test('when the consumer is killed mid-stream and restarted, then every event is applied exactly once', async () => {
-    const admin = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    const admin = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
     await platform.gql(
       `mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`,
       { input: { sku: 'LOYAL-1', name: 'Loyalty widget', priceCents: 1_234, currency: 'USD', stock: 100_000 } },
@@ -92,7 +99,11 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
       expect(placed.errors).toEqual([]);
       placedCount++;
       if (i % 10 === 0) {
-        await platform.gql(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: placed.data!.placeOrder.id }, { token: customer.token });
+        await platform.gql(
+          `mutation($id: ID!) { cancelOrder(id: $id) { id } }`,
+          { id: placed.data!.placeOrder.id },
+          { token: customer.token },
+        );
         placedCount++;
       }
     }
@@ -103,15 +114,23 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     await until(async () => (await processed()) - processedBefore >= 40, 'the restarted consumer to go on');
     await platform.restartUsers();
     await until(async () => (await readMetric(platform.ordersUrl, 'outbox_backlog')) === 0, 'the outbox to drain');
-    await until(async () => (await processed()) - processedBefore === placedCount, 'every event applied', 30_000).catch(async (error: unknown) => {
-      const outbox = (await ordersDb.query('SELECT count(*)::int AS n, count(published_at)::int AS published FROM outbox_events')).rows[0];
-      throw new Error(`${(error as Error).message}: processed ${(await processed()) - processedBefore} of ${placedCount}; outbox ${JSON.stringify(outbox)}; consumer lag ${await readMetric(platform.usersUrl, 'events_consumer_lag')}`);
-    });
+    await until(async () => (await processed()) - processedBefore === placedCount, 'every event applied', 30_000).catch(
+      async (error: unknown) => {
+        const outbox = (await ordersDb.query('SELECT count(*)::int AS n, count(published_at)::int AS published FROM outbox_events'))
+          .rows[0];
+        throw new Error(
+          `${(error as Error).message}: processed ${(await processed()) - processedBefore} of ${placedCount}; outbox ${JSON.stringify(outbox)}; consumer lag ${await readMetric(platform.usersUrl, 'events_consumer_lag')}`,
+        );
+      },
+    );
 
     // The recount: what the orders database says each customer has spent.
     for (const customer of customers) {
       const recount = (
-        await ordersDb.query(`SELECT coalesce(sum(total_cents), 0)::int AS spend FROM orders WHERE user_id = $1 AND status <> 'CANCELLED'`, [customer.id])
+        await ordersDb.query(
+          `SELECT coalesce(sum(total_cents), 0)::int AS spend FROM orders WHERE user_id = $1 AND status <> 'CANCELLED'`,
+          [customer.id],
+        )
       ).rows[0].spend as number;
       expect((await spendOf(customer.id)).spend).toBe(recount);
     }
@@ -137,7 +156,18 @@ describeWithNats('loyalty through real JetStream, under faults', () => {
     await until(async () => (await usersDb.query('SELECT 1 FROM processed_events WHERE id = $1', [eventId])).rowCount === 1, 'the event');
     // A marker event published after both copies: once it is applied, both copies were seen.
     const marker = randomUUID();
-    await publish('orders.v1.placed', orderEventsV1.OrderPlaced.encode({ eventId: marker, orderId: randomUUID(), userId: customer.id, totalCents: 1, currency: 'USD', occurredAt: new Date() }).finish(), marker);
+    await publish(
+      'orders.v1.placed',
+      orderEventsV1.OrderPlaced.encode({
+        eventId: marker,
+        orderId: randomUUID(),
+        userId: customer.id,
+        totalCents: 1,
+        currency: 'USD',
+        occurredAt: new Date(),
+      }).finish(),
+      marker,
+    );
     await until(async () => (await usersDb.query('SELECT 1 FROM processed_events WHERE id = $1', [marker])).rowCount === 1, 'the marker');
     expect(await spendOf(customer.id)).toEqual({ spend: 150_001, tier: 'SILVER' });
   }, 60_000);

@@ -20,7 +20,8 @@ describe('loyalty tiers from order events (the story)', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform({ ordersEnv: { OUTBOX_POLL_MS: '50' } });
-    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
     const saved = await platform.gql(
       `mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`,
       { input: { sku: 'VIP-1', name: 'Pricey thing', priceCents: 30_000, currency: 'USD', stock: 1_000 } },
@@ -58,11 +59,17 @@ describe('loyalty tiers from order events (the story)', () => {
     await gql(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: ids[1] }, { token });
     await loyaltyIs('SILVER', 120_000);
 
-    const other = await gql(`mutation { signUp(input: { email: "nosy@example.com", password: "nosy-password", name: "Nosy" }) { token user { id } } }`);
+    const other = await gql(
+      `mutation { signUp(input: { email: "nosy@example.com", password: "nosy-password", name: "Nosy" }) { token user { id } } }`,
+    );
     const me = await gql('{ me { id } }', {}, { token });
     const peek = await gql(`query($id: ID!) { user(id: $id) { tier } }`, { id: me.data!.me.id }, { token: other.data!.signUp.token });
     expect(errorCodes(peek)).toEqual(['FORBIDDEN']);
-    const byAdmin = await gql(`query($id: ID!) { user(id: $id) { tier lifetimeSpendCents } }`, { id: me.data!.me.id }, { token: adminToken });
+    const byAdmin = await gql(
+      `query($id: ID!) { user(id: $id) { tier lifetimeSpendCents } }`,
+      { id: me.data!.me.id },
+      { token: adminToken },
+    );
     expect(byAdmin.data!.user).toEqual({ tier: 'SILVER', lifetimeSpendCents: 120_000 });
   });
 });

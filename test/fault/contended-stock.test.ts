@@ -22,7 +22,8 @@ describe('fault: contention on one product', () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     ordersDb = new pg.Pool({ connectionString: platform.ordersDatabase.url, max: 2 });
-    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    adminToken = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
     for (let i = 0; i < 20; i++) {
       const signUp = await platform.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token } }`, {
         input: { email: `buyer${i}@example.com`, password: 'buyer-password', name: `Buyer ${i}` },
@@ -39,7 +40,11 @@ describe('fault: contention on one product', () => {
     await setStock('HOT-1', 50);
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        platform.gql(PLACE, { input: { items: [{ sku: 'HOT-1', quantity: 1 }], idempotencyKey: `hot-${i}` } }, { token: customers[i % 20] }),
+        platform.gql(
+          PLACE,
+          { input: { items: [{ sku: 'HOT-1', quantity: 1 }], idempotencyKey: `hot-${i}` } },
+          { token: customers[i % 20] },
+        ),
       ),
     );
     const succeeded = responses.filter((response) => response.errors.length === 0);
@@ -59,7 +64,15 @@ describe('fault: contention on one product', () => {
     await setStock('PAIR-B', 1_000);
     // Item lists in both orders: sku order must not matter to the locks.
     const items = (i: number) =>
-      i % 2 === 0 ? [{ sku: 'PAIR-A', quantity: 1 }, { sku: 'PAIR-B', quantity: 2 }] : [{ sku: 'PAIR-B', quantity: 2 }, { sku: 'PAIR-A', quantity: 1 }];
+      i % 2 === 0
+        ? [
+            { sku: 'PAIR-A', quantity: 1 },
+            { sku: 'PAIR-B', quantity: 2 },
+          ]
+        : [
+            { sku: 'PAIR-B', quantity: 2 },
+            { sku: 'PAIR-A', quantity: 1 },
+          ];
     const first = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         platform.gql(PLACE, { input: { items: items(i), idempotencyKey: `pair-first-${i}` } }, { token: customers[i % 20] }),

@@ -33,7 +33,10 @@ describe('fault: a subgraph is told to stop while requests are in flight', () =>
       }
       const exited = platform.orders.signal('SIGTERM');
       // Readiness fails at once: new connections are refused (or answered 503).
-      const readiness = await fetch(`${platform.orders.url}/readyz`).then((r) => r.status, () => 'refused');
+      const readiness = await fetch(`${platform.orders.url}/readyz`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
       expect([503, 'refused']).toContain(readiness);
       await blocker.query('COMMIT');
       const responses = await Promise.all(inFlight);

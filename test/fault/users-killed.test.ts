@@ -24,14 +24,17 @@ describe('fault: the users subgraph is killed while clients place orders', () =>
   beforeAll(async () => {
     platform = await startProcessPlatform();
     ordersDb = new pg.Pool({ connectionString: platform.ordersDatabase.url, max: 2 });
-    const admin = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token;
+    const admin = (await platform.gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!
+      .signIn.token;
     const saved = await platform.gql(
       `mutation($input: ProductInput!) { upsertProduct(input: $input) { sku } }`,
       { input: { sku: SKU, name: 'Fault widget', priceCents: 100, currency: 'USD', stock: INITIAL_STOCK } },
       { token: admin },
     );
     expect(saved.errors).toEqual([]);
-    token = (await platform.gql(`mutation { signUp(input: { email: "faulty@example.com", password: "faulty-password", name: "F" }) { token } }`)).data!.signUp.token;
+    token = (
+      await platform.gql(`mutation { signUp(input: { email: "faulty@example.com", password: "faulty-password", name: "F" }) { token } }`)
+    ).data!.signUp.token;
   }, 120_000);
   afterAll(async () => {
     await ordersDb?.end();

@@ -8,10 +8,47 @@ import { graphqlClient } from '../support/graphql-client';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/test-platform';
 import { signWithStrangerKey, tamperPayload, unsignedToken } from '../support/tokens';
 
-const SIGN_UP = /* GraphQL */ `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token user { id email } } }`;
-const SIGN_IN = /* GraphQL */ `mutation SignIn($input: SignInInput!) { signIn(input: $input) { token } }`;
-const PLACE_ORDER = /* GraphQL */ `mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`;
-const MY_ORDERS = /* GraphQL */ `query MyOrders { me { email orders { totalCount edges { node { id status } } } } }`;
+const SIGN_UP = /* GraphQL */ `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      token
+      user {
+        id
+        email
+      }
+    }
+  }
+`;
+const SIGN_IN = /* GraphQL */ `
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+    }
+  }
+`;
+const PLACE_ORDER = /* GraphQL */ `
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+    }
+  }
+`;
+const MY_ORDERS = /* GraphQL */ `
+  query MyOrders {
+    me {
+      email
+      orders {
+        totalCount
+        edges {
+          node {
+            id
+            status
+          }
+        }
+      }
+    }
+  }
+`;
 
 const CUSTOMER = { email: 'Secret.Customer@Example.com', password: 'customer-secret-password', name: 'Customer' };
 const OTHER = { email: 'other.person@example.org', password: 'other-secret-password', name: 'Other' };
@@ -43,8 +80,12 @@ test('when a run of representative traffic is logged, then no line holds a token
   expect((await gql(SIGN_UP, { input: CUSTOMER })).errors[0]?.extensions?.code).toBe('CONFLICT');
   const signedIn = keepToken((await gql(SIGN_IN, { input: { email: CUSTOMER.email, password: CUSTOMER.password } })).data!.signIn.token);
   const admin = keepToken((await gql(SIGN_IN, { input: TEST_ADMIN })).data!.signIn.token);
-  expect((await gql(SIGN_IN, { input: { email: CUSTOMER.email, password: WRONG_PASSWORD } })).errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-  expect((await gql(SIGN_IN, { input: { email: UNKNOWN_EMAIL, password: WRONG_PASSWORD } })).errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  expect((await gql(SIGN_IN, { input: { email: CUSTOMER.email, password: WRONG_PASSWORD } })).errors[0]?.extensions?.code).toBe(
+    'UNAUTHENTICATED',
+  );
+  expect((await gql(SIGN_IN, { input: { email: UNKNOWN_EMAIL, password: WRONG_PASSWORD } })).errors[0]?.extensions?.code).toBe(
+    'UNAUTHENTICATED',
+  );
 
   const sku = (await gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
   const placed = await gql(PLACE_ORDER, { input: { items: [{ sku, quantity: 1 }], idempotencyKey: 'redaction-1' } }, { token: signedIn });

@@ -9,9 +9,30 @@ import { readMetric, startTestPlatform, type TestPlatform } from '../support/tes
 
 const DASHBOARD = path.resolve(__dirname, '../../deploy/observability/grafana/dashboards/fedshop-overview.json');
 
-const SIGN_UP = /* GraphQL */ `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token } }`;
-const SIGN_IN = /* GraphQL */ `mutation SignIn($input: SignInInput!) { signIn(input: $input) { token } }`;
-const PLACE_ORDER = /* GraphQL */ `mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id user { name } } }`;
+const SIGN_UP = /* GraphQL */ `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      token
+    }
+  }
+`;
+const SIGN_IN = /* GraphQL */ `
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+    }
+  }
+`;
+const PLACE_ORDER = /* GraphQL */ `
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      user {
+        name
+      }
+    }
+  }
+`;
 const GET_USER = { method: 'user.v1.UserService/GetUser', status: 'OK' };
 const PLACE_ORDER_OK = { operation: 'PlaceOrder', type: 'mutation', result: 'success' };
 const ORDERS_FETCH_OK = { subgraph: 'orders', result: 'success' };
@@ -76,13 +97,16 @@ test('when /metrics is read on each service, then it names the series the dashbo
 
 test('when the Grafana dashboard is read, then every series it queries is one a service serves', async () => {
   const served = new Set<string>();
-  for (const url of [platform.gatewayUrl, platform.usersUrl, platform.ordersUrl]) for (const name of await seriesNames(url)) served.add(name);
+  for (const url of [platform.gatewayUrl, platform.usersUrl, platform.ordersUrl])
+    for (const name of await seriesNames(url)) served.add(name);
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
   const queried = new Set(
     dashboard.panels
       .flatMap((panel) => panel.targets ?? [])
       // Metric names are the identifiers before a selector, a range or a closing parenthesis, once `by (...)` is gone.
-      .flatMap((target) => [...target.expr.replace(/\bby \([^)]*\)/g, '').matchAll(/([a-z_][a-z0-9_]*)(?=\s*[{[)])/g)].map((match) => match[1]!)),
+      .flatMap((target) =>
+        [...target.expr.replace(/\bby \([^)]*\)/g, '').matchAll(/([a-z_][a-z0-9_]*)(?=\s*[{[)])/g)].map((match) => match[1]!),
+      ),
   );
   expect(queried.size).toBeGreaterThan(20);
   const unknown = [...queried].filter((name) => !served.has(name) && !served.has(name.replace(/_(bucket|count|sum)$/, '')));
@@ -92,7 +116,8 @@ test('when the Grafana dashboard is read, then every series it queries is one a 
 test('when customers sign up, order, mistype a password and go over the credential budget, then the counters move', async () => {
   const { gql, gatewayUrl, usersUrl, ordersUrl } = platform;
   const count = (url: string, name: string, labels: Record<string, string>) => readMetric(url, `${name}_count`, labels);
-  const token = (await gql(SIGN_UP, { input: { email: 'metered@example.com', password: 'a-long-password', name: 'Metered' } })).data!.signUp.token;
+  const token = (await gql(SIGN_UP, { input: { email: 'metered@example.com', password: 'a-long-password', name: 'Metered' } })).data!.signUp
+    .token;
   const sku = (await gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
   const before = {
     placeOrder: await count(gatewayUrl, OPERATIONS, PLACE_ORDER_OK),
@@ -120,7 +145,9 @@ test('when customers sign up, order, mistype a password and go over the credenti
   expect(await count(ordersUrl, 'grpc_client_call_duration_seconds', GET_USER)).toBe(before.grpcClient + 1);
   expect(await count(usersUrl, 'grpc_server_call_duration_seconds', GET_USER)).toBe(before.grpcServer + 1);
   expect(await readMetric(ordersUrl, 'db_client_statements_total', { origin: 'request' })).toBeGreaterThan(before.statements);
-  expect(await readMetric(gatewayUrl, 'graphql_server_operation_errors_total', { operation: 'SignIn', code })).toBe(before.signInErrors + 1);
+  expect(await readMetric(gatewayUrl, 'graphql_server_operation_errors_total', { operation: 'SignIn', code })).toBe(
+    before.signInErrors + 1,
+  );
   expect(await count(gatewayUrl, OPERATIONS, { operation: 'SignIn', result: 'error' })).toBeGreaterThanOrEqual(1);
   expect(await readMetric(gatewayUrl, 'gateway_rate_limited_requests_total', { bucket: 'auth_address' })).toBe(before.limited + 1);
   // The subgraphs measure their own operations too (the gateway's generated names).

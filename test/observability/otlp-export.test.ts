@@ -96,7 +96,10 @@ test('when placeOrder runs with an OTLP endpoint set, then all three services ex
   let spans = spansOf(traceId);
   while (
     Date.now() < deadline &&
-    !(['users', 'orders'].every((service) => spans.get(service)?.includes('POST /graphql')) && gatewayExported().length === gatewaySpanNames.length)
+    !(
+      ['users', 'orders'].every((service) => spans.get(service)?.includes('POST /graphql')) &&
+      gatewayExported().length === gatewaySpanNames.length
+    )
   ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     spans = spansOf(traceId);
@@ -105,7 +108,12 @@ test('when placeOrder runs with an OTLP endpoint set, then all three services ex
   expect(gatewayExported()).toEqual(gatewaySpanNames);
   expect(spans.get('orders')).toEqual(
     // The subgraphs' operation spans are named after the gateway's subgraph operations.
-    expect.arrayContaining(['POST /graphql', 'mutation PlaceOrder__orders__0', 'grpc.user.v1.UserService/GetUser', 'prisma:client:db_query']),
+    expect.arrayContaining([
+      'POST /graphql',
+      'mutation PlaceOrder__orders__0',
+      'grpc.user.v1.UserService/GetUser',
+      'prisma:client:db_query',
+    ]),
   );
   expect(spans.get('users')).toEqual(
     expect.arrayContaining(['POST /graphql', 'query PlaceOrder__users__1', 'grpc.user.v1.UserService/GetUser', 'prisma:client:db_query']),

@@ -8,7 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { startProcessPlatform, type ProcessPlatform, type ServiceProcess } from '../support/process-platform';
 
 const PLACE_ORDER = /* GraphQL */ `
-  mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id user { name } } }`;
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      user {
+        name
+      }
+    }
+  }
+`;
 
 let platform: ProcessPlatform;
 beforeAll(async () => {

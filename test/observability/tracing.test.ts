@@ -10,7 +10,15 @@ import { installTestTelemetry, type ReadableSpan, type TestTelemetry } from '@fe
 import type { TestPlatform } from '../support/test-platform';
 
 const PLACE_ORDER = /* GraphQL */ `
-  mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id user { name } } }`;
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      id
+      user {
+        name
+      }
+    }
+  }
+`;
 
 let telemetry: TestTelemetry;
 let platform: TestPlatform;
@@ -126,7 +134,10 @@ test('when a customer places an order through the gateway, then one trace holds 
   expect(statements).toContainEqual({ service: 'users', sql: expect.stringMatching(/^SELECT .* FROM "public"\."users"/) });
   expect(statements).toContainEqual({ service: 'orders', sql: expect.stringMatching(/^SELECT .* FROM "public"\."products"/) });
   // The order, its stock, items and event: one statement.
-  expect(statements).toContainEqual({ service: 'orders', sql: expect.stringMatching(/INSERT INTO orders[\s\S]*UPDATE products[\s\S]*INSERT INTO outbox_events/) });
+  expect(statements).toContainEqual({
+    service: 'orders',
+    sql: expect.stringMatching(/INSERT INTO orders[\s\S]*UPDATE products[\s\S]*INSERT INTO outbox_events/),
+  });
   const underGrpcServer = named('prisma:client:db_query').filter((span) => {
     for (let at: ReadableSpan | undefined = span; at; at = inTrace.find((s) => idOf(s) === at!.parentSpanContext?.spanId)) {
       if (at === grpcServer) return true;
@@ -144,7 +155,11 @@ test('when an order is placed, then the loyalty consumer handles its event insid
   const sku = (await platform.gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
   telemetry.reset();
 
-  const placed = await platform.gql(PLACE_ORDER, { input: { items: [{ sku, quantity: 1 }], idempotencyKey: 'tracing-events-1' } }, { token });
+  const placed = await platform.gql(
+    PLACE_ORDER,
+    { input: { items: [{ sku, quantity: 1 }], idempotencyKey: 'tracing-events-1' } },
+    { token },
+  );
   expect(placed.errors).toEqual([]);
 
   const gatewayPort = portOf(platform.gatewayUrl);
@@ -167,7 +182,9 @@ test('when an order is placed, then the loyalty consumer handles its event insid
   const underConsumer = spans.filter(
     (span) => span.name === 'prisma:client:db_query' && span.spanContext().traceId === traceId && isUnder(spans, span, consumer!),
   );
-  expect(underConsumer.map((span) => String(span.attributes['db.query.text']))).toContainEqual(expect.stringMatching(/processed_events|users/));
+  expect(underConsumer.map((span) => String(span.attributes['db.query.text']))).toContainEqual(
+    expect.stringMatching(/processed_events|users/),
+  );
 });
 
 function isUnder(spans: ReadableSpan[], span: ReadableSpan, ancestor: ReadableSpan): boolean {

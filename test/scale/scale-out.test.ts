@@ -51,7 +51,12 @@ describeScaled('scale-out: two replicas of every service behind HAProxy, under f
   test('when the faults are over, then each service had a replica SIGKILLed and restarted and one replaced by a rolling update', () => {
     const happened = (service: string, what: RegExp) => report.events.some((event) => event.service === service && what.test(event.what));
     for (const service of ['gateway', 'users', 'orders']) {
-      expect({ service, killed: happened(service, /^SIGKILL /), restarted: happened(service, / restarted and UP$/), rolled: happened(service, /^rolling update: SIGTERM /) }).toEqual({
+      expect({
+        service,
+        killed: happened(service, /^SIGKILL /),
+        restarted: happened(service, / restarted and UP$/),
+        rolled: happened(service, /^rolling update: SIGTERM /),
+      }).toEqual({
         service,
         killed: true,
         restarted: true,

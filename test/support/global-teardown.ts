@@ -3,8 +3,7 @@ import type { RunningEmbeddedPostgres } from '../../shared/src/database/embedded
 
 export default async function globalTeardown(): Promise<void> {
   const state = (globalThis as Record<string, unknown>).__fedshopTestCluster as
-    | { cluster: RunningEmbeddedPostgres; dir: string }
-    | undefined;
+    { cluster: RunningEmbeddedPostgres; dir: string } | undefined;
   if (!state) return;
   await state.cluster.stop();
   rmSync(state.dir, { recursive: true, force: true });

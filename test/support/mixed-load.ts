@@ -42,7 +42,8 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
       (await db.query('SELECT sku, stock FROM products WHERE sku = ANY($1)', [SKUS])).rows.map((row) => [row.sku, row.stock]),
     );
     const heldBefore = await heldBySku(db);
-    const admin = (await gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn.token as string;
+    const admin = (await gql(`mutation($input: SignInInput!) { signIn(input: $input) { token } }`, { input: TEST_ADMIN })).data!.signIn
+      .token as string;
     const run = Date.now().toString(36);
     const tokens: string[] = [];
     for (let i = 0; i < (options.customers ?? 10); i++) {
@@ -83,7 +84,12 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
         if (roll < 0.35) {
           await call('products', '{ products(first: 20) { totalCount edges { node { sku stock priceCents } } } }', {});
         } else if (roll < 0.55) {
-          await call('myOrders', '{ me { orders(first: 5) { totalCount edges { node { totalCents items { quantity product { name } } } } } } }', {}, token);
+          await call(
+            'myOrders',
+            '{ me { orders(first: 5) { totalCount edges { node { totalCents items { quantity product { name } } } } } } }',
+            {},
+            token,
+          );
         } else if (roll < 0.85) {
           const skus = [...new Set([pick(SKUS), pick(SKUS)])];
           const idempotencyKey = Math.random() < 0.1 && key > 0 ? `load-${run}-${key - 1}` : `load-${run}-${key++}`;
@@ -101,7 +107,12 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
         } else if (roll < 0.95) {
           const order = confirmed.length > 0 ? confirmed.splice(Math.floor(Math.random() * confirmed.length), 1)[0]! : undefined;
           if (!order) continue;
-          const response = await call('cancelOrder', `mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, order.token);
+          const response = await call(
+            'cancelOrder',
+            `mutation($id: ID!) { cancelOrder(id: $id) { status } }`,
+            { id: order.id },
+            order.token,
+          );
           if (response.errors.length === 0) report.ordersCancelled++;
         } else {
           const order = confirmed.length > 0 ? confirmed.splice(Math.floor(Math.random() * confirmed.length), 1)[0]! : undefined;
@@ -113,20 +124,32 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
 
-    const now = new Map<string, number>((await db.query('SELECT sku, stock FROM products WHERE sku = ANY($1)', [SKUS])).rows.map((row) => [row.sku, row.stock]));
+    const now = new Map<string, number>(
+      (await db.query('SELECT sku, stock FROM products WHERE sku = ANY($1)', [SKUS])).rows.map((row) => [row.sku, row.stock]),
+    );
     const held = await heldBySku(db);
     for (const sku of SKUS) {
       const start = (initial.get(sku) ?? 0) + (heldBefore.get(sku) ?? 0);
       const end = (now.get(sku) ?? 0) + (held.get(sku) ?? 0);
-      report.invariants.push({ name: `stock + units sold of ${sku} = initial stock`, ok: start === end && (now.get(sku) ?? 0) >= 0, detail: `${now.get(sku)} + ${held.get(sku) ?? 0} vs ${start}` });
+      report.invariants.push({
+        name: `stock + units sold of ${sku} = initial stock`,
+        ok: start === end && (now.get(sku) ?? 0) >= 0,
+        detail: `${now.get(sku)} + ${held.get(sku) ?? 0} vs ${start}`,
+      });
     }
     const badTotals = (
       await db.query(`
         SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id
         GROUP BY o.id, o.total_cents HAVING o.total_cents <> sum(i.quantity * i.unit_price_cents)`)
     ).rows.length;
-    const empty = (await db.query('SELECT count(*)::int AS n FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)')).rows[0].n as number;
-    report.invariants.push({ name: "every order's total = the sum of its items", ok: badTotals === 0, detail: `${badTotals} order(s) off` });
+    const empty = (
+      await db.query('SELECT count(*)::int AS n FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)')
+    ).rows[0].n as number;
+    report.invariants.push({
+      name: "every order's total = the sum of its items",
+      ok: badTotals === 0,
+      detail: `${badTotals} order(s) off`,
+    });
     report.invariants.push({ name: 'no order without items', ok: empty === 0, detail: `${empty} empty order(s)` });
     report.invariants.push({ name: 'zero 5xx responses', ok: report.http5xx === 0, detail: `${report.http5xx} 5xx` });
     report.invariants.push({
@@ -143,9 +166,12 @@ export async function runMixedLoad(options: MixedLoadOptions): Promise<MixedLoad
 /** Units taken from stock by orders that still hold them (CONFIRMED or SHIPPED), per sku. */
 async function heldBySku(db: pg.Pool): Promise<Map<string, number>> {
   const rows = (
-    await db.query(`
+    await db.query(
+      `
       SELECT i.sku, sum(i.quantity)::int AS held FROM order_items i JOIN orders o ON o.id = i.order_id
-      WHERE o.status IN ('CONFIRMED', 'SHIPPED') AND i.sku = ANY($1) GROUP BY i.sku`, [SKUS])
+      WHERE o.status IN ('CONFIRMED', 'SHIPPED') AND i.sku = ANY($1) GROUP BY i.sku`,
+      [SKUS],
+    )
   ).rows;
   return new Map(rows.map((row) => [row.sku, row.held]));
 }

@@ -60,7 +60,8 @@ export class ServiceProcess {
 
   /** Sends a signal and resolves with how the process ended. */
   async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return { code: this.child?.exitCode ?? null, signal: null };
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)
+      return { code: this.child?.exitCode ?? null, signal: null };
     this.child.kill(signal);
     return this.exit!;
   }

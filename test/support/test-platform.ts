@@ -69,17 +69,17 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const buses = { users: options.eventBuses?.users ?? bus, orders: options.eventBuses?.orders ?? bus };
   const common = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0' };
   const usersConfig = loadUsersConfig({
-      ...common,
-      PORT: String(usersHttp),
-      GRPC_PORT: String(usersGrpc),
-      DATABASE_URL: usersDatabase.url,
-      DATA_DIR: dataDir,
-      ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
-      ADMIN_EMAIL: TEST_ADMIN.email,
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-      SCRYPT_COST: '1024',
-      ...options.usersEnv,
-    });
+    ...common,
+    PORT: String(usersHttp),
+    GRPC_PORT: String(usersGrpc),
+    DATABASE_URL: usersDatabase.url,
+    DATA_DIR: dataDir,
+    ORDER_SERVICE_ADDR: `127.0.0.1:${ordersGrpc}`,
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    SCRYPT_COST: '1024',
+    ...options.usersEnv,
+  });
   let users = await startUsersService(usersConfig, { logger: logs.users.logger, eventBus: buses.users });
   const jwksUrl = `${users.httpUrl}/.well-known/jwks.json`;
   const orders = await startOrdersService(

@@ -2,7 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { addressBucketKey, clientAddress, parseTrustedProxies } from './client-address';
 
 function request(remoteAddress: string, forwardedFor?: string | string[]): IncomingMessage {
-  return { socket: { remoteAddress }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress },
+    headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+  } as unknown as IncomingMessage;
 }
 
 describe('clientAddress', () => {
@@ -45,9 +48,12 @@ describe('clientAddress', () => {
 });
 
 describe('parseTrustedProxies', () => {
-  test.each(['10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.1/8/9', '10.0.0.0/x'])('when an entry is %j, then parsing fails naming it', (entry) => {
-    expect(() => parseTrustedProxies(`127.0.0.1, ${entry}`)).toThrow(entry);
-  });
+  test.each(['10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.1/8/9', '10.0.0.0/x'])(
+    'when an entry is %j, then parsing fails naming it',
+    (entry) => {
+      expect(() => parseTrustedProxies(`127.0.0.1, ${entry}`)).toThrow(entry);
+    },
+  );
 
   test('when the list is empty or blank, then nobody is trusted', () => {
     expect(parseTrustedProxies(' , ').entries).toEqual([]);

@@ -8,13 +8,15 @@ function attemptsOf(query: string, variables: Record<string, unknown> = {}) {
 
 describe('credentialAttempts', () => {
   test('when the email is a literal, then it is read from the input object', () => {
-    expect(attemptsOf('mutation { signIn(input: { email: "a@x.io", password: "p" }) { token } }')).toEqual([{ field: 'signIn', email: 'a@x.io' }]);
+    expect(attemptsOf('mutation { signIn(input: { email: "a@x.io", password: "p" }) { token } }')).toEqual([
+      { field: 'signIn', email: 'a@x.io' },
+    ]);
   });
 
   test('when the whole input is a variable, then the email is read from the variables', () => {
-    expect(attemptsOf('mutation($i: SignUpInput!) { signUp(input: $i) { token } }', { i: { email: 'b@x.io', password: 'p', name: 'B' } })).toEqual([
-      { field: 'signUp', email: 'b@x.io' },
-    ]);
+    expect(
+      attemptsOf('mutation($i: SignUpInput!) { signUp(input: $i) { token } }', { i: { email: 'b@x.io', password: 'p', name: 'B' } }),
+    ).toEqual([{ field: 'signUp', email: 'b@x.io' }]);
   });
 
   test('when the email alone is a variable, then it is read from the variables', () => {
@@ -33,11 +35,18 @@ describe('credentialAttempts', () => {
       }
       fragment More on Mutation { d: signUp(input: { email: "z@x.io", password: "4", name: "Z" }) { token } }`);
 
-    expect(attempts.map((attempt) => `${attempt.field}:${attempt.email}`)).toEqual(['signIn:v@x.io', 'signIn:v@x.io', 'signIn:w@x.io', 'signUp:z@x.io']);
+    expect(attempts.map((attempt) => `${attempt.field}:${attempt.email}`)).toEqual([
+      'signIn:v@x.io',
+      'signIn:v@x.io',
+      'signIn:w@x.io',
+      'signUp:z@x.io',
+    ]);
   });
 
   test('when the email cannot be read (missing, not a string), then the attempt still counts, without an email', () => {
-    expect(attemptsOf('mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { email: 42 } })).toEqual([{ field: 'signIn', email: null }]);
+    expect(attemptsOf('mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { email: 42 } })).toEqual([
+      { field: 'signIn', email: null },
+    ]);
     expect(attemptsOf('mutation($i: SignInInput!) { signIn(input: $i) { token } }')).toEqual([{ field: 'signIn', email: null }]);
   });
 

@@ -35,7 +35,9 @@ export function credentialAttempts(
 ): CredentialAttempt[] {
   if (operation.operation !== 'mutation') return [];
   const fragments = new Map(
-    document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition]] : [])),
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition]] : [],
+    ),
   );
   const attempts: CredentialAttempt[] = [];
   const seenFragments = new Set<string>();

@@ -15,7 +15,10 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).default(f
  */
 export const edgeEnvSchema = {
   /** Redis shared by every gateway replica for rate-limit buckets and APQ registrations; unset: both live in memory. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+    .optional(),
   /** Comma-separated IPs / CIDRs of proxies whose X-Forwarded-For is believed; default none. */
   TRUSTED_PROXIES: z
     .string()

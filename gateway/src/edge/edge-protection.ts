@@ -58,7 +58,10 @@ export async function createEdgeProtection(options: {
   }
   // Redis is waited for a little at start; the gateway starts without it (fail-open or -closed applies meanwhile).
   if (!(await store.ready(2_000))) {
-    logger.warn({ failClosed: config.rateLimit.failClosed }, 'rate-limit store (Redis) not reachable at start; reconnecting in the background');
+    logger.warn(
+      { failClosed: config.rateLimit.failClosed },
+      'rate-limit store (Redis) not reachable at start; reconnecting in the background',
+    );
   }
   const rateLimiter = createRateLimiter(config.rateLimit, store, logger, metrics);
   const safelist =

@@ -30,7 +30,9 @@ const FAN_OUT = `
 function rejections(query: string) {
   return validate(schema, parse(query), [...specifiedRules, ...operationLimitRules(LIMITS)]).map((error) => {
     const original = error.originalError;
-    return original instanceof AppError ? { code: original.code, ...original.details } : { code: 'GRAPHQL_VALIDATION_FAILED', message: error.message };
+    return original instanceof AppError
+      ? { code: original.code, ...original.details }
+      : { code: 'GRAPHQL_VALIDATION_FAILED', message: error.message };
   });
 }
 
@@ -107,14 +109,18 @@ describe('operationCost', () => {
   });
 
   test('when mutations are selected, then each root field costs 10 more', () => {
-    expect(costOf('mutation { a: signIn(input: { email: "a", password: "b" }) { token } b: signIn(input: { email: "a", password: "b" }) { token } }')).toBe(
-      2 * (1 + 10),
-    );
+    expect(
+      costOf(
+        'mutation { a: signIn(input: { email: "a", password: "b" }) { token } b: signIn(input: { email: "a", password: "b" }) { token } }',
+      ),
+    ).toBe(2 * (1 + 10));
   });
 
   test('when fragments are spread, then their cost counts as if inlined', () => {
     const inline = costOf('{ products(first: 30) { edges { node { sku name } } } }');
-    const spread = costOf('{ products(first: 30) { ...P } } fragment P on ProductConnection { edges { node { ...N } } } fragment N on Product { sku name }');
+    const spread = costOf(
+      '{ products(first: 30) { ...P } } fragment P on ProductConnection { edges { node { ...N } } } fragment N on Product { sku name }',
+    );
     expect(spread).toBe(inline);
   });
 });

@@ -61,7 +61,10 @@ export function checkDocumentSize(query: string, limits: Pick<OperationLimits, '
   if (bytes > limits.maxBytes) {
     metrics?.rejectedOperations.inc({ code: 'OPERATION_TOO_LARGE' });
     throw rejection(
-      refuse('OPERATION_TOO_LARGE', `The operation is ${bytes} bytes long; the limit is ${limits.maxBytes}.`, { limit: limits.maxBytes, measure: 'bytes' }),
+      refuse('OPERATION_TOO_LARGE', `The operation is ${bytes} bytes long; the limit is ${limits.maxBytes}.`, {
+        limit: limits.maxBytes,
+        measure: 'bytes',
+      }),
       400,
     );
   }
@@ -72,7 +75,10 @@ export function checkDocumentSize(query: string, limits: Pick<OperationLimits, '
       if (++tokens > limits.maxTokens) {
         metrics?.rejectedOperations.inc({ code: 'OPERATION_TOO_LARGE' });
         throw rejection(
-          refuse('OPERATION_TOO_LARGE', `The operation has more than ${limits.maxTokens} tokens.`, { limit: limits.maxTokens, measure: 'tokens' }),
+          refuse('OPERATION_TOO_LARGE', `The operation has more than ${limits.maxTokens} tokens.`, {
+            limit: limits.maxTokens,
+            measure: 'tokens',
+          }),
           400,
         );
       }
@@ -115,7 +121,10 @@ function maxRootFieldsRule(limit: number, metrics?: EdgeMetrics): ValidationRule
       if (fields > limit) {
         report(
           context,
-          refuse('OPERATION_TOO_MANY_ROOT_FIELDS', `The operation selects ${fields} root fields; the limit is ${limit}.`, { limit, found: fields }),
+          refuse('OPERATION_TOO_MANY_ROOT_FIELDS', `The operation selects ${fields} root fields; the limit is ${limit}.`, {
+            limit,
+            found: fields,
+          }),
           metrics,
         );
       }
@@ -150,7 +159,11 @@ export function operationLimitRules(limits: OperationLimits, metrics?: EdgeMetri
       onReject: [
         (context, error) => {
           const { message, found } = armorFinding(error);
-          report(context, refuse('OPERATION_TOO_MANY_ALIASES', message, { limit: limits.maxAliases, ...(found ? { found } : {}) }), metrics);
+          report(
+            context,
+            refuse('OPERATION_TOO_MANY_ALIASES', message, { limit: limits.maxAliases, ...(found ? { found } : {}) }),
+            metrics,
+          );
         },
       ],
     },
@@ -206,7 +219,12 @@ export function operationCost(
   const root = schema.getRootType(operation.operation);
   if (!root) return 0;
 
-  const selectionCost = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, slice: number | undefined, isRoot: boolean): number => {
+  const selectionCost = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    slice: number | undefined,
+    isRoot: boolean,
+  ): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -237,7 +255,10 @@ export function operationCost(
       const own = isCompositeType(type) ? 1 : 0;
       const sliceArgument = intArgument(selection, field, ['first', 'last'], variables);
       const isList = isListType(getNullableType(field.type));
-      const children = selection.selectionSet && isCompositeType(type) ? selectionCost(selection.selectionSet, type, isList ? undefined : sliceArgument, false) : 0;
+      const children =
+        selection.selectionSet && isCompositeType(type)
+          ? selectionCost(selection.selectionSet, type, isList ? undefined : sliceArgument, false)
+          : 0;
       const size = isList ? (sliceArgument ?? slice ?? assumedListSize) : 1;
       total += size * (own + children) + (isRoot && operation.operation === 'mutation' ? MUTATION_FIELD_COST : 0);
     }

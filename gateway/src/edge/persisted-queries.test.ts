@@ -70,7 +70,13 @@ describe('loadManifest', () => {
 
 describe('requestedOperation', () => {
   test('when a POST body carries a query and a hash, then both are read', () => {
-    expect(requestedOperation('POST', { query: '{ a }', extensions: { persistedQuery: { version: 1, sha256Hash: 'h' } } }, new URLSearchParams())).toEqual({
+    expect(
+      requestedOperation(
+        'POST',
+        { query: '{ a }', extensions: { persistedQuery: { version: 1, sha256Hash: 'h' } } },
+        new URLSearchParams(),
+      ),
+    ).toEqual({
       query: '{ a }',
       sha256Hash: 'h',
     });

@@ -107,7 +107,10 @@ export function createSafelist(manifest: PersistedQueryManifest, metrics?: EdgeM
       if (listedBodies.has(sha256Hex(requested.query))) return;
       metrics?.rejectedOperations.inc({ code: 'PERSISTED_QUERY_NOT_IN_LIST' });
       throw rejection(
-        new AppError('PERSISTED_QUERY_NOT_IN_LIST', 'Only operations from the persisted-query list are accepted here; send a listed operation id.'),
+        new AppError(
+          'PERSISTED_QUERY_NOT_IN_LIST',
+          'Only operations from the persisted-query list are accepted here; send a listed operation id.',
+        ),
         400,
       );
     },

@@ -22,7 +22,11 @@ export function rateLimitPlugin(rateLimiter: RateLimiter): ApolloServerPlugin<Ga
             contextValue.clientAddress,
             attempts.map((attempt) => attempt.email),
           );
-          if (decision && (!contextValue.rateLimit || decision.remaining / decision.limit < contextValue.rateLimit.remaining / contextValue.rateLimit.limit)) {
+          if (
+            decision &&
+            (!contextValue.rateLimit ||
+              decision.remaining / decision.limit < contextValue.rateLimit.remaining / contextValue.rateLimit.limit)
+          ) {
             contextValue.rateLimit = decision;
           }
         },

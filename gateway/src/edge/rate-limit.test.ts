@@ -83,7 +83,9 @@ describe('createRateLimiter', () => {
 
   test('when one operation carries more attempts than the budget, then it is refused whole', async () => {
     const rateLimiter = limiter();
-    expect((await refusal(rateLimiter.checkCredentialAttempts('198.51.100.7', ['a@x.io', 'a@x.io', 'a@x.io']))).extensions.code).toBe('RATE_LIMITED');
+    expect((await refusal(rateLimiter.checkCredentialAttempts('198.51.100.7', ['a@x.io', 'a@x.io', 'a@x.io']))).extensions.code).toBe(
+      'RATE_LIMITED',
+    );
     // Nothing was taken: a single attempt still passes.
     expect(await rateLimiter.checkCredentialAttempts('198.51.100.7', ['a@x.io'])).toMatchObject({ limit: 2 });
   });

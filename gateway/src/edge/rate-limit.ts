@@ -121,7 +121,12 @@ export function createRateLimiter(options: RateLimitOptions, store: RateLimitSto
       if (caller.userId !== null && options.userPerMinute > 0) {
         requests.push({ kind: 'user', key: key('user', caller.userId), capacity: options.userPerMinute, cost: 1 });
       } else if (caller.userId === null && options.anonymousPerMinute > 0) {
-        requests.push({ kind: 'anonymous', key: key('ip', addressBucketKey(caller.address)), capacity: options.anonymousPerMinute, cost: 1 });
+        requests.push({
+          kind: 'anonymous',
+          key: key('ip', addressBucketKey(caller.address)),
+          capacity: options.anonymousPerMinute,
+          cost: 1,
+        });
       }
       return take(requests);
     },

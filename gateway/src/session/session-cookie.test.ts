@@ -3,7 +3,12 @@ import { cookieValue, originMayUseSession, readSession, sessionSetCookie, type S
 import { sessionChangeOf, sessionRequestHeaders } from './session-forwarding';
 import { parse, type OperationDefinitionNode } from 'graphql';
 
-const OPTIONS: SessionCookieOptions = { name: 'fedshop_refresh', path: '/graphql', secure: 'auto', allowedOrigins: ['https://shop.example'] };
+const OPTIONS: SessionCookieOptions = {
+  name: 'fedshop_refresh',
+  path: '/graphql',
+  secure: 'auto',
+  allowedOrigins: ['https://shop.example'],
+};
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 const operation = (text: string) => parse(text).definitions[0] as OperationDefinitionNode;
 
@@ -38,8 +43,15 @@ describe('session cookie', () => {
 
   test('when a token is set, then the cookie is HttpOnly, SameSite=Strict, for /graphql, expiring with the token', () => {
     const now = new Date('2026-12-07T00:00:00Z');
-    const header = sessionSetCookie({ kind: 'set', token: 'tok', expiresAt: new Date('2026-12-08T00:00:00Z') }, { secure: true }, OPTIONS, now);
-    expect(header).toBe('fedshop_refresh=tok; Max-Age=86400; Expires=Tue, 08 Dec 2026 00:00:00 GMT; Path=/graphql; HttpOnly; SameSite=Strict; Secure');
+    const header = sessionSetCookie(
+      { kind: 'set', token: 'tok', expiresAt: new Date('2026-12-08T00:00:00Z') },
+      { secure: true },
+      OPTIONS,
+      now,
+    );
+    expect(header).toBe(
+      'fedshop_refresh=tok; Max-Age=86400; Expires=Tue, 08 Dec 2026 00:00:00 GMT; Path=/graphql; HttpOnly; SameSite=Strict; Secure',
+    );
     expect(sessionSetCookie({ kind: 'clear' }, { secure: false }, OPTIONS)).toBe(
       'fedshop_refresh=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/graphql; HttpOnly; SameSite=Strict',
     );
@@ -48,7 +60,9 @@ describe('session cookie', () => {
   test('when the client operation is a session mutation, then only its subgraph mutation gets the refresh token', () => {
     const refresh = operation('mutation { refreshSession { token } }');
     expect(sessionRequestHeaders(refresh, true, 'tok')).toEqual({ 'x-fedshop-refresh-token': 'tok' });
-    expect(sessionRequestHeaders(operation('mutation { ... on Mutation { signOut } }'), true, 'tok')).toEqual({ 'x-fedshop-refresh-token': 'tok' });
+    expect(sessionRequestHeaders(operation('mutation { ... on Mutation { signOut } }'), true, 'tok')).toEqual({
+      'x-fedshop-refresh-token': 'tok',
+    });
     // The entity fetches that follow (queries) and other mutations never see it.
     expect(sessionRequestHeaders(refresh, false, 'tok')).toEqual({});
     expect(sessionRequestHeaders(operation('mutation { placeOrder(input: $i) { id } }'), true, 'tok')).toEqual({});

@@ -83,7 +83,12 @@ export function readSession(req: IncomingMessage, options: SessionCookieOptions)
  * cross-site request carries it), Path=/graphql (no other path of the site receives it),
  * Secure except on http://localhost; expiring with the refresh token.
  */
-export function sessionSetCookie(change: SessionCookieChange, session: Pick<GatewaySession, 'secure'>, options: SessionCookieOptions, now = new Date()): string {
+export function sessionSetCookie(
+  change: SessionCookieChange,
+  session: Pick<GatewaySession, 'secure'>,
+  options: SessionCookieOptions,
+  now = new Date(),
+): string {
   const attributes = [`Path=${options.path}`, 'HttpOnly', 'SameSite=Strict', ...(session.secure ? ['Secure'] : [])];
   if (change.kind === 'clear') {
     return [`${options.name}=`, 'Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT', ...attributes].join('; ');

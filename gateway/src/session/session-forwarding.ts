@@ -1,4 +1,9 @@
-import { REFRESH_TOKEN_EXPIRES_HEADER, REFRESH_TOKEN_HEADER, SET_REFRESH_TOKEN_HEADER, type SessionCookieChange } from '@fedshop/shared/auth';
+import {
+  REFRESH_TOKEN_EXPIRES_HEADER,
+  REFRESH_TOKEN_HEADER,
+  SET_REFRESH_TOKEN_HEADER,
+  type SessionCookieChange,
+} from '@fedshop/shared/auth';
 import { Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /** Root mutation fields authenticated by the refresh token (users subgraph). */

@@ -17,7 +17,8 @@ afterAll(() => {
 /** The routing table as a GraphQL parser reads it: join__Graph values and their @join__graph arguments. */
 function routingTable(sdl: string): Record<string, Record<string, string>> {
   const joinGraph = parse(sdl).definitions.find(
-    (definition): definition is EnumTypeDefinitionNode => definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph',
+    (definition): definition is EnumTypeDefinitionNode =>
+      definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph',
   );
   return Object.fromEntries(
     (joinGraph?.values ?? []).map((value) => {
@@ -71,9 +72,9 @@ describe('loadSupergraph', () => {
   });
 
   test('when an override names a subgraph the supergraph lacks, then loading throws naming it', () => {
-    expect(() => loadSupergraph(COMMITTED_SUPERGRAPH, { users: 'http://u/graphql', payments: 'http://p/graphql', Users: 'http://x' })).toThrow(
-      'URL overrides name subgraphs the supergraph lacks: payments, Users',
-    );
+    expect(() =>
+      loadSupergraph(COMMITTED_SUPERGRAPH, { users: 'http://u/graphql', payments: 'http://p/graphql', Users: 'http://x' }),
+    ).toThrow('URL overrides name subgraphs the supergraph lacks: payments, Users');
   });
 
   test('when the file has no @join__graph entries, then loading throws saying it is not a supergraph', () => {

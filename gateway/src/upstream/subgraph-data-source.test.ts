@@ -35,7 +35,9 @@ type Answer = (res: ServerResponse, request: ReceivedRequest) => void | Promise<
 const ECHO: Answer = (res, request) => {
   const { variables } = JSON.parse(request.body) as { variables?: unknown };
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ data: { items: [{ id: 'item-1', tags: ['a'] }], authorization: request.headers.authorization ?? null, variables } }));
+  res.end(
+    JSON.stringify({ data: { items: [{ id: 'item-1', tags: ['a'] }], authorization: request.headers.authorization ?? null, variables } }),
+  );
 };
 
 async function startUpstream(answer: Answer = ECHO): Promise<Upstream> {
@@ -56,8 +58,7 @@ async function startUpstream(answer: Answer = ECHO): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     received,
-    arrival: (count) =>
-      count <= received.length ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve })),
+    arrival: (count) => (count <= received.length ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve }))),
     async close() {
       server.closeAllConnections();
       server.close();
@@ -160,7 +161,13 @@ describe('sharing identical subgraph queries in flight', () => {
       'Bearer token-b',
       'anonymous',
     ]);
-    expect(responses.map((response) => response.data!.authorization)).toEqual([null, 'Bearer token-a', 'Bearer token-b', null, 'Bearer token-a']);
+    expect(responses.map((response) => response.data!.authorization)).toEqual([
+      null,
+      'Bearer token-a',
+      'Bearer token-b',
+      null,
+      'Bearer token-a',
+    ]);
     expect(await deduplicated()).toBe(2);
   });
 
@@ -281,19 +288,22 @@ describe('the subgraph call', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
-  test.each([502, 503, 504])('when a load balancer in front of the subgraph answers %i, then the call fails with a retryable SERVICE_UNAVAILABLE', async (status) => {
-    upstream = await startUpstream((res) => {
-      res.writeHead(status, { 'content-type': 'text/html' });
-      res.end('<html><body><h1>No server is available to handle this request.</h1></body></html>');
-    });
-    const orders = dataSource();
+  test.each([502, 503, 504])(
+    'when a load balancer in front of the subgraph answers %i, then the call fails with a retryable SERVICE_UNAVAILABLE',
+    async (status) => {
+      upstream = await startUpstream((res) => {
+        res.writeHead(status, { 'content-type': 'text/html' });
+        res.end('<html><body><h1>No server is available to handle this request.</h1></body></html>');
+      });
+      const orders = dataSource();
 
-    const error = await orders.process(fetchOf(MUTATION)).catch((caught: unknown) => caught);
+      const error = await orders.process(fetchOf(MUTATION)).catch((caught: unknown) => caught);
 
-    expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-    expect(await fetchesObserved('unavailable')).toBe(1);
-  });
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(await fetchesObserved('unavailable')).toBe(1);
+    },
+  );
 
   test('when the subgraph answers 401, then the error carries its status and body, as Apollo Gateway reports them', async () => {
     upstream = await startUpstream((res) => {
@@ -306,12 +316,15 @@ describe('the subgraph call', () => {
 
     expect(error).toMatchObject({
       message: '401: Unauthorized',
-      extensions: { code: 'UNAUTHENTICATED', response: { url: upstream.url, status: 401, statusText: 'Unauthorized', body: { errors: [{ message: 'no' }] } } },
+      extensions: {
+        code: 'UNAUTHENTICATED',
+        response: { url: upstream.url, status: 401, statusText: 'Unauthorized', body: { errors: [{ message: 'no' }] } },
+      },
     });
     expect(await fetchesObserved('error')).toBe(1);
   });
 
-  test('when a request is sent, then it carries the token, the request id and JSON, and the answer\'s headers are readable', async () => {
+  test("when a request is sent, then it carries the token, the request id and JSON, and the answer's headers are readable", async () => {
     upstream = await startUpstream((res, request) => {
       res.setHeader('cache-control', 'max-age=0');
       ECHO(res, request);
@@ -331,18 +344,25 @@ describe('the subgraph call', () => {
   });
 });
 
-describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource gives it)', () => {
+describe("what the executor is given back (as Apollo's RemoteGraphQLDataSource gives it)", () => {
   test('when the subgraph answers 500 with GraphQL errors, then the fetch fails with its status, no code, and the body', async () => {
     upstream = await startUpstream((res) => {
       res.writeHead(500, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
       res.end(JSON.stringify({ errors: [{ message: 'boom' }] }));
     });
 
-    const error = (await dataSource().process(fetchOf(QUERY)).catch((caught: unknown) => caught)) as { message: string; extensions: Record<string, unknown> };
+    const error = (await dataSource()
+      .process(fetchOf(QUERY))
+      .catch((caught: unknown) => caught)) as { message: string; extensions: Record<string, unknown> };
 
     expect(error.message).toBe('500: Internal Server Error');
     expect(error.extensions.code).toBeUndefined();
-    expect(error.extensions.response).toEqual({ url: upstream.url, status: 500, statusText: 'Internal Server Error', body: { errors: [{ message: 'boom' }] } });
+    expect(error.extensions.response).toEqual({
+      url: upstream.url,
+      status: 500,
+      statusText: 'Internal Server Error',
+      body: { errors: [{ message: 'boom' }] },
+    });
   });
 
   test('when the subgraph answers 200 with something other than a JSON object, then the fetch fails naming what came', async () => {
@@ -372,7 +392,7 @@ describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource 
     ['max-age=60, private', 'max-age=60, private', { maxAge: 60, scope: 'PRIVATE' }],
     ['public, max-age="30"', 'public, max-age="30"', { maxAge: 30, scope: 'PUBLIC' }],
     ['a max-age that is not a number', 'max-age=soon', { maxAge: 0 }],
-  ])('when the subgraph answers with %s, then the response\'s cache policy is narrowed accordingly', async (_, header, hint) => {
+  ])("when the subgraph answers with %s, then the response's cache policy is narrowed accordingly", async (_, header, hint) => {
     upstream = await startUpstream((res, request) => {
       if (header) res.setHeader('cache-control', header);
       ECHO(res, request);
@@ -389,7 +409,10 @@ describe('what the executor is given back (as Apollo\'s RemoteGraphQLDataSource 
     upstream = await startUpstream();
     const fetch = fetchOf(QUERY, { token: 'token-a' });
 
-    await dataSource().process({ ...fetch, request: { ...fetch.request, http: { headers: new Map([['Apollo-Federation-Include-Trace', 'ftv1']]) } as never } });
+    await dataSource().process({
+      ...fetch,
+      request: { ...fetch.request, http: { headers: new Map([['Apollo-Federation-Include-Trace', 'ftv1']]) } as never },
+    });
 
     expect(upstream.received[0]!.headers).toMatchObject({ 'apollo-federation-include-trace': 'ftv1', authorization: 'Bearer token-a' });
     expect(JSON.parse(upstream.received[0]!.body)).not.toHaveProperty('http');

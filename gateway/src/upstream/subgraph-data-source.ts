@@ -73,7 +73,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const type = operationTypeOf(request);
     const session = options.kind === 'incoming operation' ? options.context.session : undefined;
     if (session && options.kind === 'incoming operation') {
-      Object.assign(headers, sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken));
+      Object.assign(
+        headers,
+        sessionRequestHeaders(options.incomingRequestContext.operation, type === OperationTypeNode.MUTATION, session.refreshToken),
+      );
     }
     const { http: _http, ...body } = request;
     const { url } = this.options;
@@ -113,11 +116,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 /** Statuses with which a proxy (or the subgraph) says the service cannot answer now. */
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
-type CachePolicy = GraphQLDataSourceProcessOptions<GatewayContext> extends infer O
-  ? O extends { incomingRequestContext: { overallCachePolicy?: infer P } }
-    ? P
-    : never
-  : never;
+type CachePolicy =
+  GraphQLDataSourceProcessOptions<GatewayContext> extends infer O
+    ? O extends { incomingRequestContext: { overallCachePolicy?: infer P } }
+      ? P
+      : never
+    : never;
 
 /**
  * The subgraph's `Cache-Control` narrows the response's cache policy, as Apollo's data source

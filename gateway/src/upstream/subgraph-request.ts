@@ -44,10 +44,7 @@ export class SubgraphTimeoutError extends Error {
  * status resolves. The undici instrumentation sees the request on undici's diagnostics channels
  * (client span, `traceparent`) as it saw `fetch`'s.
  */
-export async function sendSubgraphRequest(
-  call: SubgraphRequest,
-  options: { agent: Agent; timeoutMs: number },
-): Promise<SubgraphAnswer> {
+export async function sendSubgraphRequest(call: SubgraphRequest, options: { agent: Agent; timeoutMs: number }): Promise<SubgraphAnswer> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new SubgraphTimeoutError(options.timeoutMs)), options.timeoutMs);
   try {

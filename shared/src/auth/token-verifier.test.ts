@@ -1,15 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  SignJWT,
-  UnsecuredJWT,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWTPayload,
-} from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error';
 import { freePort } from '../testing/free-port';
 import { createTokenVerifier, parseBearerToken, type TokenVerifier } from './token-verifier';
@@ -189,9 +180,12 @@ describe('createTokenVerifier', () => {
     expect((await rejection(verifier.verify(forged))).code).toBe('UNAUTHENTICATED');
   });
 
-  test.each(['', 'not-a-jwt', 'a.b.c', 'eyJ.eyJ.sig'])('when the token is garbage %j, then it is refused as UNAUTHENTICATED', async (garbage) => {
-    expect((await rejection(verifier.verify(garbage))).code).toBe('UNAUTHENTICATED');
-  });
+  test.each(['', 'not-a-jwt', 'a.b.c', 'eyJ.eyJ.sig'])(
+    'when the token is garbage %j, then it is refused as UNAUTHENTICATED',
+    async (garbage) => {
+      expect((await rejection(verifier.verify(garbage))).code).toBe('UNAUTHENTICATED');
+    },
+  );
 
   test('when neither jwks nor jwksUrl is given, then creating the verifier throws', () => {
     expect(() => createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE })).toThrow(/jwks or jwksUrl/);

@@ -44,7 +44,14 @@ describe('parseEnv', () => {
       NODE_ENV: 'production',
     });
 
-    expect(config).toMatchObject({ PORT: 8080, LOG_LEVEL: 'debug', LOG_PRETTY: true, POOL_MAX: 3, DATABASE_URL: 'postgres://u:p@db:5432/users', NODE_ENV: 'production' });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      LOG_LEVEL: 'debug',
+      LOG_PRETTY: true,
+      POOL_MAX: 3,
+      DATABASE_URL: 'postgres://u:p@db:5432/users',
+      NODE_ENV: 'production',
+    });
   });
 
   test.each(['', '   ', '\t'])('when a variable is the empty string %j, then it counts as unset and the default applies', (blank) => {

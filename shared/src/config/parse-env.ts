@@ -40,8 +40,7 @@ export const env = {
       .optional()
       .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes')),
   url: () => z.url({ message: 'must be a URL' }),
-  postgresUrl: () =>
-    z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
+  postgresUrl: () => z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
 };

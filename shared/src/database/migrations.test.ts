@@ -168,11 +168,15 @@ describe('applyMigrations', () => {
         'CREATE TABLE "half_done" ("id" INTEGER PRIMARY KEY);\nALTER TABLE "first_table" ADD COLUMN "note" TEXT;\nALTER TABLE "no_such_table" ADD COLUMN "x" INTEGER;',
     });
 
-    await expect(applyMigrations(pool, dir, captureLogger().logger)).rejects.toThrow(/Migration 20260102000000_broken failed: .*no_such_table/);
+    await expect(applyMigrations(pool, dir, captureLogger().logger)).rejects.toThrow(
+      /Migration 20260102000000_broken failed: .*no_such_table/,
+    );
 
     expect(await tableExists(pool, 'first_table')).toBe(true);
     expect(await tableExists(pool, 'half_done')).toBe(false);
-    const noteColumn = await pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'first_table' AND column_name = 'note'`);
+    const noteColumn = await pool.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_name = 'first_table' AND column_name = 'note'`,
+    );
     expect(noteColumn.rowCount).toBe(0);
     expect((await bookkeeping(pool)).map((row) => row.migration_name)).toEqual(['20260101000000_first']);
     expect(await getMigrationStatus(pool, dir)).toEqual({
@@ -237,7 +241,11 @@ describe('applyMigrations', () => {
     await expect(applyMigrations(pool, dir, captured.logger)).resolves.toEqual([]);
 
     expect(captured.lines()).toContainEqual(
-      expect.objectContaining({ level: 'warn', migration: '20260101000000_first', msg: 'an applied migration was edited after it was applied' }),
+      expect.objectContaining({
+        level: 'warn',
+        migration: '20260101000000_first',
+        msg: 'an applied migration was edited after it was applied',
+      }),
     );
   });
 

@@ -67,9 +67,7 @@ interface BookkeepingRow {
 }
 
 async function readBookkeeping(pool: Pick<Pool, 'query'>): Promise<BookkeepingRow[] | null> {
-  const exists = await pool.query<{ exists: boolean }>(
-    `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`,
-  );
+  const exists = await pool.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`);
   if (!exists.rows[0]?.exists) return null;
   const result = await pool.query<BookkeepingRow>(
     'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
@@ -108,9 +106,7 @@ export async function applyMigrations(pool: Pool, migrationsDir: string, logger:
     await client.query(CREATE_BOOKKEEPING_TABLE);
     const status = compare(migrations, (await readBookkeeping(client)) ?? []);
     if (status.failed.length > 0) {
-      throw new Error(
-        `Migrations ${status.failed.join(', ')} failed earlier and must be resolved first (prisma migrate resolve).`,
-      );
+      throw new Error(`Migrations ${status.failed.join(', ')} failed earlier and must be resolved first (prisma migrate resolve).`);
     }
     for (const name of status.edited) {
       logger.warn({ migration: name }, 'an applied migration was edited after it was applied');

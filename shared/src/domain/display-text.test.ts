@@ -17,7 +17,10 @@ describe('displayTextProblem', () => {
     expect(displayTextProblem(value)).toBe('must be valid Unicode text');
   });
 
-  test.each(['\u202E', '\u202A', '\u202D', '\u2066', '\u2067', '\u2069'])('when a name has the bidi control U+%s, then it is refused', (control) => {
-    expect(displayTextProblem(`admin${control}nimda`)).toBe('must not contain bidirectional override characters');
-  });
+  test.each(['\u202E', '\u202A', '\u202D', '\u2066', '\u2067', '\u2069'])(
+    'when a name has the bidi control U+%s, then it is refused',
+    (control) => {
+      expect(displayTextProblem(`admin${control}nimda`)).toBe('must not contain bidirectional override characters');
+    },
+  );
 });

@@ -31,7 +31,9 @@ describe('createGraphQLErrorFormatter', () => {
 
   describe('AppErrors', () => {
     test('when a resolver throws an AppError, then its message, code and details reach the client', () => {
-      const { formatted, error } = resolverFailure(badUserInput('input.email', 'Enter a valid email address.', { hint: 'x@y.z' }), ['signUp']);
+      const { formatted, error } = resolverFailure(badUserInput('input.email', 'Enter a valid email address.', { hint: 'x@y.z' }), [
+        'signUp',
+      ]);
 
       const result = format(formatted, error);
 
@@ -72,7 +74,12 @@ describe('createGraphQLErrorFormatter', () => {
 
       const result = format(formatted, error);
 
-      expect(result).toEqual({ message: MASKED_MESSAGE, path: ['field'], locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(result).toEqual({
+        message: MASKED_MESSAGE,
+        path: ['field'],
+        locations: undefined,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       expect(JSON.stringify(result)).not.toContain('db-primary');
       const logged = maskedLogLines(captured);
       expect(logged).toHaveLength(1);
@@ -81,26 +88,35 @@ describe('createGraphQLErrorFormatter', () => {
   });
 
   describe('request rejections', () => {
-    test.each(REQUEST_REJECTION_CODES)('when the edge refuses a request with %s, then the code, message and limit reach the client', (code) => {
-      const { formatted, error } = resolverFailure(new AppError(code, `refused: ${code}`, { limit: 10 }));
+    test.each(REQUEST_REJECTION_CODES)(
+      'when the edge refuses a request with %s, then the code, message and limit reach the client',
+      (code) => {
+        const { formatted, error } = resolverFailure(new AppError(code, `refused: ${code}`, { limit: 10 }));
 
-      expect(format(formatted, error)).toMatchObject({ message: `refused: ${code}`, extensions: { code, limit: 10 } });
-      expect(maskedLogLines(captured)).toHaveLength(0);
-    });
+        expect(format(formatted, error)).toMatchObject({ message: `refused: ${code}`, extensions: { code, limit: 10 } });
+        expect(maskedLogLines(captured)).toHaveLength(0);
+      },
+    );
 
-    test('when a validation rule reports a rejection, then Apollo\'s GRAPHQL_VALIDATION_FAILED wrapper does not hide its code', () => {
+    test("when a validation rule reports a rejection, then Apollo's GRAPHQL_VALIDATION_FAILED wrapper does not hide its code", () => {
       const reported = new GraphQLError('Query depth limit of 10 exceeded, found 12.', {
         originalError: new AppError('OPERATION_TOO_DEEP', 'Query depth limit of 10 exceeded, found 12.', { limit: 10, found: 12 }),
       });
       // What Apollo Server's ValidationError makes of it.
-      const wrapped = new GraphQLError(reported.message, { originalError: reported.originalError, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+      const wrapped = new GraphQLError(reported.message, {
+        originalError: reported.originalError,
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
 
       expect(format(wrapped.toJSON(), wrapped).extensions).toEqual({ code: 'OPERATION_TOO_DEEP', limit: 10, found: 12 });
     });
 
     test('when a subgraph answers RATE_LIMITED and the gateway trusts it, then it passes with its retry time', () => {
       const gatewayFormat = createGraphQLErrorFormatter({ logger: captured.logger, trustedUpstreamCodes: new Set(['RATE_LIMITED']) });
-      const upstream = new GraphQLError('Too many failed sign-in attempts.', { path: ['signIn'], extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 60 } });
+      const upstream = new GraphQLError('Too many failed sign-in attempts.', {
+        path: ['signIn'],
+        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 60 },
+      });
 
       expect(gatewayFormat(upstream.toJSON(), upstream)).toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 60 } });
     });
@@ -116,7 +132,12 @@ describe('createGraphQLErrorFormatter', () => {
 
       const result = format({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, error);
 
-      expect(result).toEqual({ message: 'provided sha does not match query', locations: undefined, path: undefined, extensions: { code: 'BAD_REQUEST' } });
+      expect(result).toEqual({
+        message: 'provided sha does not match query',
+        locations: undefined,
+        path: undefined,
+        extensions: { code: 'BAD_REQUEST' },
+      });
       expect(maskedLogLines(captured)).toHaveLength(0);
     });
 
@@ -255,7 +276,12 @@ describe('createGraphQLErrorFormatter', () => {
 
       const result = gatewayFormat(formatted, error);
 
-      expect(result).toEqual({ message: MASKED_MESSAGE, path: ['order'], locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(result).toEqual({
+        message: MASKED_MESSAGE,
+        path: ['order'],
+        locations: undefined,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       expect(maskedLogLines(captured)).toHaveLength(1);
     });
   });
@@ -275,7 +301,12 @@ describe('createGraphQLErrorFormatter', () => {
 
       const result = format(formatted, error);
 
-      expect(result).toEqual({ message: 'Cannot query field "nope" on type "Query".', locations: [{ line: 1, column: 3 }], path: undefined, extensions: { code } });
+      expect(result).toEqual({
+        message: 'Cannot query field "nope" on type "Query".',
+        locations: [{ line: 1, column: 3 }],
+        path: undefined,
+        extensions: { code },
+      });
       expect(maskedLogLines(captured)).toHaveLength(0);
     });
   });
@@ -364,7 +395,12 @@ describe('createGraphQLErrorFormatter', () => {
       const errors = await errorsOf('{ appFailure }');
 
       expect(errors).toEqual([
-        { message: 'Already cancelled.', path: ['appFailure'], locations: [{ line: 1, column: 3 }], extensions: { code: 'CONFLICT', orderId: 'o-1' } },
+        {
+          message: 'Already cancelled.',
+          path: ['appFailure'],
+          locations: [{ line: 1, column: 3 }],
+          extensions: { code: 'CONFLICT', orderId: 'o-1' },
+        },
       ]);
     });
 

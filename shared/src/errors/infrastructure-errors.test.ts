@@ -16,7 +16,9 @@ describe('translateInfrastructureError', () => {
   async function realDeadlock(): Promise<unknown> {
     const setup = new pg.Client({ connectionString: database.url });
     await setup.connect();
-    await setup.query('CREATE TABLE IF NOT EXISTS pair (id int PRIMARY KEY, n int NOT NULL); INSERT INTO pair VALUES (1, 0), (2, 0) ON CONFLICT DO NOTHING');
+    await setup.query(
+      'CREATE TABLE IF NOT EXISTS pair (id int PRIMARY KEY, n int NOT NULL); INSERT INTO pair VALUES (1, 0), (2, 0) ON CONFLICT DO NOTHING',
+    );
     await setup.end();
     const [a, b] = [new pg.Client({ connectionString: database.url }), new pg.Client({ connectionString: database.url })];
     await Promise.all([a.connect(), b.connect()]);
@@ -50,8 +52,14 @@ describe('translateInfrastructureError', () => {
   });
 
   test.each([
-    ['Prisma reports a write conflict or deadlock (P2034)', { code: 'P2034', message: 'Transaction failed due to a write conflict or a deadlock' }],
-    ['the driver adapter reports a serialization failure (40001)', { code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '40001' } } } }],
+    [
+      'Prisma reports a write conflict or deadlock (P2034)',
+      { code: 'P2034', message: 'Transaction failed due to a write conflict or a deadlock' },
+    ],
+    [
+      'the driver adapter reports a serialization failure (40001)',
+      { code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '40001' } } } },
+    ],
   ])('when %s, then it is a retryable SERVICE_UNAVAILABLE', (_label, error) => {
     expect(translateInfrastructureError(error)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
   });

@@ -3,12 +3,19 @@ import { AppError, serviceUnavailable } from './app-error';
 /** Prisma error codes that mean "the database cannot be reached or is overloaded right now". */
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** Driver-adapter error kinds with the same meaning. */
-const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
+const ADAPTER_UNAVAILABLE = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TransactionAlreadyClosed',
+]);
 /** PostgreSQL SQLSTATEs: admin/crash shutdown, cannot connect now, connection exceptions, too many connections. */
 const POSTGRES_UNAVAILABLE = /^(57P0[123]|08\d{3}|53300)$/;
 /** Socket errors of node-postgres. */
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
-const MESSAGE_UNAVAILABLE = /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
+const MESSAGE_UNAVAILABLE =
+  /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
 
 /**
  * A transaction lost to a concurrent one: PostgreSQL's deadlock and serialization failures
@@ -28,7 +35,8 @@ function isTransactionConflict(error: Record<string, unknown>): boolean {
 function isUnavailable(error: Record<string, unknown>): boolean {
   const code = typeof error.code === 'string' ? error.code : undefined;
   if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || POSTGRES_UNAVAILABLE.test(code))) return true;
-  const adapter = (error.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+  const adapter = (error.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)
+    ?.driverAdapterError?.cause;
   if (adapter?.kind && ADAPTER_UNAVAILABLE.has(adapter.kind)) return true;
   if (adapter?.originalCode && POSTGRES_UNAVAILABLE.test(adapter.originalCode)) return true;
   return typeof error.message === 'string' && MESSAGE_UNAVAILABLE.test(error.message);

@@ -87,7 +87,11 @@ describeWithNats('namespaces on a shared NATS server (NATS_NAMESPACE)', () => {
       const bus = await connectJetStreamBus({ url: NATS_URL!, name: namespace, stream, logger: pino({ level: 'silent' }), namespace });
       buses.push(bus);
       received[namespace] = [];
-      await bus.subscribe({ durable: 'same-durable', subject: 'test-ns.>', handler: async (event) => void received[namespace]!.push(event) });
+      await bus.subscribe({
+        durable: 'same-durable',
+        subject: 'test-ns.>',
+        handler: async (event) => void received[namespace]!.push(event),
+      });
     }
 
     await buses[0]!.publish('test-ns.placed', new Uint8Array([1]), randomUUID());
@@ -129,7 +133,9 @@ describeWithNats('closing a subscription with events pulled but not handled (a r
 
   test('when the first consumer closes mid-batch, then it finishes the event in hand only, and another instance of the durable gets all the rest', async () => {
     const logger = pino({ level: 'silent' });
-    const [stopping, staying] = await Promise.all([0, 1].map(() => connectJetStreamBus({ url: NATS_URL!, name: 'close-test', stream, logger })));
+    const [stopping, staying] = await Promise.all(
+      [0, 1].map(() => connectJetStreamBus({ url: NATS_URL!, name: 'close-test', stream, logger })),
+    );
     buses.push(stopping!, staying!);
     for (let i = 0; i < 20; i++) await stopping!.publish(`test-close-${suffix}.placed`, new Uint8Array([i]), randomUUID());
     const handledByStopping: number[] = [];
@@ -156,11 +162,18 @@ describeWithNats('closing a subscription with events pulled but not handled (a r
     await closed;
 
     const handledByStaying = new Set<number>();
-    await staying!.subscribe({ durable: 'close-test', subject: `test-close-${suffix}.>`, ackWaitMs: 3_000, handler: async (event) => void handledByStaying.add(event.data[0]!) });
+    await staying!.subscribe({
+      durable: 'close-test',
+      subject: `test-close-${suffix}.>`,
+      ackWaitMs: 3_000,
+      handler: async (event) => void handledByStaying.add(event.data[0]!),
+    });
     const deadline = Date.now() + 15_000;
     while (handledByStaying.size < 19 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 
     expect(handledByStopping).toHaveLength(1);
-    expect([...handledByStaying].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== handledByStopping[0]));
+    expect([...handledByStaying].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== handledByStopping[0]),
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { AckPolicy, DeliverPolicy, jetstream as jetStreamClient, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream as jetStreamClient,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withConsumedEventSpan } from '../telemetry/event-trace-context';
@@ -90,7 +97,10 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
       };
       try {
         await manager.consumers.info(stream.name, subscribe.durable);
-        await manager.consumers.update(stream.name, subscribe.durable, { filter_subject: config.filter_subject, ack_wait: config.ack_wait });
+        await manager.consumers.update(stream.name, subscribe.durable, {
+          filter_subject: config.filter_subject,
+          ack_wait: config.ack_wait,
+        });
       } catch {
         await manager.consumers.add(stream.name, config);
       }

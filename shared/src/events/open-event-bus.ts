@@ -25,7 +25,10 @@ export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; clo
   if (options.injected) return { bus: options.injected, close: async () => undefined };
   if (options.natsUrl) {
     const url = options.natsUrl;
-    const bus = lazyEventBus(() => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger, namespace: options.namespace }), options.logger);
+    const bus = lazyEventBus(
+      () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger, namespace: options.namespace }),
+      options.logger,
+    );
     return { bus, close: () => bus.close() };
   }
   options.logger.warn('NATS_URL not set: events stay inside this process (set it to connect services through JetStream)');

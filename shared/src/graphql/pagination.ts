@@ -20,9 +20,7 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string): string | null {
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]*$/.test(cursor)) return null;
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  return decoded.startsWith(CURSOR_PREFIX) && decoded.length > CURSOR_PREFIX.length
-    ? decoded.slice(CURSOR_PREFIX.length)
-    : null;
+  return decoded.startsWith(CURSOR_PREFIX) && decoded.length > CURSOR_PREFIX.length ? decoded.slice(CURSOR_PREFIX.length) : null;
 }
 
 /**

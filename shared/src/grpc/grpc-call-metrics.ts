@@ -1,10 +1,4 @@
-import {
-  InterceptingCall,
-  ServerInterceptingCall,
-  status as grpcStatus,
-  type Interceptor,
-  type ServerInterceptor,
-} from '@grpc/grpc-js';
+import { InterceptingCall, ServerInterceptingCall, status as grpcStatus, type Interceptor, type ServerInterceptor } from '@grpc/grpc-js';
 import { boundedLabel } from '../metrics/bounded-label';
 import type { GrpcMetrics } from '../metrics/grpc-metrics';
 

@@ -1,10 +1,4 @@
-import {
-  Metadata,
-  type CallOptions,
-  type ClientOptions,
-  type ClientUnaryCall,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Metadata, type CallOptions, type ClientOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError } from './grpc-status';
 import type { GrpcMetrics } from '../metrics/grpc-metrics';
 import { clientMetricsInterceptor } from './grpc-call-metrics';

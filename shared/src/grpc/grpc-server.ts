@@ -76,12 +76,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const interceptors = options.metrics ? [serverMetricsInterceptor(options.metrics)] : [];
   const server = new Server({ ...SERVER_OPTIONS, interceptors });
   for (const { definition, implementation } of options.services) server.addService(definition, implementation);
-  const health = options.health ? watchHealth(server, options.services.map((s) => serviceNameOf(s.definition)), options.health, options.logger) : undefined;
+  const health = options.health
+    ? watchHealth(
+        server,
+        options.services.map((s) => serviceNameOf(s.definition)),
+        options.health,
+        options.logger,
+      )
+    : undefined;
   const address = `${options.host ?? '0.0.0.0'}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
-    );
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
   });
   options.logger.debug({ port }, 'gRPC server listening');
   return {

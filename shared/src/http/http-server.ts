@@ -174,9 +174,7 @@ async function serveGraphQL<TContext extends BaseContext>(
  * The services' one HTTP transport: plain routes (health, JWKS, metrics) plus an Apollo
  * Server endpoint, request ids, body limits, CORS and one log line per request.
  */
-export async function startHttpServer<TContext extends BaseContext>(
-  options: HttpServerOptions<TContext>,
-): Promise<RunningHttpServer> {
+export async function startHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): Promise<RunningHttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const routes = options.routes ?? {};
   let closing = false;

@@ -50,9 +50,7 @@ export interface RunningSubgraph {
  * /healthz and /readyz (database reachable, migrations applied) and /metrics (the database
  * pool included).
  */
-export async function serveSubgraph<TContext extends BaseContext>(
-  options: ServeSubgraphOptions<TContext>,
-): Promise<RunningSubgraph> {
+export async function serveSubgraph<TContext extends BaseContext>(options: ServeSubgraphOptions<TContext>): Promise<RunningSubgraph> {
   const { logger, database } = options;
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,

@@ -29,7 +29,12 @@ export const anyone: IRule = rule({ cache: 'contextual' })(() => true);
  * the library's internal error, which would be masked and logged at error level (log flooding
  * by anyone who can reach the subgraph).
  */
-export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((_parent, args: { representations?: unknown }, _context, info) => {
+export const validEntityRepresentations: IRule = rule({ cache: 'no_cache' })((
+  _parent,
+  args: { representations?: unknown },
+  _context,
+  info,
+) => {
   const entity = info.schema.getType('_Entity');
   const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
   const representations = Array.isArray(args.representations) ? args.representations : [];

@@ -34,18 +34,21 @@ export function createInstrumentations(libraries: readonly TracedLibrary[]): Mod
   return libraries.map((library): ModuleInstrumentation => {
     switch (library) {
       case 'http': {
-        const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+        const { HttpInstrumentation } =
+          require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
         return new HttpInstrumentation({
           disableOutgoingRequestInstrumentation: true,
           ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0]!),
         });
       }
       case 'undici': {
-        const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+        const { UndiciInstrumentation } =
+          require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
         return new UndiciInstrumentation();
       }
       case 'grpc': {
-        const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
+        const { GrpcInstrumentation } =
+          require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
         return new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] });
       }
       case 'prisma': {

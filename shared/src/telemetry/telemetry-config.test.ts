@@ -19,13 +19,23 @@ describe('telemetry settings', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
     };
-    expect(load(env)).toEqual({ otlpEndpoint: 'http://collector:4318', otlpProtocol: 'http/json', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
+    expect(load(env)).toEqual({
+      otlpEndpoint: 'http://collector:4318',
+      otlpProtocol: 'http/json',
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+    });
   });
 
   test('when the endpoint, the sampler and its ratio are invalid, then each is named on a line of its own', () => {
     let problems: string[] = [];
     try {
-      load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' });
+      load({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'collector',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+      });
     } catch (error) {
       problems = (error as ConfigError).problems;
     }

@@ -25,9 +25,7 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
  */
 export const telemetryEnvSchema = {
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url().optional(),
-  OTEL_EXPORTER_OTLP_PROTOCOL: z
-    .enum(OTLP_PROTOCOLS, { message: `must be one of ${OTLP_PROTOCOLS.join(', ')}` })
-    .default('http/protobuf'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS, { message: `must be one of ${OTLP_PROTOCOLS.join(', ')}` }).default('http/protobuf'),
   OTEL_TRACES_SAMPLER: z
     .enum(TRACES_SAMPLERS, { message: `must be one of ${TRACES_SAMPLERS.join(', ')}` })
     .default('parentbased_always_on'),

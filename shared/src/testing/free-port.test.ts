@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { freePort } from './free-port';
 
 describe('freePort', () => {
-  test('when 200 ports are asked for at once, then all are distinct, in this worker\'s slice, and can be listened on', async () => {
+  test("when 200 ports are asked for at once, then all are distinct, in this worker's slice, and can be listened on", async () => {
     const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
     expect(new Set(ports).size).toBe(200);
     const worker = Number(process.env.JEST_WORKER_ID ?? '1');

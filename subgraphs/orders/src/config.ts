@@ -23,7 +23,10 @@ const schema = z.object({
   JWT_ISSUER: z.string().default('fedshop-users'),
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   USER_SERVICE_ADDR: z.string().default('localhost:50051'),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+    .optional(),
   NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
   ...grpcClientEnvSchema,

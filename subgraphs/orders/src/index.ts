@@ -51,8 +51,7 @@ export async function startOrdersService(
     eventBus?: EventBus;
   } = {},
 ): Promise<RunningOrdersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: ORDERS_MIGRATIONS_DIR,
@@ -62,7 +61,14 @@ export async function startOrdersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, namespace: config.natsNamespace, logger, injected: options.eventBus });
+  const events = openEventBus({
+    natsUrl: config.natsUrl,
+    name: SERVICE,
+    stream: ORDERS_STREAM,
+    namespace: config.natsNamespace,
+    logger,
+    injected: options.eventBus,
+  });
   const relay = startOutboxRelay({
     outbox: createOutboxRepository(prisma),
     bus: events.bus,
@@ -131,4 +137,3 @@ export async function startOrdersService(
     throw error;
   }
 }
-

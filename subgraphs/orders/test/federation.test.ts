@@ -91,13 +91,16 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
       expect(errorCodes(response)).toEqual(['FORBIDDEN']);
     });
 
-    test('when a customer asks for its own and someone else\'s pages in one request, then only its own orders come back', async () => {
+    test("when a customer asks for its own and someone else's pages in one request, then only its own orders come back", async () => {
       const response = await orders.gql(
         userOrdersSelecting('totalCount edges { node { id } } pageInfo { hasNextPage }'),
         users(owner.id, stranger.id),
         { token: stranger.token },
       );
-      expect(response.data!._entities).toEqual([null, { id: stranger.id, orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false } } }]);
+      expect(response.data!._entities).toEqual([
+        null,
+        { id: stranger.id, orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false } } },
+      ]);
       expect(errorCodes(response)).toEqual(['FORBIDDEN']);
       expect(JSON.stringify(response)).not.toContain(ownerOrderId);
     });
@@ -155,7 +158,7 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
   describe('Order', () => {
     const representation = () => ({ representations: [{ __typename: 'Order', id: ownerOrderId }] });
 
-    test('when another customer resolves someone else\'s order, then NOT_FOUND and nothing of it leaks', async () => {
+    test("when another customer resolves someone else's order, then NOT_FOUND and nothing of it leaks", async () => {
       const response = await orders.gql(ORDER_ENTITY, representation(), { token: stranger.token });
 
       expect(response.errors.length).toBeGreaterThan(0);
@@ -183,7 +186,13 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
     test('when the id is unknown or not a UUID, then the entity is null, never a 500', async () => {
       const response = await orders.gql(
         ORDER_ENTITY,
-        { representations: [{ __typename: 'Order', id: randomUUID() }, { __typename: 'Order', id: 'nope' }, { __typename: 'Order', id: 42 }] },
+        {
+          representations: [
+            { __typename: 'Order', id: randomUUID() },
+            { __typename: 'Order', id: 'nope' },
+            { __typename: 'Order', id: 42 },
+          ],
+        },
         { token: admin.token },
       );
       expect(response.status).toBe(200);
@@ -195,7 +204,12 @@ describe('the entity path: _entities and _service straight to the subgraph', () 
   test('when anyone resolves a Product entity, then it is public', async () => {
     const response = await orders.gql(
       `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { sku priceCents } } }`,
-      { representations: [{ __typename: 'Product', sku }, { __typename: 'Product', sku: 'NO-SUCH' }] },
+      {
+        representations: [
+          { __typename: 'Product', sku },
+          { __typename: 'Product', sku: 'NO-SUCH' },
+        ],
+      },
     );
     expect(response.errors).toEqual([]);
     expect(response.data!._entities).toEqual([{ sku, priceCents: 4321 }, null]);
@@ -228,7 +242,15 @@ describe('batching: the cost of an _entities request does not grow with the numb
           [0, 1].map(async (n) => {
             const placed = await orders.gql(
               `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
-              { input: { items: [{ sku: skus[n]!, quantity: 1 }, { sku: skus[2]!, quantity: 2 }], idempotencyKey: `seed-${n}` } },
+              {
+                input: {
+                  items: [
+                    { sku: skus[n]!, quantity: 1 },
+                    { sku: skus[2]!, quantity: 2 },
+                  ],
+                  idempotencyKey: `seed-${n}`,
+                },
+              },
               { token: buyer.token },
             );
             if (placed.errors.length > 0) throw new Error(JSON.stringify(placed.errors));
@@ -275,20 +297,23 @@ describe('batching: the cost of an _entities request does not grow with the numb
     ['only pageInfo', 1, 'pageInfo { hasNextPage endCursor }'],
     ['edges and pageInfo', 1, 'edges { node { id } } pageInfo { hasNextPage }'],
     ['totalCount and edges', 2, 'totalCount edges { node { id } }'],
-  ])('when 5 and then 50 users are resolved selecting %s of their orders, then each request costs exactly %i statement(s)', async (_name, expected, selection) => {
-    const five = await statementsFor(userOrdersSelecting(selection), buyers.slice(0, 5));
-    const fifty = await statementsFor(userOrdersSelecting(selection), buyers);
+  ])(
+    'when 5 and then 50 users are resolved selecting %s of their orders, then each request costs exactly %i statement(s)',
+    async (_name, expected, selection) => {
+      const five = await statementsFor(userOrdersSelecting(selection), buyers.slice(0, 5));
+      const fifty = await statementsFor(userOrdersSelecting(selection), buyers);
 
-    expect(five.statements).toBe(expected);
-    expect(fifty.statements).toBe(expected);
-    expect(fifty.entities).toHaveLength(50);
-    for (const [index, entity] of fifty.entities.entries()) {
-      expect(entity.id).toBe(buyers[index]!.id);
-      if (selection.includes('totalCount')) expect(entity.orders.totalCount).toBe(2);
-      if (selection.includes('edges')) expect(entity.orders.edges).toHaveLength(2);
-      if (selection.includes('pageInfo')) expect(entity.orders.pageInfo.hasNextPage).toBe(false);
-    }
-  });
+      expect(five.statements).toBe(expected);
+      expect(fifty.statements).toBe(expected);
+      expect(fifty.entities).toHaveLength(50);
+      for (const [index, entity] of fifty.entities.entries()) {
+        expect(entity.id).toBe(buyers[index]!.id);
+        if (selection.includes('totalCount')) expect(entity.orders.totalCount).toBe(2);
+        if (selection.includes('edges')) expect(entity.orders.edges).toHaveLength(2);
+        if (selection.includes('pageInfo')) expect(entity.orders.pageInfo.hasNextPage).toBe(false);
+      }
+    },
+  );
 
   test('when users are asked with different page arguments in one request, then each gets its own page', async () => {
     const query = `query($representations: [_Any!]!) {

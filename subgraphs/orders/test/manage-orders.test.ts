@@ -27,7 +27,11 @@ describe('order lifecycle: cancelOrder, shipOrder and order(id)', () => {
   async function confirmedOrder(buyer: Account = owner, { stock = 10, quantity = 4 } = {}) {
     const sku = uniqueSku();
     await orders.upsertProduct({ sku, stock });
-    const placed = await orders.gql(PLACE_ORDER, { input: { items: [{ sku, quantity }], idempotencyKey: randomUUID() } }, { token: buyer.token });
+    const placed = await orders.gql(
+      PLACE_ORDER,
+      { input: { items: [{ sku, quantity }], idempotencyKey: randomUUID() } },
+      { token: buyer.token },
+    );
     if (placed.errors.length > 0) throw new Error(`placeOrder failed: ${JSON.stringify(placed.errors)}`);
     return { id: placed.data!.placeOrder.id as string, sku };
   }
@@ -58,7 +62,9 @@ describe('order lifecycle: cancelOrder, shipOrder and order(id)', () => {
     test('when 10 cancels of one order race, then one wins, the others get CONFLICT and the stock comes back once', async () => {
       const order = await confirmedOrder(owner, { stock: 10, quantity: 4 });
 
-      const responses = await Promise.all(Array.from({ length: 10 }, () => orders.gql(CANCEL_ORDER, { id: order.id }, { token: owner.token })));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => orders.gql(CANCEL_ORDER, { id: order.id }, { token: owner.token })),
+      );
 
       expect(responses.filter((response) => response.errors.length === 0)).toHaveLength(1);
       expect(responses.flatMap(errorCodes)).toEqual(Array(9).fill('CONFLICT'));
@@ -78,7 +84,7 @@ describe('order lifecycle: cancelOrder, shipOrder and order(id)', () => {
       expect(rows[0].status).toBe('CONFIRMED');
     });
 
-    test('when an admin cancels a customer\'s order, then it is CANCELLED and the stock comes back', async () => {
+    test("when an admin cancels a customer's order, then it is CANCELLED and the stock comes back", async () => {
       const order = await confirmedOrder(owner, { stock: 10, quantity: 2 });
 
       const response = await orders.gql(CANCEL_ORDER, { id: order.id }, { token: admin.token });

@@ -33,7 +33,9 @@ describe('order repository: placing an order while the catalog changes', () => {
   });
 
   const placedEventsFor = async (orderId: string) => {
-    const { rows } = await orders.sql.query<{ payload: Buffer }>(`SELECT payload FROM outbox_events WHERE subject = $1`, [ORDER_PLACED_SUBJECT]);
+    const { rows } = await orders.sql.query<{ payload: Buffer }>(`SELECT payload FROM outbox_events WHERE subject = $1`, [
+      ORDER_PLACED_SUBJECT,
+    ]);
     return rows.filter((row) => orderEventsV1.OrderPlaced.decode(row.payload).orderId === orderId).length;
   };
 
@@ -95,7 +97,9 @@ describe('order repository: placing an order while the catalog changes', () => {
       return { ...priced, lines: priced.lines.map((line) => ({ ...line, unitPriceCents: line.unitPriceCents - 1 })) };
     };
 
-    const failure = await repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'drift', items }, stalePrice).catch((error: unknown) => error);
+    const failure = await repository
+      .placeOrder({ userId: randomUUID(), idempotencyKey: 'drift', items }, stalePrice)
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
@@ -114,7 +118,9 @@ describe('order repository: placing an order while the catalog changes', () => {
       // A restock in flight (as a cancelled order's stock coming back): the order's statement
       // starts while the committed stock is 0, and waits for this row.
       await admin.query('UPDATE products SET stock = stock + 2 WHERE sku = $1', [sku]);
-      placing = repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'restock-race', items }, (catalog) => priceOrder(items, catalog));
+      placing = repository.placeOrder({ userId: randomUUID(), idempotencyKey: 'restock-race', items }, (catalog) =>
+        priceOrder(items, catalog),
+      );
       await untilWaitingOnLock();
       await admin.query('COMMIT');
     } finally {
@@ -133,7 +139,10 @@ describe('order repository: placing an order while the catalog changes', () => {
     await orders.upsertProduct({ sku: plenty, stock: 10 });
     await orders.upsertProduct({ sku: scarce, stock: 3 });
     const before = await orders.snapshot();
-    const items = [{ sku: plenty, quantity: 1 }, { sku: scarce, quantity: 3 }];
+    const items = [
+      { sku: plenty, quantity: 1 },
+      { sku: scarce, quantity: 3 },
+    ];
     const admin = await orders.sql.connect();
     let placing: Promise<unknown> | undefined;
     try {

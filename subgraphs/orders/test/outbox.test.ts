@@ -36,13 +36,19 @@ describe('the transactional outbox (no broker: in-process bus)', () => {
     await orders.gql(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id }, { token: buyer.token });
 
     const events = (await orders.sql.query('SELECT subject, payload, published_at FROM outbox_events ORDER BY seq')).rows.filter((row) => {
-      const decoded = row.subject === 'orders.v1.placed' ? orderEventsV1.OrderPlaced.decode(row.payload) : orderEventsV1.OrderCancelled.decode(row.payload);
+      const decoded =
+        row.subject === 'orders.v1.placed'
+          ? orderEventsV1.OrderPlaced.decode(row.payload)
+          : orderEventsV1.OrderCancelled.decode(row.payload);
       return decoded.orderId === id;
     });
     expect(events.map((row) => row.subject)).toEqual(['orders.v1.placed', 'orders.v1.cancelled']);
     const placedEvent = orderEventsV1.OrderPlaced.decode(events[0].payload);
     expect(placedEvent).toMatchObject({ orderId: id, userId: buyer.id, totalCents: 1400, currency: 'USD' });
-    await until(async () => (await orders.sql.query('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL')).rows[0].n === 0, 'the relay');
+    await until(
+      async () => (await orders.sql.query('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL')).rows[0].n === 0,
+      'the relay',
+    );
   });
 });
 
@@ -71,7 +77,12 @@ describeWithNats('the transactional outbox with JetStream (NATS_URL)', () => {
   async function eventsFor(orderIds: string[], expected: number) {
     const jsm = await jetstreamManager(nats);
     const name = `test-${randomUUID()}`;
-    await jsm.consumers.add('ORDERS', { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: 'orders.v1.placed' });
+    await jsm.consumers.add('ORDERS', {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: 'orders.v1.placed',
+    });
     const consumer = await jetstream(nats).consumers.get('ORDERS', name);
     const found: { orderId: string; msgId: string | undefined; eventId: string }[] = [];
     const deadline = Date.now() + 15_000;
@@ -79,7 +90,8 @@ describeWithNats('the transactional outbox with JetStream (NATS_URL)', () => {
       const batch = await consumer.fetch({ max_messages: 500, expires: 1_000 });
       for await (const message of batch) {
         const event = orderEventsV1.OrderPlaced.decode(message.data);
-        if (orderIds.includes(event.orderId)) found.push({ orderId: event.orderId, msgId: message.headers?.get('Nats-Msg-Id'), eventId: event.eventId });
+        if (orderIds.includes(event.orderId))
+          found.push({ orderId: event.orderId, msgId: message.headers?.get('Nats-Msg-Id'), eventId: event.eventId });
         message.ack();
       }
     }
@@ -105,7 +117,11 @@ describeWithNats('the transactional outbox with JetStream (NATS_URL)', () => {
     await proxy.cut();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const placed = await orders.gql(PLACE, { input: { items: [{ sku, quantity: 1 }], idempotencyKey: `down-${i}` } }, { token: buyer.token });
+      const placed = await orders.gql(
+        PLACE,
+        { input: { items: [{ sku, quantity: 1 }], idempotencyKey: `down-${i}` } },
+        { token: buyer.token },
+      );
       expect(placed.errors).toEqual([]);
       ids.push(placed.data!.placeOrder.id);
     }

@@ -4,11 +4,24 @@ import { startOrdersUnderTest, uniqueSku, type Account, type OrdersUnderTest } f
 const PLACE_ORDER = /* GraphQL */ `
   mutation PlaceOrder($input: PlaceOrderInput!) {
     placeOrder(input: $input) {
-      id status totalCents currency
-      user { id }
-      items { quantity unitPriceCents product { sku stock } }
+      id
+      status
+      totalCents
+      currency
+      user {
+        id
+      }
+      items {
+        quantity
+        unitPriceCents
+        product {
+          sku
+          stock
+        }
+      }
     }
-  }`;
+  }
+`;
 
 /** Deadline of the orders service's calls to the users service in these tests. */
 const DEADLINE_MS = 500;
@@ -36,7 +49,14 @@ describe('placeOrder', () => {
     await orders.upsertProduct({ sku: a, priceCents: 1250, stock: 10 });
     await orders.upsertProduct({ sku: b, priceCents: 399, stock: 5 });
 
-    const placed = await place(customer, [{ sku: a, quantity: 3 }, { sku: b, quantity: 2 }], 'prices-1');
+    const placed = await place(
+      customer,
+      [
+        { sku: a, quantity: 3 },
+        { sku: b, quantity: 2 },
+      ],
+      'prices-1',
+    );
 
     expect(placed.errors).toEqual([]);
     const order = placed.data!.placeOrder;
@@ -62,7 +82,11 @@ describe('placeOrder', () => {
 
     expect(first.data!.placeOrder.totalCents).toBe(500);
     expect(second.data!.placeOrder.totalCents).toBe(700);
-    const again = await orders.gql(`query($id: ID!) { order(id: $id) { totalCents items { unitPriceCents } } }`, { id: first.data!.placeOrder.id }, { token: customer.token });
+    const again = await orders.gql(
+      `query($id: ID!) { order(id: $id) { totalCents items { unitPriceCents } } }`,
+      { id: first.data!.placeOrder.id },
+      { token: customer.token },
+    );
     expect(again.data!.order).toEqual({ totalCents: 500, items: [{ unitPriceCents: 500 }] });
   });
 
@@ -83,19 +107,46 @@ describe('placeOrder', () => {
       ],
       [
         'a duplicate sku',
-        () => ({ items: [{ sku: known, quantity: 1 }, { sku: other, quantity: 1 }, { sku: known, quantity: 2 }], idempotencyKey: 'bad-3' }),
+        () => ({
+          items: [
+            { sku: known, quantity: 1 },
+            { sku: other, quantity: 1 },
+            { sku: known, quantity: 2 },
+          ],
+          idempotencyKey: 'bad-3',
+        }),
         'input.items[2].sku',
       ],
-      ['quantity 0', () => ({ items: [{ sku: known, quantity: 1 }, { sku: other, quantity: 0 }], idempotencyKey: 'bad-4' }), 'input.items[1].quantity'],
+      [
+        'quantity 0',
+        () => ({
+          items: [
+            { sku: known, quantity: 1 },
+            { sku: other, quantity: 0 },
+          ],
+          idempotencyKey: 'bad-4',
+        }),
+        'input.items[1].quantity',
+      ],
       ['quantity 101', () => ({ items: [{ sku: known, quantity: 101 }], idempotencyKey: 'bad-5' }), 'input.items[0].quantity'],
       [
         'an unknown sku',
-        () => ({ items: [{ sku: known, quantity: 1 }, { sku: 'NO-SUCH-SKU', quantity: 1 }], idempotencyKey: 'bad-6' }),
+        () => ({
+          items: [
+            { sku: known, quantity: 1 },
+            { sku: 'NO-SUCH-SKU', quantity: 1 },
+          ],
+          idempotencyKey: 'bad-6',
+        }),
         'input.items[1].sku',
       ],
       ['a malformed sku', () => ({ items: [{ sku: '../etc', quantity: 1 }], idempotencyKey: 'bad-7' }), 'input.items[0].sku'],
       ['an empty idempotencyKey', () => ({ items: [{ sku: known, quantity: 1 }], idempotencyKey: '' }), 'input.idempotencyKey'],
-      ['a 101-character idempotencyKey', () => ({ items: [{ sku: known, quantity: 1 }], idempotencyKey: 'k'.repeat(101) }), 'input.idempotencyKey'],
+      [
+        'a 101-character idempotencyKey',
+        () => ({ items: [{ sku: known, quantity: 1 }], idempotencyKey: 'k'.repeat(101) }),
+        'input.idempotencyKey',
+      ],
     ];
 
     test.each(cases)('%s', async (_name, input, field) => {
@@ -121,7 +172,14 @@ describe('placeOrder', () => {
     await orders.upsertProduct({ sku: scarce, stock: 2 });
     const before = await orders.snapshot();
 
-    const response = await place(customer, [{ sku: plenty, quantity: 5 }, { sku: scarce, quantity: 3 }], 'short-1');
+    const response = await place(
+      customer,
+      [
+        { sku: plenty, quantity: 5 },
+        { sku: scarce, quantity: 3 },
+      ],
+      'short-1',
+    );
 
     expect(response.data?.placeOrder ?? null).toBeNull();
     expect(response.errors[0]?.extensions).toMatchObject({ code: 'CONFLICT', sku: scarce });
@@ -141,7 +199,10 @@ describe('placeOrder', () => {
       expect(second.errors).toEqual([]);
       expect(second.data!.placeOrder.id).toBe(first.data!.placeOrder.id);
       expect(await orders.stockOf(sku)).toBe(6);
-      const { rows } = await orders.sql.query('SELECT count(*)::int AS n FROM orders WHERE user_id = $1 AND idempotency_key = $2', [customer.id, 'retry-me']);
+      const { rows } = await orders.sql.query('SELECT count(*)::int AS n FROM orders WHERE user_id = $1 AND idempotency_key = $2', [
+        customer.id,
+        'retry-me',
+      ]);
       expect(rows[0].n).toBe(1);
     });
 

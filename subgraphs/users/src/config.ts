@@ -34,10 +34,16 @@ const schema = z.object({
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SCRYPT_COST: z.coerce.number().int().min(1024).max(1_048_576).default(16384),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' }).optional(),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+    .optional(),
   NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
-  EVENTS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' }).default('users-loyalty'),
+  EVENTS_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
+    .default('users-loyalty'),
   SIGN_IN_DELAY_AFTER: env.positiveInt(3),
   SIGN_IN_DELAY_MS: z.coerce.number().int().min(0).default(500),
   SIGN_IN_LOCK_AFTER: env.positiveInt(10),

@@ -58,8 +58,7 @@ export async function startUsersService(
     clock?: Clock;
   } = {},
 ): Promise<RunningUsersService> {
-  const logger =
-    options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
+  const logger = options.logger ?? createLogger({ service: SERVICE, version: VERSION, level: config.log.level, pretty: config.log.pretty });
   const metrics = createServiceMetrics(SERVICE);
   const database = await openDatabase(config.database, {
     migrationsDir: USERS_MIGRATIONS_DIR,
@@ -69,7 +68,14 @@ export async function startUsersService(
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(database.pool) });
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, namespace: config.natsNamespace, logger, injected: options.eventBus });
+  const events = openEventBus({
+    natsUrl: config.natsUrl,
+    name: SERVICE,
+    stream: ORDERS_STREAM,
+    namespace: config.natsNamespace,
+    logger,
+    injected: options.eventBus,
+  });
   let consumer: Subscription | undefined;
   const cleanup = async () => {
     await consumer?.close();
@@ -161,4 +167,3 @@ export async function startUsersService(
     throw error;
   }
 }
-

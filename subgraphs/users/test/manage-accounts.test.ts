@@ -1,9 +1,29 @@
 import { errorCodes } from '../../../test/support/graphql-client';
 import { signInAdmin, signUpCustomer, startUsersUnderTest, type SignedIn, type UsersUnderTest } from './support/start-users-under-test';
 
-const UPDATE_PROFILE = /* GraphQL */ `mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { id name email } }`;
-const SUSPEND_USER = /* GraphQL */ `mutation($id: ID!) { suspendUser(id: $id) { id status role } }`;
-const DELETE_ACCOUNT = /* GraphQL */ `mutation($id: ID!) { deleteAccount(id: $id) }`;
+const UPDATE_PROFILE = /* GraphQL */ `
+  mutation ($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      id
+      name
+      email
+    }
+  }
+`;
+const SUSPEND_USER = /* GraphQL */ `
+  mutation ($id: ID!) {
+    suspendUser(id: $id) {
+      id
+      status
+      role
+    }
+  }
+`;
+const DELETE_ACCOUNT = /* GraphQL */ `
+  mutation ($id: ID!) {
+    deleteAccount(id: $id)
+  }
+`;
 const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000';
 const DEADLINE_MS = 1000;
 
@@ -113,7 +133,11 @@ describe('users service: updateProfile, suspendUser, deleteAccount', () => {
       const customer = await signUpCustomer(users);
       users.orders.openOrders.set(customer.user.id, 0);
 
-      const response = await users.gql(DELETE_ACCOUNT, { id: customer.user.id }, { token: customer.token, headers: { 'x-request-id': 'delete-self-1' } });
+      const response = await users.gql(
+        DELETE_ACCOUNT,
+        { id: customer.user.id },
+        { token: customer.token, headers: { 'x-request-id': 'delete-self-1' } },
+      );
 
       expect(response.errors).toEqual([]);
       expect(response.data).toEqual({ deleteAccount: true });

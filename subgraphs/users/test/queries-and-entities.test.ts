@@ -8,11 +8,35 @@ import {
   type UsersUnderTest,
 } from './support/start-users-under-test';
 
-const USER_BY_ID = /* GraphQL */ `query User($id: ID!) { user(id: $id) { id name email role status } }`;
+const USER_BY_ID = /* GraphQL */ `
+  query User($id: ID!) {
+    user(id: $id) {
+      id
+      name
+      email
+      role
+      status
+    }
+  }
+`;
 const USERS_PAGE = /* GraphQL */ `
   query Users($first: Int, $after: String) {
-    users(first: $first, after: $after) { totalCount edges { cursor node { id email } } pageInfo { hasNextPage endCursor } }
-  }`;
+    users(first: $first, after: $after) {
+      totalCount
+      edges {
+        cursor
+        node {
+          id
+          email
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
 const ENTITIES = (fields: string) => /* GraphQL */ `
   query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { ${fields} } } }`;
 const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000';
@@ -52,7 +76,13 @@ describe('users service: queries and the federation entity path', () => {
       const response = await users.gql('{ me { id name email role status } }', {}, { token: alice.token });
 
       expect(response.errors).toEqual([]);
-      expect(response.data!.me).toEqual({ id: alice.user.id, name: 'Alice', email: 'alice@example.com', role: 'CUSTOMER', status: 'ACTIVE' });
+      expect(response.data!.me).toEqual({
+        id: alice.user.id,
+        name: 'Alice',
+        email: 'alice@example.com',
+        role: 'CUSTOMER',
+        status: 'ACTIVE',
+      });
     });
   });
 
@@ -101,7 +131,7 @@ describe('users service: queries and the federation entity path', () => {
       expect(response.data!.user).toMatchObject({ id: alice.user.id, email: 'alice@example.com' });
     });
 
-    test("when an admin reads any account, then its email is visible", async () => {
+    test('when an admin reads any account, then its email is visible', async () => {
       const response = await users.gql(USER_BY_ID, { id: bob.user.id }, { token: admin.token });
 
       expect(response.errors).toEqual([]);
@@ -133,7 +163,11 @@ describe('users service: queries and the federation entity path', () => {
       let after: string | null = null;
       let pages = 0;
       for (;;) {
-        const response: GraphQLTestResponse<{ users: UsersPage }> = await users.gql(USERS_PAGE, { first: 3, after }, { token: admin.token });
+        const response: GraphQLTestResponse<{ users: UsersPage }> = await users.gql(
+          USERS_PAGE,
+          { first: 3, after },
+          { token: admin.token },
+        );
         expect(response.errors).toEqual([]);
         const page: UsersPage = response.data!.users;
         expect(page.totalCount).toBe(total);
@@ -193,7 +227,7 @@ describe('users service: queries and the federation entity path', () => {
       expect(response.data).toEqual({ _entities: [null] });
     });
 
-    test("when another customer resolves the entity, then the name is visible", async () => {
+    test('when another customer resolves the entity, then the name is visible', async () => {
       const response = await users.gql(ENTITIES('id name'), { representations: aliceRef() }, { token: bob.token });
 
       expect(response.errors).toEqual([]);

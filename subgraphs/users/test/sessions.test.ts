@@ -10,10 +10,36 @@ import { errorCodes, type GraphQLTestResponse } from '../../../test/support/grap
 import type { Clock } from '../src/use-cases/sign-in-throttle';
 import { SIGN_IN, signInAdmin, signUpCustomer, startUsersUnderTest, type UsersUnderTest } from './support/start-users-under-test';
 
-const REFRESH = /* GraphQL */ `mutation Refresh { refreshSession { token expiresAt user { id email } } }`;
-const SIGN_OUT = /* GraphQL */ `mutation { signOut }`;
-const SUSPEND_USER = /* GraphQL */ `mutation($id: ID!) { suspendUser(id: $id) { id status } }`;
-const DELETE_ACCOUNT = /* GraphQL */ `mutation($id: ID!) { deleteAccount(id: $id) }`;
+const REFRESH = /* GraphQL */ `
+  mutation Refresh {
+    refreshSession {
+      token
+      expiresAt
+      user {
+        id
+        email
+      }
+    }
+  }
+`;
+const SIGN_OUT = /* GraphQL */ `
+  mutation {
+    signOut
+  }
+`;
+const SUSPEND_USER = /* GraphQL */ `
+  mutation ($id: ID!) {
+    suspendUser(id: $id) {
+      id
+      status
+    }
+  }
+`;
+const DELETE_ACCOUNT = /* GraphQL */ `
+  mutation ($id: ID!) {
+    deleteAccount(id: $id)
+  }
+`;
 const TTL_SECONDS = 3600;
 
 /** Wall-clock time plus an offset the test moves forward. */

@@ -64,19 +64,22 @@ describe('users service: signUp and signIn', () => {
       { label: 'a name of 101 characters', input: { name: 'n'.repeat(101) }, field: 'input.name' },
       { label: 'a name with a NUL character', input: { name: 'Bad\u0000Name' }, field: 'input.name' },
     ];
-    test.each(invalidInputs)('when signing up with $label, then BAD_USER_INPUT names $field and no row is created', async ({ input, field }) => {
-      const email = `invalid-${field}-${Math.random().toString(36).slice(2)}@example.com`;
-      const before = await countUsers(users);
+    test.each(invalidInputs)(
+      'when signing up with $label, then BAD_USER_INPUT names $field and no row is created',
+      async ({ input, field }) => {
+        const email = `invalid-${field}-${Math.random().toString(36).slice(2)}@example.com`;
+        const before = await countUsers(users);
 
-      const response = await users.gql(SIGN_UP, {
-        input: { email, password: 'long-enough-password', name: 'Valid Name', ...input },
-      });
+        const response = await users.gql(SIGN_UP, {
+          input: { email, password: 'long-enough-password', name: 'Valid Name', ...input },
+        });
 
-      expect(response.data).toBeNull();
-      expect(response.errors).toHaveLength(1);
-      expect(response.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
-      expect(await countUsers(users)).toBe(before);
-    });
+        expect(response.data).toBeNull();
+        expect(response.errors).toHaveLength(1);
+        expect(response.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+        expect(await countUsers(users)).toBe(before);
+      },
+    );
 
     test('when a name is exactly 100 characters after trimming, then it is accepted', async () => {
       const name = 'n'.repeat(100);
@@ -127,7 +130,11 @@ describe('users service: signUp and signIn', () => {
     test('when a suspended account signs in with the right password, then FORBIDDEN and no token', async () => {
       const customer = await signUpCustomer(users);
       const admin = await signInAdmin(users);
-      const suspended = await users.gql('mutation($id: ID!) { suspendUser(id: $id) { status } }', { id: customer.user.id }, { token: admin.token });
+      const suspended = await users.gql(
+        'mutation($id: ID!) { suspendUser(id: $id) { status } }',
+        { id: customer.user.id },
+        { token: admin.token },
+      );
       expect(suspended.data!.suspendUser.status).toBe('SUSPENDED');
 
       const response = await users.gql(SIGN_IN, { input: { email: customer.user.email, password: customer.password } });

@@ -117,13 +117,17 @@ describe('users service: start, restart and health', () => {
         const deps = { users: createUserRepository(prisma), passwords: createPasswordHasher(1024), logger: pino({ level: 'silent' }) };
         // Each looks the account up (none yet), hashes the password, then creates it: all but one lose the race.
         const results = await Promise.allSettled(
-          Array.from({ length: 4 }, () => ensureAdmin(deps as unknown as UsersDependencies, { email: 'replicas@example.com', password: 'replica-password' })),
+          Array.from({ length: 4 }, () =>
+            ensureAdmin(deps as unknown as UsersDependencies, { email: 'replicas@example.com', password: 'replica-password' }),
+          ),
         );
 
         const rows = await accountsWithEmail(users, 'replicas@example.com');
         expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
         expect(rows).toEqual([expect.objectContaining({ role: 'ADMIN' })]);
-        expect(new Set(results.map((result) => (result as PromiseFulfilledResult<{ id: string }>).value.id))).toEqual(new Set([rows[0]!.id]));
+        expect(new Set(results.map((result) => (result as PromiseFulfilledResult<{ id: string }>).value.id))).toEqual(
+          new Set([rows[0]!.id]),
+        );
       } finally {
         await prisma.$disconnect();
         await pool.end();

@@ -1,5 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, importPKCS8, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importPKCS8,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+} from 'jose';
 import { errorCodes } from '../../../test/support/graphql-client';
 import { signInAdmin, signUpCustomer, startUsersUnderTest, type UsersUnderTest } from './support/start-users-under-test';
 
@@ -162,24 +171,32 @@ describe('users service: signing-key rotation (JWT_ADDITIONAL_PUBLIC_KEYS)', () 
     };
   }
 
-  test('when two replicas sign with different keys mid-rotation, each listing the other, then both publish both keys and accept each other\'s tokens', async () => {
+  test("when two replicas sign with different keys mid-rotation, each listing the other, then both publish both keys and accept each other's tokens", async () => {
     const [current, next] = [keyPair(), keyPair()];
     // Step 2 of a rotation, half done: one replica signs with the new key, one still with the old.
     const before = await startUsersUnderTest({ env: { JWT_PRIVATE_KEY: current.privatePem, JWT_ADDITIONAL_PUBLIC_KEYS: next.publicPem } });
     services.push(before);
     // "\n" escapes, as a single-line variable carries a PEM; the signing key listed too is published once.
     const escaped = `${current.publicPem}${next.publicPem}`.replace(/\n/g, '\\n');
-    const after = await startUsersUnderTest({ database: before.database, env: { JWT_PRIVATE_KEY: next.privatePem, JWT_ADDITIONAL_PUBLIC_KEYS: escaped } });
+    const after = await startUsersUnderTest({
+      database: before.database,
+      env: { JWT_PRIVATE_KEY: next.privatePem, JWT_ADDITIONAL_PUBLIC_KEYS: escaped },
+    });
     services.push(after);
 
-    const jwksOf = async (service: UsersUnderTest) => ((await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
+    const jwksOf = async (service: UsersUnderTest) =>
+      ((await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
     const [beforeKids, afterKids] = [await jwksOf(before), await jwksOf(after)];
     expect(beforeKids).toHaveLength(2);
     expect(afterKids).toEqual([beforeKids[1], beforeKids[0]]);
 
     const customer = await signUpCustomer(after);
     expect(decodeProtectedHeader(customer.token).kid).toBe(afterKids[0]);
-    const signedBefore = (await before.gql('mutation($input: SignInInput!) { signIn(input: $input) { token } }', { input: { email: customer.user.email, password: customer.password } })).data!.signIn.token as string;
+    const signedBefore = (
+      await before.gql('mutation($input: SignInInput!) { signIn(input: $input) { token } }', {
+        input: { email: customer.user.email, password: customer.password },
+      })
+    ).data!.signIn.token as string;
     expect(decodeProtectedHeader(signedBefore).kid).toBe(beforeKids[0]);
     for (const service of [before, after]) {
       for (const token of [customer.token, signedBefore]) {
@@ -191,8 +208,14 @@ describe('users service: signing-key rotation (JWT_ADDITIONAL_PUBLIC_KEYS)', () 
   test.each([
     ['a private key', () => keyPair().privatePem, 'expected one or more PEM "BEGIN PUBLIC KEY" blocks and nothing else'],
     ['garbage', () => 'not a key', 'expected one or more PEM "BEGIN PUBLIC KEY" blocks and nothing else'],
-    ['an RSA key', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'key 1 is not a P-256 public key'],
+    [
+      'an RSA key',
+      () => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      'key 1 is not a P-256 public key',
+    ],
   ])('when JWT_ADDITIONAL_PUBLIC_KEYS holds %s, then the service does not start and names the variable', async (_label, value, message) => {
-    await expect(startUsersUnderTest({ env: { JWT_ADDITIONAL_PUBLIC_KEYS: value() } })).rejects.toThrow(`JWT_ADDITIONAL_PUBLIC_KEYS: ${message}`);
+    await expect(startUsersUnderTest({ env: { JWT_ADDITIONAL_PUBLIC_KEYS: value() } })).rejects.toThrow(
+      `JWT_ADDITIONAL_PUBLIC_KEYS: ${message}`,
+    );
   });
 });

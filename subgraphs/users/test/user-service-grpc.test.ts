@@ -15,7 +15,11 @@ describe('users service: gRPC user.v1.UserService/GetUser', () => {
     admin = await signInAdmin(users);
     active = await signUpCustomer(users, { email: 'active@example.com', password: 'active-password' });
     suspended = await signUpCustomer(users, { email: 'suspended@example.com', password: 'suspended-password' });
-    const response = await users.gql('mutation($id: ID!) { suspendUser(id: $id) { status } }', { id: suspended.user.id }, { token: admin.token });
+    const response = await users.gql(
+      'mutation($id: ID!) { suspendUser(id: $id) { status } }',
+      { id: suspended.user.id },
+      { token: admin.token },
+    );
     if (response.data?.suspendUser.status !== 'SUSPENDED') throw new Error(`suspendUser failed: ${JSON.stringify(response.errors)}`);
   });
   afterAll(async () => {

@@ -63,13 +63,19 @@ export async function startProductionWeb(gatewayPort: number): Promise<Productio
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-web-'));
   chmodSync(dir, 0o755);
   const dist = path.join(dir, 'dist');
-  const build = await runProcess(process.execPath, [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', dist, '--emptyOutDir'], { cwd: WEB_ROOT });
+  const build = await runProcess(
+    process.execPath,
+    [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', dist, '--emptyOutDir'],
+    { cwd: WEB_ROOT },
+  );
   if (build.code !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
   const port = await freePort();
   const configFile = path.join(dir, 'nginx.conf');
   writeFileSync(configFile, localNginxConfig({ port, root: dist, tmp: dir, gatewayPort }));
   let output = '';
-  const child: ChildProcess = spawn(NGINX, ['-c', configFile, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(NGINX, ['-c', configFile, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));

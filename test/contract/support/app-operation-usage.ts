@@ -44,7 +44,11 @@ function graphqlFiles(dir: string): string[] {
     .sort();
 }
 
-function fragmentsUsedBy(definition: DefinitionNode, fragments: Map<string, FragmentDefinitionNode>, found = new Set<string>()): Set<string> {
+function fragmentsUsedBy(
+  definition: DefinitionNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  found = new Set<string>(),
+): Set<string> {
   visit(definition, {
     FragmentSpread(spread) {
       const fragment = fragments.get(spread.name.value);
@@ -60,7 +64,9 @@ function fragmentsUsedBy(definition: DefinitionNode, fragments: Map<string, Frag
 export function appOperations(webSrc: string): AppOperation[] {
   const definitions = graphqlFiles(webSrc).flatMap((file) => parse(readFileSync(file, 'utf8')).definitions);
   const fragments = new Map(
-    definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
+    definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
   );
   return definitions.flatMap((definition) => {
     if (definition.kind !== Kind.OPERATION_DEFINITION || !definition.name) return [];

@@ -59,13 +59,16 @@ export function readComposeFile(file: string): JsonObject {
 /** `${NAME}`, `${NAME:-default}`, `${NAME-default}` with the given variables; `$$` is a literal `$`. */
 export function interpolate(value: Json, variables: Record<string, string | undefined>): Json {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (match, name?: string, operator?: string, fallback?: string) => {
-      if (match === '$$') return '$';
-      const given = variables[name!];
-      if (operator === ':-') return given ? given : (fallback ?? '');
-      if (operator === '-') return given ?? fallback ?? '';
-      return given ?? '';
-    });
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g,
+      (match, name?: string, operator?: string, fallback?: string) => {
+        if (match === '$$') return '$';
+        const given = variables[name!];
+        if (operator === ':-') return given ? given : (fallback ?? '');
+        if (operator === '-') return given ?? fallback ?? '';
+        return given ?? '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, variables));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, variables)]));
@@ -87,7 +90,19 @@ function asMapping(value: Json): JsonObject {
 
 const MAPPING_OR_LIST_FIELDS = new Set(['environment', 'labels', 'extra_hosts']);
 /** Sequences compose merges by appending unique entries; every other sequence is replaced. */
-const APPENDED_SEQUENCES = new Set(['ports', 'expose', 'dns', 'dns_search', 'cap_add', 'cap_drop', 'tmpfs', 'env_file', 'secrets', 'configs', 'volumes']);
+const APPENDED_SEQUENCES = new Set([
+  'ports',
+  'expose',
+  'dns',
+  'dns_search',
+  'cap_add',
+  'cap_drop',
+  'tmpfs',
+  'env_file',
+  'secrets',
+  'configs',
+  'volumes',
+]);
 
 function removeTags(value: Json): Json {
   const tagged = tagOf(value);

@@ -87,7 +87,8 @@ export function environmentProblems(name: ServiceName, environment: ServiceEnvir
     }
   }
   for (const variable of ['DATABASE_URL', 'JWT_PRIVATE_KEY', 'ADMIN_PASSWORD']) {
-    if (production && values[variable] !== undefined) problems.push(`${name}: ${variable} is a plain value in production; it belongs in a secret`);
+    if (production && values[variable] !== undefined)
+      problems.push(`${name}: ${variable} is a plain value in production; it belongs in a secret`);
   }
   return problems;
 }

@@ -177,7 +177,8 @@ function applyImages(resource: K8sResource, images: JsonObject[]): void {
 
 function applyLabels(resource: K8sResource, rule: JsonObject, source: string): void {
   for (const key of Object.keys(rule)) {
-    if (!['pairs', 'includeTemplates', 'includeSelectors'].includes(key)) throw new KustomizeError(`${source}: labels.${key} is not supported`);
+    if (!['pairs', 'includeTemplates', 'includeSelectors'].includes(key))
+      throw new KustomizeError(`${source}: labels.${key} is not supported`);
   }
   if (rule.includeSelectors === true) throw new KustomizeError(`${source}: labels.includeSelectors is not supported`);
   const pairs = rule.pairs;
@@ -197,11 +198,14 @@ function applyLabels(resource: K8sResource, rule: JsonObject, source: string): v
 function readPatches(entry: Json, dir: string, source: string): JsonObject[] {
   if (!isObject(entry)) throw new KustomizeError(`${source}: a patch must be a mapping`);
   for (const key of Object.keys(entry)) {
-    if (key !== 'path' && key !== 'patch') throw new KustomizeError(`${source}: patches[].${key} is not supported (strategic-merge patches by path or inline only)`);
+    if (key !== 'path' && key !== 'patch')
+      throw new KustomizeError(`${source}: patches[].${key} is not supported (strategic-merge patches by path or inline only)`);
   }
   if (typeof entry.path === 'string') return readYamlDocuments(path.join(dir, entry.path));
   if (typeof entry.patch === 'string') {
-    return parseAllDocuments(entry.patch).map((document) => document.toJS() as JsonObject).filter(isObject);
+    return parseAllDocuments(entry.patch)
+      .map((document) => document.toJS() as JsonObject)
+      .filter(isObject);
   }
   throw new KustomizeError(`${source}: a patch needs path or patch`);
 }
@@ -244,9 +248,13 @@ export function buildKustomization(dir: string): K8sResource[] {
           (patchResource.metadata.namespace === undefined || resource.metadata.namespace === patchResource.metadata.namespace),
       );
       if (matches.length !== 1) {
-        throw new KustomizeError(`${file}: patch for ${patchResource.kind}/${patchResource.metadata.name} matches ${matches.length} resources`);
+        throw new KustomizeError(
+          `${file}: patch for ${patchResource.kind}/${patchResource.metadata.name} matches ${matches.length} resources`,
+        );
       }
-      built = built.map((resource) => (resource === matches[0] ? (strategicMerge(resource as never, patch) as unknown as K8sResource) : resource));
+      built = built.map((resource) =>
+        resource === matches[0] ? (strategicMerge(resource as never, patch) as unknown as K8sResource) : resource,
+      );
     }
   }
 

@@ -17,7 +17,8 @@ export interface Workload {
 }
 
 /** A connection source: a pod in the cluster, or something outside it (`external`). */
-export type Source = { kind: 'pod'; namespace: string; labels: Record<string, string>; namespaceLabels?: Record<string, string> } | { kind: 'external' };
+export type Source =
+  { kind: 'pod'; namespace: string; labels: Record<string, string>; namespaceLabels?: Record<string, string> } | { kind: 'external' };
 
 interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -69,7 +70,9 @@ function peerMatches(peer: PolicyPeer, source: Source, policyNamespace: string):
   if (source.kind === 'external') return peer.ipBlock !== undefined;
   if (peer.ipBlock) return false; // cluster pods are not matched by ipBlock in practice (pod IPs are ephemeral)
   const namespaceLabels = source.namespaceLabels ?? { 'kubernetes.io/metadata.name': source.namespace };
-  const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels) : source.namespace === policyNamespace;
+  const namespaceOk = peer.namespaceSelector
+    ? selectorMatches(peer.namespaceSelector, namespaceLabels)
+    : source.namespace === policyNamespace;
   return namespaceOk && selectorMatches(peer.podSelector, source.labels);
 }
 
@@ -84,7 +87,11 @@ function portMatches(rule: PolicyPort, port: number, protocol: string, destinati
 function ingressPolicies(resources: K8sResource[]): Array<{ namespace: string; name: string; spec: NetworkPolicySpec }> {
   return resources
     .filter((resource) => resource.kind === 'NetworkPolicy')
-    .map((resource) => ({ namespace: resource.metadata.namespace ?? 'default', name: resource.metadata.name, spec: resource.spec as NetworkPolicySpec }))
+    .map((resource) => ({
+      namespace: resource.metadata.namespace ?? 'default',
+      name: resource.metadata.name,
+      spec: resource.spec as NetworkPolicySpec,
+    }))
     .filter(({ spec }) => (spec.policyTypes ?? ['Ingress']).includes('Ingress'));
 }
 
@@ -98,7 +105,9 @@ export function ingressAllowed(resources: K8sResource[], source: Source, destina
     (policy.spec.ingress ?? []).some(
       (rule) =>
         (rule.from === undefined || rule.from.length === 0 || rule.from.some((peer) => peerMatches(peer, source, policy.namespace))) &&
-        (rule.ports === undefined || rule.ports.length === 0 || rule.ports.some((entry) => portMatches(entry, port, protocol, destination))),
+        (rule.ports === undefined ||
+          rule.ports.length === 0 ||
+          rule.ports.some((entry) => portMatches(entry, port, protocol, destination))),
     ),
   );
 }
@@ -108,8 +117,14 @@ export function workloads(resources: K8sResource[]): Workload[] {
   return resources
     .filter((resource) => ['Deployment', 'StatefulSet', 'Job'].includes(resource.kind))
     .map((resource) => {
-      const template = (resource.spec as { template: { metadata?: { labels?: Record<string, string> }; spec: { containers: Array<{ ports?: Array<{ name?: string; containerPort: number }> }> } } })
-        .template;
+      const template = (
+        resource.spec as {
+          template: {
+            metadata?: { labels?: Record<string, string> };
+            spec: { containers: Array<{ ports?: Array<{ name?: string; containerPort: number }> }> };
+          };
+        }
+      ).template;
       const namedPorts: Record<string, number> = {};
       for (const container of template.spec.containers) {
         for (const port of container.ports ?? []) if (port.name) namedPorts[port.name] = port.containerPort;

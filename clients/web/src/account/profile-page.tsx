@@ -75,7 +75,14 @@ export function ProfilePage() {
       <h2>Display name</h2>
       {error && !error.field ? <ErrorNotice error={error} /> : null}
       <form onSubmit={(event) => void rename(event)}>
-        <Field label="Name" name="name" defaultValue={user.name} required maxLength={100} error={error?.field === 'input.name' ? error.message : null} />
+        <Field
+          label="Name"
+          name="name"
+          defaultValue={user.name}
+          required
+          maxLength={100}
+          error={error?.field === 'input.name' ? error.message : null}
+        />
         <button type="submit" disabled={loading}>
           Save name
         </button>

@@ -5,7 +5,13 @@ import { usePageTitle } from '../app/router';
 import { describeError, type ErrorDescription } from '../errors/describe-error';
 import { ErrorNotice } from '../errors/error-notice';
 import { formatDateTime, formatMoney, shortId } from '../format';
-import { OrdersToShipDocument, ProductsDocument, ShipOrderDocument, UpsertProductDocument, type ProductFieldsFragment } from '../graphql/generated/graphql';
+import {
+  OrdersToShipDocument,
+  ProductsDocument,
+  ShipOrderDocument,
+  UpsertProductDocument,
+  type ProductFieldsFragment,
+} from '../graphql/generated/graphql';
 
 /** The back office (admins only; the subgraphs enforce it, the menu only hides it). */
 export function AdminPage() {
@@ -99,9 +105,7 @@ function CatalogEditor() {
       <button type="button" onClick={() => setEditing({ product: EMPTY_PRODUCT, isNew: true })}>
         New product
       </button>
-      {editing ? (
-        <ProductForm key={editing.product.sku || 'new'} {...editing} onDone={() => setEditing(null)} />
-      ) : null}
+      {editing ? <ProductForm key={editing.product.sku || 'new'} {...editing} onDone={() => setEditing(null)} /> : null}
       <table>
         <thead>
           <tr>
@@ -165,11 +169,45 @@ function ProductForm({ product, isNew, onDone }: { product: ProductFieldsFragmen
     <form className="card" onSubmit={(event) => void save(event)} aria-labelledby="product-form-heading">
       <h3 id="product-form-heading">{isNew ? 'New product' : `Edit ${product.name}`}</h3>
       {error && !error.field ? <ErrorNotice error={error} /> : null}
-      <Field label="Sku" name="sku" defaultValue={product.sku} readOnly={!isNew} required error={fieldError('input.sku')} autoFocus={isNew} />
+      <Field
+        label="Sku"
+        name="sku"
+        defaultValue={product.sku}
+        readOnly={!isNew}
+        required
+        error={fieldError('input.sku')}
+        autoFocus={isNew}
+      />
       <Field label="Name" name="name" defaultValue={product.name} required error={fieldError('input.name')} autoFocus={!isNew} />
-      <Field label="Price" name="price" type="number" min={0} step="0.01" defaultValue={(product.priceCents / 100).toFixed(2)} required error={fieldError('input.priceCents')} />
-      <Field label="Currency" name="currency" defaultValue={product.currency} required pattern="[A-Za-z]{3}" maxLength={3} error={fieldError('input.currency')} />
-      <Field label="Stock" name="stock" type="number" min={0} step={1} defaultValue={product.stock} required error={fieldError('input.stock')} />
+      <Field
+        label="Price"
+        name="price"
+        type="number"
+        min={0}
+        step="0.01"
+        defaultValue={(product.priceCents / 100).toFixed(2)}
+        required
+        error={fieldError('input.priceCents')}
+      />
+      <Field
+        label="Currency"
+        name="currency"
+        defaultValue={product.currency}
+        required
+        pattern="[A-Za-z]{3}"
+        maxLength={3}
+        error={fieldError('input.currency')}
+      />
+      <Field
+        label="Stock"
+        name="stock"
+        type="number"
+        min={0}
+        step={1}
+        defaultValue={product.stock}
+        required
+        error={fieldError('input.stock')}
+      />
       <button type="submit" disabled={loading}>
         Save product
       </button>{' '}

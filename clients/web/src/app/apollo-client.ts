@@ -74,7 +74,10 @@ export function createAppServices(options: { persistedQueryIds: PersistedQueryId
     if ((previous as LinkContext).session) return {};
     const token = await session.currentAccessToken();
     if (!token) return { sentWithToken: false };
-    return { sentWithToken: true, headers: { ...(previous.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } };
+    return {
+      sentWithToken: true,
+      headers: { ...(previous.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
+    };
   });
 
   client = new ApolloClient({

@@ -82,7 +82,10 @@ function Header() {
           </li>
           <li>
             <Link to="/cart" aria-current={current('/cart')}>
-              Cart <span className="count" data-testid="cart-count">{items}</span>
+              Cart{' '}
+              <span className="count" data-testid="cart-count">
+                {items}
+              </span>
               <span className="visually-hidden"> items</span>
             </Link>
           </li>

@@ -25,7 +25,10 @@ export function trustedDocumentsLink(ids: PersistedQueryIds | null): ApolloLink 
     generateHash: (document: DocumentNode) => {
       const name = getOperationAST(document)?.name?.value;
       const id = name ? ids[name] : undefined;
-      if (!id) throw new UnlistedOperationError(`Operation ${name ?? '(unnamed)'} is not in the persisted-query manifest: run npm run persisted-queries and rebuild.`);
+      if (!id)
+        throw new UnlistedOperationError(
+          `Operation ${name ?? '(unnamed)'} is not in the persisted-query manifest: run npm run persisted-queries and rebuild.`,
+        );
       return id;
     },
     // The safelist has no way to learn a document: never send the text, never stop sending ids.

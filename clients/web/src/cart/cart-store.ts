@@ -61,15 +61,18 @@ export class CartStore {
   add(product: Omit<CartLine, 'quantity'>, quantity = 1): void {
     const existing = this.cart.lines.find((line) => line.sku === product.sku);
     const lines = existing
-      ? this.cart.lines.map((line) => (line.sku === product.sku ? { ...line, quantity: Math.min(MAX_QUANTITY, line.quantity + quantity) } : line))
+      ? this.cart.lines.map((line) =>
+          line.sku === product.sku ? { ...line, quantity: Math.min(MAX_QUANTITY, line.quantity + quantity) } : line,
+        )
       : [...this.cart.lines, { ...product, quantity: Math.min(MAX_QUANTITY, quantity) }];
     this.change(lines);
   }
 
   setQuantity(sku: string, quantity: number): void {
-    const lines = quantity <= 0
-      ? this.cart.lines.filter((line) => line.sku !== sku)
-      : this.cart.lines.map((line) => (line.sku === sku ? { ...line, quantity: Math.min(MAX_QUANTITY, Math.floor(quantity)) } : line));
+    const lines =
+      quantity <= 0
+        ? this.cart.lines.filter((line) => line.sku !== sku)
+        : this.cart.lines.map((line) => (line.sku === sku ? { ...line, quantity: Math.min(MAX_QUANTITY, Math.floor(quantity)) } : line));
     this.change(lines);
   }
 
@@ -113,7 +116,8 @@ export class CartStore {
   private read(): Cart {
     try {
       const stored = JSON.parse(this.storage?.getItem(STORAGE_KEY) ?? 'null') as Cart | null;
-      if (stored && Array.isArray(stored.lines)) return { lines: stored.lines.filter(isCartLine), checkout: isAttempt(stored.checkout) ? stored.checkout : null };
+      if (stored && Array.isArray(stored.lines))
+        return { lines: stored.lines.filter(isCartLine), checkout: isAttempt(stored.checkout) ? stored.checkout : null };
     } catch {
       // A corrupt entry is an empty cart.
     }
@@ -127,7 +131,14 @@ export class CartStore {
 
 function isCartLine(value: unknown): value is CartLine {
   const line = value as CartLine;
-  return typeof line?.sku === 'string' && typeof line.name === 'string' && Number.isInteger(line.priceCents) && typeof line.currency === 'string' && Number.isInteger(line.quantity) && line.quantity > 0;
+  return (
+    typeof line?.sku === 'string' &&
+    typeof line.name === 'string' &&
+    Number.isInteger(line.priceCents) &&
+    typeof line.currency === 'string' &&
+    Number.isInteger(line.quantity) &&
+    line.quantity > 0
+  );
 }
 
 function isAttempt(value: unknown): value is CheckoutAttempt {

@@ -2,7 +2,7 @@ import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import { ERROR_CODES, REQUEST_REJECTION_CODES } from '@fedshop/shared/errors';
 import { describeError, KNOWN_ERROR_CODES } from './describe-error';
 
-const graphQLError = (code: string, extensions: Record<string, unknown> = {}, message = "Refused by the server.") =>
+const graphQLError = (code: string, extensions: Record<string, unknown> = {}, message = 'Refused by the server.') =>
   new CombinedGraphQLErrors({ errors: [{ message, extensions: { code, ...extensions } }] });
 
 describe('storefront: error messages', () => {
@@ -28,20 +28,30 @@ describe('storefront: error messages', () => {
 
   test('when a 429 carries only a Retry-After header, then the wait comes from the header', () => {
     const response = new Response(null, { status: 429, headers: { 'retry-after': '42' } });
-    const error = new ServerError('429', { response, bodyText: JSON.stringify({ errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] }) });
+    const error = new ServerError('429', {
+      response,
+      bodyText: JSON.stringify({ errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] }),
+    });
 
     expect(describeError(error)).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 42 });
   });
 
   test('when CONFLICT names a sku, then the message names the product as the shopper knows it', () => {
-    const description = describeError(graphQLError('CONFLICT', { sku: 'DS-001' }), { productName: (sku) => (sku === 'DS-001' ? 'Standing desk' : undefined) });
+    const description = describeError(graphQLError('CONFLICT', { sku: 'DS-001' }), {
+      productName: (sku) => (sku === 'DS-001' ? 'Standing desk' : undefined),
+    });
 
-    expect(description.message).toBe('Not enough “Standing desk” in stock for this order. Lower the quantity or remove it, then check out again.');
+    expect(description.message).toBe(
+      'Not enough “Standing desk” in stock for this order. Lower the quantity or remove it, then check out again.',
+    );
     expect(description).toMatchObject({ retryable: false, certainlyRefused: true });
   });
 
   test('when SERVICE_UNAVAILABLE, then a retry is offered and the outcome counts as unknown', () => {
-    expect(describeError(graphQLError('SERVICE_UNAVAILABLE', { retryable: true }))).toMatchObject({ retryable: true, certainlyRefused: false });
+    expect(describeError(graphQLError('SERVICE_UNAVAILABLE', { retryable: true }))).toMatchObject({
+      retryable: true,
+      certainlyRefused: false,
+    });
   });
 
   test('when UNAUTHENTICATED ends a session, then the shopper is sent to sign in, the cart kept; a wrong password is not that', () => {

@@ -84,11 +84,17 @@ const DESCRIBE: Record<KnownErrorCode, Describe> = {
     const sku = extension(error, 'sku');
     if (typeof sku === 'string') {
       const name = context.productName?.(sku) ?? sku;
-      return { message: `Not enough “${name}” in stock for this order. Lower the quantity or remove it, then check out again.`, retryable: false };
+      return {
+        message: `Not enough “${name}” in stock for this order. Lower the quantity or remove it, then check out again.`,
+        retryable: false,
+      };
     }
     return { message: error.message, retryable: false };
   },
-  SERVICE_UNAVAILABLE: () => ({ message: 'Part of the shop is unavailable right now. Nothing was lost: try again in a moment.', retryable: true }),
+  SERVICE_UNAVAILABLE: () => ({
+    message: 'Part of the shop is unavailable right now. Nothing was lost: try again in a moment.',
+    retryable: true,
+  }),
   INTERNAL_SERVER_ERROR: (error) => {
     const requestId = extension(error, 'requestId');
     return {
@@ -141,7 +147,9 @@ export function describeError(error: unknown, context: ErrorContext = {}): Error
   const errors = graphQLErrorsOf(error);
   if (errors) {
     // The most telling error first: a session problem explains the rest.
-    const chosen = errors.find((candidate) => extension(candidate, 'code') === 'UNAUTHENTICATED') ?? errors.find((candidate) => isKnownCode(extension(candidate, 'code')));
+    const chosen =
+      errors.find((candidate) => extension(candidate, 'code') === 'UNAUTHENTICATED') ??
+      errors.find((candidate) => isKnownCode(extension(candidate, 'code')));
     if (chosen) {
       const code = extension(chosen, 'code') as KnownErrorCode;
       const description = DESCRIBE[code](chosen, context);
@@ -160,10 +168,17 @@ export function describeError(error: unknown, context: ErrorContext = {}): Error
     const retryable = error.statusCode >= 500 || error.statusCode === 429;
     return {
       code: retryable ? 'SERVICE_UNAVAILABLE' : 'UNKNOWN',
-      message: retryable ? 'The shop is not answering properly right now. Try again in a moment.' : `The request failed (HTTP ${error.statusCode}).`,
+      message: retryable
+        ? 'The shop is not answering properly right now. Try again in a moment.'
+        : `The request failed (HTTP ${error.statusCode}).`,
       retryable,
       certainlyRefused: !retryable,
     };
   }
-  return { code: 'NETWORK', message: 'The shop cannot be reached. Check your connection, then try again.', retryable: true, certainlyRefused: false };
+  return {
+    code: 'NETWORK',
+    message: 'The shop cannot be reached. Check your connection, then try again.',
+    retryable: true,
+    certainlyRefused: false,
+  };
 }

@@ -45,7 +45,10 @@ function OrderCard({ order, highlighted }: { order: OrderFieldsFragment; highlig
   return (
     <article className={`card order${highlighted ? ' highlighted' : ''}`} aria-labelledby={`order-${order.id}`} data-order-id={order.id}>
       <h2 id={`order-${order.id}`}>
-        Order {shortId(order.id)} <span className={`status status-${order.status.toLowerCase()}`} data-testid="order-status">{STATUS_LABELS[order.status]}</span>
+        Order {shortId(order.id)}{' '}
+        <span className={`status status-${order.status.toLowerCase()}`} data-testid="order-status">
+          {STATUS_LABELS[order.status]}
+        </span>
       </h2>
       <p className="muted">
         {formatDateTime(order.createdAt)} · {formatMoney(order.totalCents, order.currency)}
@@ -62,9 +65,7 @@ function OrderCard({ order, highlighted }: { order: OrderFieldsFragment; highlig
         <button
           type="button"
           disabled={loading}
-          onClick={() =>
-            void cancelOrder({ variables: { id: order.id } }).catch((caught: unknown) => setError(describeError(caught)))
-          }
+          onClick={() => void cancelOrder({ variables: { id: order.id } }).catch((caught: unknown) => setError(describeError(caught)))}
         >
           Cancel order<span className="visually-hidden"> {shortId(order.id)}</span>
         </button>

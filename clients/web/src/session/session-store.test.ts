@@ -1,7 +1,17 @@
 import type { SessionFieldsFragment } from '../graphql/generated/graphql';
 import { SessionStore } from './session-store';
 
-const USER = { __typename: 'User', id: 'u1', name: 'Ada', email: 'ada@example.com', role: 'CUSTOMER', status: 'ACTIVE', tier: 'STANDARD', lifetimeSpendCents: 0, createdAt: '2026-12-07T00:00:00.000Z' } as const;
+const USER = {
+  __typename: 'User',
+  id: 'u1',
+  name: 'Ada',
+  email: 'ada@example.com',
+  role: 'CUSTOMER',
+  status: 'ACTIVE',
+  tier: 'STANDARD',
+  lifetimeSpendCents: 0,
+  createdAt: '2026-12-07T00:00:00.000Z',
+} as const;
 
 function payload(token: string, expiresAtMs: number): SessionFieldsFragment {
   return { __typename: 'AuthPayload', token, expiresAt: new Date(expiresAtMs).toISOString(), user: USER } as SessionFieldsFragment;

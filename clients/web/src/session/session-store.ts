@@ -2,9 +2,7 @@ import type { AccountFieldsFragment, SessionFieldsFragment } from '../graphql/ge
 
 /** Where the shopper's session stands, as the UI shows it. */
 export type SessionState =
-  | { status: 'restoring' }
-  | { status: 'anonymous'; ended: boolean }
-  | { status: 'signed-in'; user: AccountFieldsFragment };
+  { status: 'restoring' } | { status: 'anonymous'; ended: boolean } | { status: 'signed-in'; user: AccountFieldsFragment };
 
 export interface SessionCalls {
   /** refreshSession: the gateway reads the refresh token from its HttpOnly cookie. */

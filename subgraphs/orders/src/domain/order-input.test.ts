@@ -31,7 +31,12 @@ const items = (count: number) => Array.from({ length: count }, (_, i) => ({ sku:
 
 describe('checkPlaceOrderInput', () => {
   test('when the order is well-formed, then it is returned unchanged', () => {
-    const input = order({ items: [{ sku: 'SKU-001', quantity: 2 }, { sku: 'mug.blue_XL', quantity: 100 }] });
+    const input = order({
+      items: [
+        { sku: 'SKU-001', quantity: 2 },
+        { sku: 'mug.blue_XL', quantity: 100 },
+      ],
+    });
 
     expect(checkPlaceOrderInput(input)).toEqual(input);
   });
@@ -49,7 +54,15 @@ describe('checkPlaceOrderInput', () => {
 
   test('when a sku appears twice, then the second one is refused, naming its index and the sku', () => {
     const error = refusal(() =>
-      checkPlaceOrderInput(order({ items: [{ sku: 'A-1', quantity: 1 }, { sku: 'B-2', quantity: 1 }, { sku: 'A-1', quantity: 3 }] })),
+      checkPlaceOrderInput(
+        order({
+          items: [
+            { sku: 'A-1', quantity: 1 },
+            { sku: 'B-2', quantity: 1 },
+            { sku: 'A-1', quantity: 3 },
+          ],
+        }),
+      ),
     );
 
     expect(error.code).toBe('BAD_USER_INPUT');
@@ -60,7 +73,16 @@ describe('checkPlaceOrderInput', () => {
   test.each(['', '-starts-with-dash', 'has space', 'semi;colon', 'x'.repeat(65), "SKU' OR 1=1 --"])(
     'when a sku is malformed (%j), then it is refused on that item as an unknown sku',
     (sku) => {
-      const error = refusal(() => checkPlaceOrderInput(order({ items: [{ sku: 'OK-1', quantity: 1 }, { sku, quantity: 1 }] })));
+      const error = refusal(() =>
+        checkPlaceOrderInput(
+          order({
+            items: [
+              { sku: 'OK-1', quantity: 1 },
+              { sku, quantity: 1 },
+            ],
+          }),
+        ),
+      );
 
       expect(error.code).toBe('BAD_USER_INPUT');
       expect(error.details.field).toBe('input.items[1].sku');
@@ -83,7 +105,16 @@ describe('checkPlaceOrderInput', () => {
   test.each([0, -1, MAX_QUANTITY + 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
     'when a quantity is %d, then it is refused on that item naming the sku',
     (quantity) => {
-      const error = refusal(() => checkPlaceOrderInput(order({ items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity }] })));
+      const error = refusal(() =>
+        checkPlaceOrderInput(
+          order({
+            items: [
+              { sku: 'SKU-1', quantity: 1 },
+              { sku: 'SKU-2', quantity },
+            ],
+          }),
+        ),
+      );
 
       expect(error).toMatchObject({
         code: 'BAD_USER_INPUT',
@@ -170,12 +201,15 @@ describe('checkProductInput', () => {
     ['an empty currency', 'currency', { currency: '' }],
     ['a negative stock', 'stock', { stock: -5 }],
     ['a fractional stock', 'stock', { stock: 0.5 }],
-  ] as [string, string, Partial<ProductInput>][])('when the product has %s, then it is refused naming input.%s', (_label, field, overrides) => {
-    const error = refusal(() => checkProductInput(product(overrides)));
+  ] as [string, string, Partial<ProductInput>][])(
+    'when the product has %s, then it is refused naming input.%s',
+    (_label, field, overrides) => {
+      const error = refusal(() => checkProductInput(product(overrides)));
 
-    expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.details.field).toBe(`input.${field}`);
-  });
+      expect(error.code).toBe('BAD_USER_INPUT');
+      expect(error.details.field).toBe(`input.${field}`);
+    },
+  );
 });
 
 describe('checkTotal', () => {

@@ -32,9 +32,12 @@ export function checkPlaceOrderInput(input: PlaceOrderInput): PlaceOrderInput {
   }
   const seen = new Set<string>();
   input.items.forEach((item, index) => {
-    if (!isSku(item.sku)) throw badUserInput(`input.items[${index}].sku`, `Unknown sku "${item.sku.slice(0, 64)}".`, { sku: item.sku.slice(0, 64) });
+    if (!isSku(item.sku))
+      throw badUserInput(`input.items[${index}].sku`, `Unknown sku "${item.sku.slice(0, 64)}".`, { sku: item.sku.slice(0, 64) });
     if (seen.has(item.sku)) {
-      throw badUserInput(`input.items[${index}].sku`, `The sku "${item.sku}" appears more than once; list each sku once.`, { sku: item.sku });
+      throw badUserInput(`input.items[${index}].sku`, `The sku "${item.sku}" appears more than once; list each sku once.`, {
+        sku: item.sku,
+      });
     }
     seen.add(item.sku);
     if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY) {

@@ -12,7 +12,13 @@ function refusal(fn: () => unknown): AppError {
   throw new Error('expected the order to be refused');
 }
 
-const product = (sku: string, priceCents: number, currency = 'USD'): Product => ({ sku, name: `Product ${sku}`, priceCents, currency, stock: 1000 });
+const product = (sku: string, priceCents: number, currency = 'USD'): Product => ({
+  sku,
+  name: `Product ${sku}`,
+  priceCents,
+  currency,
+  stock: 1000,
+});
 
 const catalog: Product[] = [product('MUG', 1299), product('TEE', 2500), product('PIN', 0), product('EURO-MUG', 1100, 'EUR')];
 

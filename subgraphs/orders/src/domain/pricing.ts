@@ -28,7 +28,10 @@ export function priceOrder(items: { sku: string; quantity: number }[], catalog: 
   const currency = lines[0]!.currency;
   const otherCurrency = lines.find((line) => line.currency !== currency);
   if (otherCurrency) {
-    throw badUserInput('input.items', `All items of an order must be priced in one currency (${currency} and ${otherCurrency.currency} mixed).`);
+    throw badUserInput(
+      'input.items',
+      `All items of an order must be priced in one currency (${currency} and ${otherCurrency.currency} mixed).`,
+    );
   }
   const totalCents = checkTotal(lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0));
   return { lines: lines.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })), totalCents, currency };

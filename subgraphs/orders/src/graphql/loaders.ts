@@ -69,7 +69,12 @@ export function createOrdersLoaders(orders: OrderRepository, products: ProductRe
     async (keys) => {
       const counts = new Map<string, number>();
       await Promise.all(
-        [...groupBy(keys.filter((key) => isUuid(key.userId)), (key) => key.status)].map(async ([status, group]) => {
+        [
+          ...groupBy(
+            keys.filter((key) => isUuid(key.userId)),
+            (key) => key.status,
+          ),
+        ].map(async ([status, group]) => {
           const byUser = await orders.countForUsers([...new Set(group.map((key) => key.userId))], status);
           for (const key of group) counts.set(countKeyOf(key), byUser.get(key.userId) ?? 0);
         }),
@@ -101,7 +106,12 @@ export function createOrdersLoaders(orders: OrderRepository, products: ProductRe
         }),
       );
       return keys.map((key) =>
-        toConnection(rowsByKey.get(pageKeyOf(key)) ?? [], key.limit, (order) => order.id, () => userOrderCount.load(key)),
+        toConnection(
+          rowsByKey.get(pageKeyOf(key)) ?? [],
+          key.limit,
+          (order) => order.id,
+          () => userOrderCount.load(key),
+        ),
       );
     },
     { cacheKeyFn: pageKeyOf },

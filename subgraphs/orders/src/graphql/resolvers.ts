@@ -43,10 +43,7 @@ export const ordersResolvers = {
      * Only checks the arguments (a bad `first` or `after` fails here, before anything is
      * loaded); OrderConnection's fields then load just what the client selected.
      */
-    orders: (
-      user: { id: string },
-      args: { first?: number | null; after?: string | null; status?: OrderStatus | null },
-    ): UserOrdersKey => {
+    orders: (user: { id: string }, args: { first?: number | null; after?: string | null; status?: OrderStatus | null }): UserOrdersKey => {
       const page = parsePageRequest(args, isUuid);
       return { userId: user.id, limit: page.limit, afterId: page.afterKey, status: args.status ?? null };
     },

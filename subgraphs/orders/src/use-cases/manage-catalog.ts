@@ -10,7 +10,12 @@ export async function listProducts(
 ): Promise<Connection<Product>> {
   const page = parsePageRequest(args, isSku);
   const rows = await deps.products.listPage(page.limit, page.afterKey);
-  return toConnection(rows, page.limit, (product) => product.sku, () => deps.products.count());
+  return toConnection(
+    rows,
+    page.limit,
+    (product) => product.sku,
+    () => deps.products.count(),
+  );
 }
 
 /** Creates or replaces a product (admins only, enforced by the permission layer). */

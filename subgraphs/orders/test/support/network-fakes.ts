@@ -49,10 +49,7 @@ export async function startFakeUserService(): Promise<FakeUserService> {
       {
         definition: userV1.UserServiceService,
         implementation: {
-          getUser(
-            call: ServerUnaryCall<userV1.GetUserRequest, userV1.GetUserResponse>,
-            callback: sendUnaryData<userV1.GetUserResponse>,
-          ) {
+          getUser(call: ServerUnaryCall<userV1.GetUserRequest, userV1.GetUserResponse>, callback: sendUnaryData<userV1.GetUserResponse>) {
             const { userId } = call.request;
             calls.set(userId, (calls.get(userId) ?? 0) + 1);
             const account = accounts.get(userId) ?? { state: 'NOT_FOUND', role: 'CUSTOMER' };

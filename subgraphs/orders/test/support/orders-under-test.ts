@@ -4,7 +4,13 @@ import type { Role } from '@fedshop/shared/auth';
 import { captureLogger, createTestDatabase, type CapturedLogger, type TestDatabase } from '@fedshop/shared/testing';
 import { graphqlClient, type GraphQLSend } from '../../../../test/support/graphql-client';
 import { loadConfig, startOrdersService, type RunningOrdersService } from '../../src';
-import { startFakeTokenIssuer, startFakeUserService, type FakeAccountState, type FakeTokenIssuer, type FakeUserService } from './network-fakes';
+import {
+  startFakeTokenIssuer,
+  startFakeUserService,
+  type FakeAccountState,
+  type FakeTokenIssuer,
+  type FakeUserService,
+} from './network-fakes';
 
 export interface Account {
   id: string;

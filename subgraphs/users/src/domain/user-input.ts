@@ -8,7 +8,8 @@ import { badUserInput } from '@fedshop/shared/errors';
 
 const EMAIL_MAX = 254;
 /** Pragmatic address syntax: local@domain.tld, no spaces or control characters. */
-const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_PATTERN =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 export const PASSWORD_MIN = 8;
 /** scrypt is fed the whole password: a cap keeps hashing cost bounded. */
 export const PASSWORD_MAX = 1024;

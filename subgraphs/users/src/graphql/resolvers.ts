@@ -27,12 +27,9 @@ function issueSession(context: UsersContext, result: AuthResult) {
 export const usersResolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    me: (_: unknown, __: unknown, context: UsersContext) =>
-      context.viewer ? context.userById.load(context.viewer.id) : null,
-    user: (_: unknown, args: { id: string }, context: UsersContext) =>
-      isUserId(args.id) ? context.userById.load(args.id) : null,
-    users: (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) =>
-      listUsers(context.deps, args),
+    me: (_: unknown, __: unknown, context: UsersContext) => (context.viewer ? context.userById.load(context.viewer.id) : null),
+    user: (_: unknown, args: { id: string }, context: UsersContext) => (isUserId(args.id) ? context.userById.load(args.id) : null),
+    users: (_: unknown, args: { first?: number | null; after?: string | null }, context: UsersContext) => listUsers(context.deps, args),
   },
   Mutation: {
     signUp: async (_: unknown, args: { input: SignUpInput }, context: UsersContext) =>
@@ -55,8 +52,7 @@ export const usersResolvers = {
     },
     updateProfile: (_: unknown, args: { input: { name: string } }, context: UsersContext) =>
       updateProfile(context.deps, viewerOf(context), args.input),
-    suspendUser: (_: unknown, args: { id: string }, context: UsersContext) =>
-      suspendUser(context.deps, viewerOf(context), args.id),
+    suspendUser: (_: unknown, args: { id: string }, context: UsersContext) => suspendUser(context.deps, viewerOf(context), args.id),
     deleteAccount: (_: unknown, args: { id: string }, context: UsersContext) =>
       deleteAccount(context.deps, viewerOf(context), args.id, context.requestId),
   },

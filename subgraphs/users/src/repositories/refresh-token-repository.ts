@@ -3,9 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 /** Why a presented refresh token was not exchanged. */
 export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused';
 
-export type RotationResult =
-  | { ok: true; userId: string; familyId: string }
-  | { ok: false; reason: RefreshRefusal; familyId?: string };
+export type RotationResult = { ok: true; userId: string; familyId: string } | { ok: false; reason: RefreshRefusal; familyId?: string };
 
 /**
  * Refresh tokens, by hash only (security/refresh-token.ts). The only module that touches the

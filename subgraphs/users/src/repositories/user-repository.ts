@@ -22,7 +22,16 @@ function toUser(row: UserRow): User {
 }
 
 /** Columns read for a User: everything but the password hash. */
-const USER_COLUMNS = { id: true, email: true, name: true, role: true, status: true, lifetimeSpendCents: true, tier: true, createdAt: true } as const;
+const USER_COLUMNS = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  status: true,
+  lifetimeSpendCents: true,
+  tier: true,
+  createdAt: true,
+} as const;
 
 /** Data access for accounts. The only module of the users service that talks to Prisma. */
 export function createUserRepository(prisma: UsersPrisma) {

@@ -36,9 +36,7 @@ export function createPasswordHasher(cost = 16384): PasswordHasher {
       if (scheme !== 'scrypt' || !salt || !hash) return false;
       const expected = Buffer.from(hash, 'base64url');
       // Parameters scrypt refuses (a corrupt stored value) mean no password can match: false, not a crash.
-      const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) }).catch(
-        () => null,
-      );
+      const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) }).catch(() => null);
       return key !== null && key.length === expected.length && timingSafeEqual(key, expected);
     },
     async verifyAgainstNothing(password) {

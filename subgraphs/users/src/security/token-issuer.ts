@@ -108,12 +108,22 @@ export async function createTokenIssuer(options: TokenIssuerOptions): Promise<To
     : options.keyFile
       ? await fromKeyFile(options.keyFile, options.logger)
       : await ephemeral();
-  const published = async (jwk: JWK): Promise<JWK> => ({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: TOKEN_ALGORITHM, use: 'sig' });
+  const published = async (jwk: JWK): Promise<JWK> => ({
+    ...jwk,
+    kid: await calculateJwkThumbprint(jwk),
+    alg: TOKEN_ALGORITHM,
+    use: 'sig',
+  });
   const publicJwk = await published(key.publicJwk);
   const kid = publicJwk.kid!;
   // The signing key first; a listed key equal to it is not published twice.
-  const additional = options.additionalPublicKeysPem ? await Promise.all((await readAdditionalPublicKeys(options.additionalPublicKeysPem)).map(published)) : [];
-  const keys = [publicJwk, ...additional.filter((candidate, i) => candidate.kid !== kid && additional.findIndex((other) => other.kid === candidate.kid) === i)];
+  const additional = options.additionalPublicKeysPem
+    ? await Promise.all((await readAdditionalPublicKeys(options.additionalPublicKeysPem)).map(published))
+    : [];
+  const keys = [
+    publicJwk,
+    ...additional.filter((candidate, i) => candidate.kid !== kid && additional.findIndex((other) => other.kid === candidate.kid) === i),
+  ];
   return {
     jwks: { keys },
     async issue({ id, role }) {

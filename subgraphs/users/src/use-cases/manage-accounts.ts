@@ -33,12 +33,7 @@ export async function suspendUser(deps: UsersDependencies, viewer: Viewer, id: s
  * with CONFIRMED orders is a CONFLICT and nothing is deleted. Its refresh tokens go with the
  * row (foreign key, cascade), so no session outlives it.
  */
-export async function deleteAccount(
-  deps: UsersDependencies,
-  viewer: Viewer,
-  id: string,
-  requestId: string,
-): Promise<boolean> {
+export async function deleteAccount(deps: UsersDependencies, viewer: Viewer, id: string, requestId: string): Promise<boolean> {
   if (id !== viewer.id && !isAdmin(viewer)) throw forbidden('You can only delete your own account.');
   if (!isUserId(id) || !(await deps.users.findById(id))) throw notFound('No such user.');
   const open = await deps.orders.countOpenOrders(id, requestId);
@@ -58,7 +53,12 @@ export async function listUsers(
 ): Promise<Connection<User>> {
   const page = parsePageRequest(args, isUserId);
   const rows = await deps.users.listPage(page.limit, page.afterKey);
-  return toConnection(rows, page.limit, (user) => user.id, () => deps.users.count());
+  return toConnection(
+    rows,
+    page.limit,
+    (user) => user.id,
+    () => deps.users.count(),
+  );
 }
 
 /**

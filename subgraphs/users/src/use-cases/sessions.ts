@@ -47,7 +47,11 @@ export async function refreshSession(deps: UsersDependencies, presented: string 
   if (!presented || !looksLikeRefreshToken(presented)) throw unauthenticated('No session to refresh: sign in.');
   const next = nextRefreshToken(deps);
   const now = deps.clock.now();
-  const rotation = await deps.refreshTokens.rotate(hashRefreshToken(presented), { tokenHash: next.tokenHash, expiresAt: next.expiresAt }, now);
+  const rotation = await deps.refreshTokens.rotate(
+    hashRefreshToken(presented),
+    { tokenHash: next.tokenHash, expiresAt: next.expiresAt },
+    now,
+  );
   if (!rotation.ok) {
     if (rotation.reason === 'reused') {
       deps.logger.warn({ familyId: rotation.familyId }, 'a spent refresh token was presented again; its session is revoked');

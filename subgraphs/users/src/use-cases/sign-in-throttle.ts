@@ -77,10 +77,7 @@ export function createSignInThrottle(
       const now = clock.now();
       if (state.lockedUntil && state.lockedUntil > now) {
         const seconds = Math.ceil((state.lockedUntil.getTime() - now.getTime()) / 1000);
-        throw rateLimited(
-          `Too many failed sign-in attempts for this email; try again in ${Math.ceil(seconds / 60)} minute(s).`,
-          seconds,
-        );
+        throw rateLimited(`Too many failed sign-in attempts for this email; try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
       }
       const expired = state.lockedUntil !== null;
       const delay = expired ? 0 : attemptDelayMs(state.failures, policy);
@@ -95,7 +92,8 @@ export function createSignInThrottle(
         lockUntil: new Date(at.getTime() + policy.lockSeconds * 1000),
       });
       // No email in the log: only that some email just got locked.
-      if (state.lockedUntil && state.failures === policy.lockAfter) logger.warn({ failures: state.failures }, 'sign-in locked for an email after repeated failures');
+      if (state.lockedUntil && state.failures === policy.lockAfter)
+        logger.warn({ failures: state.failures }, 'sign-in locked for an email after repeated failures');
       purgeQuietly(at);
     },
     async recordSuccess(rawEmail) {

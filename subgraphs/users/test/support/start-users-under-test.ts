@@ -105,13 +105,34 @@ export async function startUsersUnderTest(options: StartUsersOptions = {}): Prom
 
 export const SIGN_UP = /* GraphQL */ `
   mutation SignUp($input: SignUpInput!) {
-    signUp(input: $input) { token user { id name email role status createdAt } }
-  }`;
+    signUp(input: $input) {
+      token
+      user {
+        id
+        name
+        email
+        role
+        status
+        createdAt
+      }
+    }
+  }
+`;
 
 export const SIGN_IN = /* GraphQL */ `
   mutation SignIn($input: SignInInput!) {
-    signIn(input: $input) { token user { id name email role status } }
-  }`;
+    signIn(input: $input) {
+      token
+      user {
+        id
+        name
+        email
+        role
+        status
+      }
+    }
+  }
+`;
 
 export interface SignedIn {
   token: string;
