@@ -81,6 +81,97 @@ function serviceContainer(resources: K8sResource[], candidate: DeliveredService)
   return podTemplate(find(resources, 'Deployment', candidate.name)).spec.containers.find((container) => container.name === candidate.name)!;
 }
 
+function autoscaling(
+  resources: K8sResource[],
+  name: string,
+): {
+  minReplicas: number;
+  maxReplicas: number;
+  metrics: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }>;
+} {
+  // A manifest read from YAML: its spec is checked field by field by the tests that read it.
+  return find(resources, 'HorizontalPodAutoscaler', name).spec as unknown as ReturnType<typeof autoscaling>;
+}
+
+/**
+ * A PostgreSQL server's default max_connections is 100 (3 reserved for superusers): each
+ * subgraph's pods at their autoscaling maximum, plus the one a rollout adds, plus its migration
+ * Job, must fit in 90, leaving room for operators. A managed database with a larger limit lets
+ * DB_POOL_MAX or maxReplicas grow accordingly (deploy/README.md, Scaling).
+ */
+const DATABASE_CONNECTION_BUDGET = 90;
+/** The config loaders' defaults, where a ConfigMap sets none. */
+const DEFAULT_DB_POOL_MAX = 10;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * What bench/scale and test/scale prove about several replicas, as the manifests must say it:
+ * surge-first rolling updates; a preStop pause and a grace period covering the drain; one pod
+ * disturbed at a time; CPU-based autoscaling (CPU is what saturates: bench/NOTES-issue-17.md);
+ * per-replica state shared where it must be (Redis for the gateway, JetStream for events, one
+ * signing key for users); database connections within the server's limit at maxReplicas.
+ */
+function scaleOutProblems(resources: K8sResource[]): string[] {
+  const problems: string[] = [];
+  for (const candidate of SERVICES) {
+    const name = candidate.name;
+    const deployment = find(resources, 'Deployment', name).spec as {
+      strategy?: { type?: string; rollingUpdate?: { maxSurge?: number; maxUnavailable?: number } };
+    };
+    const pod = podTemplate(find(resources, 'Deployment', name)).spec as PodSpec & { terminationGracePeriodSeconds?: number };
+    const container = serviceContainer(resources, candidate) as Container & { lifecycle?: { preStop?: { exec?: { command?: string[] } } } };
+    const { values, secrets } = containerEnvironment(resources, container);
+    const hpa = autoscaling(resources, name);
+    const pdb = find(resources, 'PodDisruptionBudget', name).spec as { maxUnavailable?: number; minAvailable?: number };
+    const rolling = deployment.strategy?.rollingUpdate ?? {};
+    const surge = rolling.maxSurge ?? 0;
+    if (deployment.strategy?.type !== 'RollingUpdate' || rolling.maxUnavailable !== 0 || surge < 1) {
+      problems.push(
+        `${name}: a rolling update may take a pod down before its replacement is ready (maxUnavailable ${rolling.maxUnavailable}, maxSurge ${surge})`,
+      );
+    }
+    const preStop = container.lifecycle?.preStop?.exec?.command;
+    const pauseSeconds = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
+    if (!(pauseSeconds >= 1)) problems.push(`${name}: no preStop pause, so a terminating pod drains before load balancers have dropped it`);
+    const shutdownSeconds = Number(values.SHUTDOWN_TIMEOUT_MS ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) / 1000;
+    const grace = pod.terminationGracePeriodSeconds ?? 30;
+    if (grace < pauseSeconds + shutdownSeconds + 2) {
+      problems.push(
+        `${name}: terminationGracePeriodSeconds ${grace} leaves no room for preStop ${pauseSeconds} s + SHUTDOWN_TIMEOUT_MS ${shutdownSeconds} s`,
+      );
+    }
+    if (pdb.maxUnavailable !== 1 || pdb.minAvailable !== undefined) {
+      problems.push(
+        `${name}: the disruption budget lets ${pdb.maxUnavailable ?? `all but ${pdb.minAvailable}`} pods go at once; test/scale disturbs one at a time`,
+      );
+    }
+    const cpu = hpa.metrics.find((metric) => metric.type === 'Resource' && metric.resource?.name === 'cpu')?.resource?.target;
+    if (hpa.metrics.length !== 1 || cpu?.type !== 'Utilization' || !(cpu.averageUtilization! > 0 && cpu.averageUtilization! <= 80)) {
+      problems.push(`${name}: autoscaling should follow CPU utilization (at most 80 %), what saturates first`);
+    }
+    if (hpa.maxReplicas < 2) continue;
+    // From here on: several pods of the service may run at once.
+    if (name === 'gateway' && !values.REDIS_URL)
+      problems.push('gateway: 2 or more replicas without REDIS_URL keep rate-limit buckets and APQ registrations per pod');
+    if (name !== 'gateway' && !values.NATS_URL)
+      problems.push(`${name}: 2 or more replicas without NATS_URL keep order events inside each pod`);
+    const signingKey = container.env?.find((variable) => variable.name === 'JWT_PRIVATE_KEY')?.valueFrom?.secretKeyRef;
+    if (name === 'users' && (!secrets.includes('JWT_PRIVATE_KEY') || signingKey?.optional)) {
+      problems.push('users: 2 or more replicas need one signing key from a Secret; without it each pod generates its own');
+    }
+    if (name !== 'gateway') {
+      const pods = hpa.maxReplicas + surge;
+      const connections = pods * Number(values.DB_POOL_MAX ?? DEFAULT_DB_POOL_MAX) + 1;
+      if (connections > DATABASE_CONNECTION_BUDGET) {
+        problems.push(
+          `${name}: up to ${pods} pods × DB_POOL_MAX ${values.DB_POOL_MAX ?? DEFAULT_DB_POOL_MAX} + 1 migration = ${connections} connections, over the budget of ${DATABASE_CONNECTION_BUDGET}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
 function allWorkloads(resources: K8sResource[]): K8sResource[] {
   return resources.filter((resource) => ['Deployment', 'StatefulSet', 'Job'].includes(resource.kind));
 }
@@ -412,6 +503,42 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('overlay %s', (overlay) => {
     expect(web.readinessProbe?.httpGet?.path).toBe('/healthz');
     find(resources, 'HorizontalPodAutoscaler', 'web');
     find(resources, 'PodDisruptionBudget', 'web');
+  });
+
+  test('when scale-out is read, then the manifests run the services the way test/scale proves them correct', () => {
+    expect(scaleOutProblems(resources)).toEqual([]);
+    if (overlay === 'prod') {
+      // test/scale runs two replicas of each and bench/scale three: production never runs fewer than two.
+      for (const candidate of SERVICES)
+        expect({ service: candidate.name, minReplicas: autoscaling(resources, candidate.name).minReplicas >= 2 }).toEqual({
+          service: candidate.name,
+          minReplicas: true,
+        });
+    }
+  });
+
+  test('when scale-out assumptions are broken, then the same check names each one', () => {
+    const broken = structuredClone(resources);
+    (find(broken, 'HorizontalPodAutoscaler', 'orders').spec as { maxReplicas: number }).maxReplicas = 20;
+    (
+      find(broken, 'Deployment', 'gateway').spec as { strategy: { rollingUpdate: { maxUnavailable: number } } }
+    ).strategy.rollingUpdate.maxUnavailable = 1;
+    (find(broken, 'PodDisruptionBudget', 'users').spec as { maxUnavailable: number }).maxUnavailable = 2;
+    delete (find(broken, 'ConfigMap', 'gateway-config') as unknown as { data: Record<string, string> }).data.REDIS_URL;
+    const gateway = podTemplate(find(broken, 'Deployment', 'gateway')).spec as PodSpec & { terminationGracePeriodSeconds: number };
+    gateway.terminationGracePeriodSeconds = 12;
+
+    const problems = scaleOutProblems(broken);
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^orders: up to 21 pods × DB_POOL_MAX \d+ \+ 1 migration = \d+ connections, over the budget of 90$/),
+        'gateway: a rolling update may take a pod down before its replacement is ready (maxUnavailable 1, maxSurge 1)',
+        'users: the disruption budget lets 2 pods go at once; test/scale disturbs one at a time',
+        'gateway: 2 or more replicas without REDIS_URL keep rate-limit buckets and APQ registrations per pod',
+        'gateway: terminationGracePeriodSeconds 12 leaves no room for preStop 5 s + SHUTDOWN_TIMEOUT_MS 10 s',
+      ]),
+    );
   });
 
   test('when the default deny is dropped, then the evaluation notices that anyone may reach the subgraphs', () => {

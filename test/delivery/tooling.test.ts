@@ -172,7 +172,7 @@ describe('.github/workflows/ci.yml', () => {
       { image: 'nats:2', jetStream: true },
     ]);
 
-    // The browser test needs Chromium and nginx (as .ci/run installs them).
+    // The browser test needs Chromium and nginx, the scale-out test HAProxy (as .ci/run installs them).
     const install = jobSteps.find((candidate) =>
       candidate.commands.some((command) => invocation(command.argv).program === 'apt-get'),
     )!.step;
@@ -184,7 +184,7 @@ describe('.github/workflows/ci.yml', () => {
       .map((argv) => invocation(argv))
       .filter((call) => call.operands[0] === 'install');
     expect(aptInstall.map((call) => ({ assumeYes: call.options.has('-y'), packages: call.operands.slice(1) }))).toEqual([
-      { assumeYes: true, packages: expect.arrayContaining(['chromium', 'nginx-light']) },
+      { assumeYes: true, packages: expect.arrayContaining(['chromium', 'nginx-light', 'haproxy']) },
     ]);
 
     expect(job.env).toMatchObject({

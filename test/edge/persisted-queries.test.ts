@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sha256Hex, type PersistedQueryManifest } from '../../gateway/src/edge/persisted-queries';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from '../../scripts/generate-persisted-queries';
+import { freePort } from '@fedshop/shared/testing';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
 import { codes, postGraphQL, send, startExtraGateway, subgraphCalls } from './support/edge-http';
+
+const REDIS_URL = process.env.REDIS_URL;
+if (!REDIS_URL) console.info('REDIS_URL is not set: the shared-Redis APQ test is skipped (CI sets it).');
 
 const persisted = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 
@@ -136,3 +141,48 @@ describe('the persisted-query manifest', () => {
     }
   });
 });
+
+(REDIS_URL ? describe : describe.skip)(
+  `automatic persisted queries shared through Redis${REDIS_URL ? '' : ' (skipped: REDIS_URL not set)'}`,
+  () => {
+    let platform: TestPlatform;
+    const shared = { REDIS_URL: REDIS_URL!, PERSISTED_QUERIES_KEY_PREFIX: `fedshop-test:apq:${randomUUID()}` };
+    beforeAll(async () => {
+      platform = await startTestPlatform({ gatewayEnv: shared });
+    });
+    afterAll(async () => {
+      await platform?.stop();
+    });
+
+    test('when a client registers an operation on one replica, then another replica runs it by hash alone; a replica without Redis does not know it', async () => {
+      const replica = await startExtraGateway(platform, shared);
+      const isolated = await startExtraGateway(platform, {});
+      try {
+        const query = `{ products(first: 1) { edges { node { sku } } } } # ${randomUUID()}`;
+        const hash = sha256Hex(query);
+        const registered = await postGraphQL(`${platform.gatewayUrl}/graphql`, { query, extensions: persisted(hash) });
+        expect(registered.body.errors).toBeUndefined();
+
+        const elsewhere = await postGraphQL(replica.graphqlUrl, { extensions: persisted(hash) });
+        expect(elsewhere.body).toEqual(registered.body);
+        expect(codes(await postGraphQL(isolated.graphqlUrl, { extensions: persisted(hash) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+      } finally {
+        await Promise.all([replica.stop(), isolated.stop()]);
+      }
+    });
+
+    test('when Redis cannot be reached, then a hash alone is PERSISTED_QUERY_NOT_FOUND and the text still runs', async () => {
+      const unreachable = await startExtraGateway(platform, { ...shared, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      try {
+        const query = `{ products(first: 1) { totalCount } } # ${randomUUID()}`;
+        const hash = sha256Hex(query);
+        expect(codes(await postGraphQL(unreachable.graphqlUrl, { extensions: persisted(hash) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+        const withText = await postGraphQL(unreachable.graphqlUrl, { query, extensions: persisted(hash) });
+        expect(withText.status).toBe(200);
+        expect(withText.body.data.products.totalCount).toBeGreaterThan(0);
+      } finally {
+        await unreachable.stop();
+      }
+    });
+  },
+);

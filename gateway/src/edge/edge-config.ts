@@ -15,7 +15,7 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).default(f
  * docs/security.md.
  */
 export const edgeEnvSchema = {
-  /** Redis shared by every gateway replica for rate-limit buckets; unset: buckets live in memory. */
+  /** Redis shared by every gateway replica for rate-limit buckets and APQ registrations; unset: both live in memory. */
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
@@ -46,6 +46,7 @@ export const edgeEnvSchema = {
   OPERATION_ASSUMED_LIST_SIZE: env.positiveInt(10),
   PERSISTED_QUERIES: z.enum(['apq', 'safelist', 'off']).default('apq'),
   PERSISTED_QUERIES_MANIFEST: z.string().default(path.join(REPO_ROOT, 'clients', 'persisted-query-manifest.json')),
+  PERSISTED_QUERIES_KEY_PREFIX: z.string().default('fedshop:apq'),
   FIELD_SUGGESTIONS: z.enum(['true', 'false']).optional(),
 };
 
@@ -75,6 +76,8 @@ export const edgeEnvDescriptions = {
   PERSISTED_QUERIES_MANIFEST:
     "The safelist: an Apollo persisted-query manifest (`npm run persisted-queries` writes it from the storefront's operations).",
   FIELD_SUGGESTIONS: '"Did you mean …?" in validation errors. Unset: on in development, off in production.',
+  PERSISTED_QUERIES_KEY_PREFIX:
+    'Prefix of the Redis keys of APQ registrations (with `REDIS_URL`, a hash registered through one gateway replica runs on every other).',
 } satisfies Record<keyof typeof edgeEnvSchema, string>;
 
 type EdgeEnv = z.output<z.ZodObject<typeof edgeEnvSchema>>;
@@ -100,7 +103,12 @@ export function edgeConfig(raw: EdgeEnv, production: boolean) {
       maxCost: raw.OPERATION_MAX_COST,
       assumedListSize: raw.OPERATION_ASSUMED_LIST_SIZE,
     },
-    persistedQueries: { mode: raw.PERSISTED_QUERIES, manifestPath: path.resolve(raw.PERSISTED_QUERIES_MANIFEST) },
+    persistedQueries: {
+      mode: raw.PERSISTED_QUERIES,
+      manifestPath: path.resolve(raw.PERSISTED_QUERIES_MANIFEST),
+      /** APQ registrations in Redis (with REDIS_URL) live under this prefix. */
+      keyPrefix: raw.PERSISTED_QUERIES_KEY_PREFIX,
+    },
     /** "Did you mean …?" in error messages: on in development, off in production unless asked. */
     fieldSuggestions: raw.FIELD_SUGGESTIONS ? raw.FIELD_SUGGESTIONS === 'true' : !production,
   };

@@ -7,6 +7,7 @@ import type { GatewayContext } from '../gateway-context';
 import type { EdgeConfig } from './edge-config';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics';
 import { costLimitPlugin, operationLimitRules } from './operation-limits';
+import { createRedisPersistedQueryCache } from './persisted-query-cache';
 import { createSafelist, loadManifest, type Safelist } from './persisted-queries';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { rateLimitPlugin } from './rate-limit-plugin';
@@ -32,8 +33,9 @@ export interface EdgeProtection {
 }
 
 /**
- * Everything that guards the gateway's door, built from its config: rate limits (Redis shared
- * by replicas when REDIS_URL is set, else in memory), operation limits, persisted queries.
+ * Everything that guards the gateway's door, built from its config: rate limits and APQ
+ * registrations (Redis shared by replicas when REDIS_URL is set, else in memory), operation
+ * limits, persisted queries.
  */
 export async function createEdgeProtection(options: {
   config: EdgeConfig;
@@ -44,14 +46,18 @@ export async function createEdgeProtection(options: {
   const { config, logger } = options;
   const metrics = createEdgeMetrics(options.registry);
   let store: RateLimitStore;
+  let sharedApqCache: ReturnType<typeof createRedisPersistedQueryCache> | undefined;
   if (config.redisUrl) {
-    store = createRedisRateLimitStore({
+    const redisStore = createRedisRateLimitStore({
       url: config.redisUrl,
       onConnectionChange: (state, error) =>
         state === 'ready'
           ? logger.info('rate-limit store (Redis) reachable again')
           : logger.warn({ err: error }, 'rate-limit store (Redis) unreachable; reconnecting'),
     });
+    store = redisStore;
+    // APQ registrations live where the buckets do, so every replica knows every registered hash.
+    sharedApqCache = createRedisPersistedQueryCache({ redis: redisStore.redis, keyPrefix: config.persistedQueries.keyPrefix, logger });
   } else {
     store = createMemoryRateLimitStore();
   }
@@ -71,6 +77,7 @@ export async function createEdgeProtection(options: {
       rateLimit: { ...config.rateLimit, keyPrefix: undefined },
       operationLimits: config.operationLimits,
       persistedQueries: config.persistedQueries.mode,
+      persistedQueryCache: config.persistedQueries.mode === 'apq' ? (sharedApqCache ? 'redis' : 'memory') : undefined,
       safelistedOperations: safelist?.size,
       trustedProxies: config.trustedProxies.entries,
     },
@@ -87,7 +94,15 @@ export async function createEdgeProtection(options: {
     }),
     validationRules: operationLimitRules(config.operationLimits, metrics),
     plugins: [costLimitPlugin<GatewayContext>(config.operationLimits, metrics), rateLimitPlugin(rateLimiter)],
-    persistedQueries: config.persistedQueries.mode === 'off' ? false : safelist ? { cache: safelist.cache, ttl: null } : undefined,
+    // APQ without Redis: Apollo Server's in-memory cache, one per process.
+    persistedQueries:
+      config.persistedQueries.mode === 'off'
+        ? false
+        : safelist
+          ? { cache: safelist.cache, ttl: null }
+          : sharedApqCache
+            ? { cache: sharedApqCache }
+            : undefined,
     rateLimiter,
     safelist,
     metrics,

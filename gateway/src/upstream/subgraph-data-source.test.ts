@@ -301,6 +301,23 @@ describe('the subgraph call', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  test.each([502, 503, 504])(
+    'when a load balancer in front of the subgraph answers %i, then the call fails with a retryable SERVICE_UNAVAILABLE',
+    async (status) => {
+      upstream = await startUpstream((res) => {
+        res.writeHead(status, { 'content-type': 'text/html' });
+        res.end('<html><body><h1>No server is available to handle this request.</h1></body></html>');
+      });
+      const orders = dataSource();
+
+      const error = await orders.process(fetchOf(MUTATION)).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(await fetchesObserved('unavailable')).toBe(1);
+    },
+  );
+
   test('when the subgraph answers 401, then the error carries its status and body, as Apollo Gateway reports them', async () => {
     upstream = await startUpstream((res) => {
       res.writeHead(401, { 'content-type': 'application/json' });

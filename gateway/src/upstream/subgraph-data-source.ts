@@ -33,7 +33,7 @@ export interface SubgraphDataSourceOptions {
  * Calls one subgraph: forwards the caller's token (each subgraph verifies it again) and
  * request id (and, to the session mutations only, the refresh token of the session cookie,
  * taking the session's next one from the answer: session/), reuses pooled connections, shares identical queries in flight, and turns network
- * failures and timeouts into SERVICE_UNAVAILABLE for the affected part of the response. Each
+ * failures, timeouts and a load balancer's 502/503/504 into SERVICE_UNAVAILABLE for the affected part of the response. Each
  * fetch is measured per subgraph; its client span and `traceparent` come from the undici
  * instrumentation (a fetch that joined another has none of its own: one call, one span).
  *
@@ -88,6 +88,14 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const { http: _http, ...body } = request;
     const { url } = this.options;
     const answer = await this.send(url, headers, JSON.stringify(body), type === OperationTypeNode.QUERY);
+    if (UNAVAILABLE_STATUSES.has(answer.status)) {
+      // A load balancer in front of the subgraph's replicas says it has none to give (502: the
+      // replica died mid-request; 503: none healthy; 504: none answered in time). Retryable, as a
+      // refused connection is: not an unknown failure to mask.
+      throw serviceUnavailable(`The ${this.options.name} service is unavailable, try again shortly.`, {
+        cause: new Error(`${url} answered HTTP ${answer.status}`),
+      });
+    }
     const response = readSubgraphAnswer(url, answer);
     if (cacheState) collectCacheTags(cacheState, response, answer.sentAtMs, CACHE_TAGS_EXTENSION);
     // Sessions start, rotate and end in mutations only (users subgraph: signUp, signIn, refreshSession, signOut).
@@ -116,6 +124,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
   }
 }
+
+/** Statuses with which a proxy (or the subgraph) says the service cannot answer now. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
 /** What a subgraph's answer may do to Apollo Server's cache policy of the whole response: narrow it. */
 interface NarrowableCachePolicy {

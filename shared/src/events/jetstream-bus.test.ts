@@ -67,3 +67,113 @@ describeWithNats('the JetStream bus', () => {
     expect((await received).traceparent).toBeUndefined();
   });
 });
+
+describeWithNats('namespaces on a shared NATS server (NATS_NAMESPACE)', () => {
+  const stream = { name: 'TEST_NS', subjects: ['test-ns.>'] };
+  const namespaces = [`ns-a-${randomUUID().slice(0, 8)}`, `ns-b-${randomUUID().slice(0, 8)}`];
+  const buses: EventBus[] = [];
+
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    const nats = await connect({ servers: NATS_URL });
+    const manager = await jetstreamManager(nats);
+    for (const namespace of namespaces) await manager.streams.delete(`${namespace}_${stream.name}`).catch(() => false);
+    await nats.close();
+  });
+
+  test('when two deployments use the same stream, subjects and durable under different namespaces, then each consumer sees only its own events, under the contract subjects', async () => {
+    const received: Record<string, DeliveredEvent[]> = {};
+    for (const namespace of namespaces) {
+      const bus = await connectJetStreamBus({ url: NATS_URL!, name: namespace, stream, logger: pino({ level: 'silent' }), namespace });
+      buses.push(bus);
+      received[namespace] = [];
+      await bus.subscribe({
+        durable: 'same-durable',
+        subject: 'test-ns.>',
+        handler: async (event) => void received[namespace]!.push(event),
+      });
+    }
+
+    await buses[0]!.publish('test-ns.placed', new Uint8Array([1]), randomUUID());
+    await buses[1]!.publish('test-ns.placed', new Uint8Array([2]), randomUUID());
+    await buses[1]!.publish('test-ns.cancelled', new Uint8Array([3]), randomUUID());
+    const deadline = Date.now() + 10_000;
+    while ((received[namespaces[0]!]!.length < 1 || received[namespaces[1]!]!.length < 2) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect(received[namespaces[0]!]!.map((event) => [event.subject, Array.from(event.data)])).toEqual([['test-ns.placed', [1]]]);
+    expect(received[namespaces[1]!]!.map((event) => [event.subject, Array.from(event.data)])).toEqual([
+      ['test-ns.placed', [2]],
+      ['test-ns.cancelled', [3]],
+    ]);
+    const nats = await connect({ servers: NATS_URL });
+    const info = await (await jetstreamManager(nats)).streams.info(`${namespaces[0]}_${stream.name}`);
+    await nats.close();
+    expect(info.config.subjects).toEqual([`${namespaces[0]}.test-ns.>`]);
+  });
+
+  test('when a namespace holds a dot or a wildcard, then connecting refuses it by name', async () => {
+    await expect(
+      connectJetStreamBus({ url: NATS_URL!, name: 'bad', stream, logger: pino({ level: 'silent' }), namespace: 'a.b' }),
+    ).rejects.toThrow('NATS namespace "a.b" must be 1 to 32 letters, digits, - or _');
+  });
+});
+
+describeWithNats('closing a subscription with events pulled but not handled (a replica stopping)', () => {
+  const suffix = randomUUID().slice(0, 8);
+  const stream = { name: `TEST_CLOSE_${suffix}`, subjects: [`test-close-${suffix}.>`] };
+  const buses: EventBus[] = [];
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    const nats = await connect({ servers: NATS_URL });
+    await (await jetstreamManager(nats)).streams.delete(stream.name).catch(() => false);
+    await nats.close();
+  });
+
+  test('when the first consumer closes mid-batch, then it finishes the event in hand only, and another instance of the durable gets all the rest', async () => {
+    const logger = pino({ level: 'silent' });
+    const [stopping, staying] = await Promise.all(
+      [0, 1].map(() => connectJetStreamBus({ url: NATS_URL!, name: 'close-test', stream, logger })),
+    );
+    buses.push(stopping!, staying!);
+    for (let i = 0; i < 20; i++) await stopping!.publish(`test-close-${suffix}.placed`, new Uint8Array([i]), randomUUID());
+    const handledByStopping: number[] = [];
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const firstStarted = new Promise<void>((resolve) => (started = resolve));
+    // Handed back at once when they were waiting in the batch; ones still on the wire when it
+    // closed come back after ack_wait (3 s here).
+    const subscription = await stopping!.subscribe({
+      durable: 'close-test',
+      subject: `test-close-${suffix}.>`,
+      ackWaitMs: 3_000,
+      handler: async (event) => {
+        handledByStopping.push(event.data[0]!);
+        // The first event is in hand when the subscription closes; any later one would be handled at once.
+        if (handledByStopping.length > 1) return;
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await firstStarted;
+    const closed = subscription.close();
+    release();
+    await closed;
+
+    const handledByStaying = new Set<number>();
+    await staying!.subscribe({
+      durable: 'close-test',
+      subject: `test-close-${suffix}.>`,
+      ackWaitMs: 3_000,
+      handler: async (event) => void handledByStaying.add(event.data[0]!),
+    });
+    const deadline = Date.now() + 15_000;
+    while (handledByStaying.size < 19 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(handledByStopping).toHaveLength(1);
+    expect([...handledByStaying].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== handledByStopping[0]),
+    );
+  });
+});

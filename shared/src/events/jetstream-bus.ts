@@ -22,7 +22,16 @@ export interface JetStreamBusOptions {
   logger: Logger;
   /** How long a publish waits for the broker's acknowledgement, ms (2000). */
   publishTimeoutMs?: number;
+  /**
+   * Keeps this deployment's events apart on a shared NATS server: the stream becomes
+   * `<namespace>_<name>` and every subject `<namespace>.<subject>` on the wire, while publishers
+   * and handlers keep using the contract's subjects. Default: none (stream ORDERS, `orders.v1.>`).
+   */
+  namespace?: string;
 }
+
+/** Letters, digits, `-` and `_`: valid in a stream name and as one subject token. */
+export const NATS_NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** How long JetStream remembers message ids to drop duplicates. */
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
@@ -35,6 +44,16 @@ const RETENTION_MS = 7 * 24 * 60 * 60_000;
  * explicit acks, so an event is redelivered until the consumer's own transaction committed.
  */
 export async function connectJetStreamBus(options: JetStreamBusOptions): Promise<EventBus> {
+  const { namespace } = options;
+  if (namespace !== undefined && !NATS_NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error(`NATS namespace "${namespace}" must be 1 to 32 letters, digits, - or _`);
+  }
+  const onWire = (subject: string) => (namespace ? `${namespace}.${subject}` : subject);
+  const fromWire = (subject: string) => (namespace && subject.startsWith(`${namespace}.`) ? subject.slice(namespace.length + 1) : subject);
+  const stream: StreamSpec = {
+    name: namespace ? `${namespace}_${options.stream.name}` : options.stream.name,
+    subjects: options.stream.subjects.map(onWire),
+  };
   const connection: NatsConnection = await connect({
     servers: options.url,
     name: options.name,
@@ -43,7 +62,7 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
     reconnectTimeWait: 500,
   });
   const manager: JetStreamManager = await jetstreamManager(connection);
-  await ensureStream(manager, options.stream);
+  await ensureStream(manager, stream);
   const jetstream: JetStreamClient = jetStreamClient(connection);
   const subscriptions: Subscription[] = [];
   void (async () => {
@@ -60,10 +79,10 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
       const headers = natsHeaders();
       headers.set('Nats-Msg-Id', id);
       if (publishOptions?.traceparent) headers.set(TRACEPARENT_HEADER, publishOptions.traceparent);
-      await jetstream.publish(subject, data, {
+      await jetstream.publish(onWire(subject), data, {
         msgID: id,
         headers,
-        expect: { streamName: options.stream.name },
+        expect: { streamName: stream.name },
         timeout: options.publishTimeoutMs ?? 2_000,
       });
     },
@@ -72,26 +91,34 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
         durable_name: subscribe.durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subject: subscribe.subject,
+        filter_subject: onWire(subscribe.subject),
         ack_wait: nanos(subscribe.ackWaitMs ?? 30_000),
         max_deliver: -1,
       };
       try {
-        await manager.consumers.info(options.stream.name, subscribe.durable);
-        await manager.consumers.update(options.stream.name, subscribe.durable, {
-          filter_subject: subscribe.subject,
+        await manager.consumers.info(stream.name, subscribe.durable);
+        await manager.consumers.update(stream.name, subscribe.durable, {
+          filter_subject: config.filter_subject,
           ack_wait: config.ack_wait,
         });
       } catch {
-        await manager.consumers.add(options.stream.name, config);
+        await manager.consumers.add(stream.name, config);
       }
-      const consumer = await jetstream.consumers.get(options.stream.name, subscribe.durable);
+      const consumer = await jetstream.consumers.get(stream.name, subscribe.durable);
       const messages = await consumer.consume({ max_messages: 64 });
+      let closing = false;
       const loop = (async () => {
         for await (const message of messages) {
+          if (closing) {
+            // Pulled but not handled: handed back at once, so another instance of the durable
+            // (a replica that stays) takes them now rather than after ack_wait, and a stopping
+            // replica does not spend its shutdown time working through a full batch.
+            message.nak();
+            continue;
+          }
           try {
             const event = {
-              subject: message.subject,
+              subject: fromWire(message.subject),
               data: message.data,
               id: message.headers?.get('Nats-Msg-Id') || undefined,
               sequence: message.info.streamSequence,
@@ -108,10 +135,12 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
       })();
       const subscription: Subscription = {
         async pending() {
-          const info = await manager.consumers.info(options.stream.name, subscribe.durable);
+          const info = await manager.consumers.info(stream.name, subscribe.durable);
           return info.num_pending + info.num_ack_pending;
         },
         async close() {
+          // The event being handled finishes (and is acknowledged); the rest are handed back.
+          closing = true;
           await messages.close();
           await loop;
         },

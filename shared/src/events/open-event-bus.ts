@@ -12,6 +12,8 @@ export interface OpenEventBusOptions {
   logger: Logger;
   /** A bus supplied by the caller (tests give each service its own JetStream connection); never closed here. */
   injected?: EventBus;
+  /** JetStream only: prefix of the stream and its subjects on a shared server (NATS_NAMESPACE). */
+  namespace?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export function openEventBus(options: OpenEventBusOptions): { bus: EventBus; clo
   if (!options.natsUrl) return undefined;
   const url = options.natsUrl;
   const bus = lazyEventBus(
-    () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger }),
+    () => connectJetStreamBus({ url, name: options.name, stream: options.stream, logger: options.logger, namespace: options.namespace }),
     options.logger,
   );
   return { bus, close: () => bus.close() };

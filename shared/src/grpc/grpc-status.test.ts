@@ -115,6 +115,35 @@ describe('toGrpcStatus and fromGrpcError', () => {
     expect(received.message).toBe('The users service failed.');
   });
 
+  test.each([
+    'Received RST_STREAM with code 2 (Internal server error)',
+    'Received RST_STREAM with code 0 (Call ended without gRPC status)',
+    'Received RST_STREAM with code 7',
+  ])(
+    'when the stream is cut before any status arrives (%s: a proxy lost the replica), then the client gets a retryable SERVICE_UNAVAILABLE',
+    (details) => {
+      const received = fromGrpcError(serviceErrorFrom({ code: status.INTERNAL, details }), 'users');
+
+      expect(received.code).toBe('SERVICE_UNAVAILABLE');
+      expect(received.retryable).toBe(true);
+    },
+  );
+
+  test('when the client itself reset the stream, or the peer answered INTERNAL with our error code, then it stays INTERNAL_SERVER_ERROR', () => {
+    const own = fromGrpcError(
+      serviceErrorFrom({ code: status.INTERNAL, details: 'Received RST_STREAM with code 2 triggered by internal client error: bad frame' }),
+      'users',
+    );
+    const metadata = new Metadata();
+    metadata.set('x-error-code', 'INTERNAL_SERVER_ERROR');
+    const answered = fromGrpcError(
+      serviceErrorFrom({ code: status.INTERNAL, details: 'Received RST_STREAM with code 2', metadata }),
+      'users',
+    );
+
+    expect([own.code, answered.code]).toEqual(['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR']);
+  });
+
   test('when the metadata claims INTERNAL_SERVER_ERROR on a NOT_FOUND status, then the metadata does not smuggle the details through', () => {
     const metadata = new Metadata();
     metadata.set('x-error-code', 'INTERNAL_SERVER_ERROR');

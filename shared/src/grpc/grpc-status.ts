@@ -42,8 +42,15 @@ export function toGrpcStatus(raw: unknown): Partial<StatusObject> {
 }
 
 /**
+ * How grpc-js reports a call whose HTTP/2 stream was reset (or ended) before any gRPC status
+ * arrived; not a reset it caused itself ("triggered by internal client error").
+ */
+const STREAM_CUT = /^Received RST_STREAM with code \d+( \((Internal server error|Call ended without gRPC status)\))?$/;
+
+/**
  * The one place gRPC clients map a failed call back to an AppError. Transport failures
- * (unreachable, deadline, cancelled) become SERVICE_UNAVAILABLE with `retryable: true`.
+ * (unreachable, deadline, cancelled, the stream cut before a status) become
+ * SERVICE_UNAVAILABLE with `retryable: true`.
  */
 export function fromGrpcError(error: ServiceError, downstream: string): AppError {
   if (
@@ -55,6 +62,11 @@ export function fromGrpcError(error: ServiceError, downstream: string): AppError
     return serviceUnavailable(`The ${downstream} service is unavailable, try again shortly.`, { cause: error });
   }
   const code = error.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  if (code === undefined && error.code === status.INTERNAL && STREAM_CUT.test(error.details)) {
+    // No status from the peer at all: the stream was reset on the way (a load balancer whose
+    // replica died mid-call), so nothing says the call failed rather than the path to it.
+    return serviceUnavailable(`The ${downstream} service is unavailable, try again shortly.`, { cause: error });
+  }
   if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
     return new AppError(code, error.details, {}, { cause: error });
   }

@@ -13,6 +13,7 @@ import {
   subgraphEnvDescriptions,
 } from '@fedshop/shared/config';
 import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
+import { NATS_NAMESPACE_PATTERN } from '@fedshop/shared/events';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -37,6 +38,7 @@ const schema = z.object({
     .string()
     .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
     .optional(),
+  NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   OUTBOX_POLL_MS: env.positiveInt(250),
   OUTBOX_RETENTION_HOURS: env.positiveInt(168),
   SUBSCRIPTION_BUFFER: env.positiveInt(256),
@@ -86,6 +88,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
      * (order.v1.OrderService/ListOrderEvents), with no broker at all.
      */
     natsUrl: raw.NATS_URL,
+    /** Prefix of the JetStream stream and subjects: deployments sharing one NATS server never see each other's events. */
+    natsNamespace: raw.NATS_NAMESPACE,
     /** How often the relay looks for events to release, and a feed long poll looks again. */
     outboxPollMs: raw.OUTBOX_POLL_MS,
     /**
@@ -118,6 +122,8 @@ export const envDescriptions = {
   JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
   JWT_AUDIENCE: serviceEnvDescriptions.JWT_AUDIENCE,
   NATS_URL: subgraphEnvDescriptions.NATS_URL,
+  NATS_NAMESPACE:
+    "Prefix of the JetStream stream and subjects (stream `<ns>_ORDERS`, subjects `<ns>.orders.v1.>`), so deployments or test runs sharing one NATS server never see each other's events; the same value for users and orders. Unset: stream `ORDERS`.",
   SEED_CATALOG: 'Seed the demo catalog into an empty products table at start.',
   JWKS_URL: serviceEnvDescriptions.JWKS_URL,
   USER_SERVICE_ADDR: "The users service's gRPC address (`GetUser` is asked before an order is accepted).",

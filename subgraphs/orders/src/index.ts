@@ -65,7 +65,14 @@ export async function startOrdersService(
   });
   const prisma = createPrismaClient(database.pool);
   const users = createUserServiceClient(config.userServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  const events = openEventBus({
+    natsUrl: config.natsUrl,
+    name: SERVICE,
+    stream: ORDERS_STREAM,
+    namespace: config.natsNamespace,
+    logger,
+    injected: options.eventBus,
+  });
   const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
   logger.info(
     { eventTransport: transport },

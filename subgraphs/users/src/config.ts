@@ -13,6 +13,7 @@ import {
   subgraphEnvDescriptions,
 } from '@fedshop/shared/config';
 import { telemetryEnvDescriptions, telemetryEnvSchema, telemetrySettings } from '@fedshop/shared/telemetry';
+import { NATS_NAMESPACE_PATTERN } from '@fedshop/shared/events';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -35,6 +36,7 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('fedshop-api'),
   JWT_TTL_SECONDS: env.positiveInt(900),
   JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().optional(),
   REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(14 * 24 * 3600),
   ORDER_SERVICE_ADDR: z.string().default('localhost:50052'),
   ...grpcClientEnvSchema,
@@ -47,6 +49,7 @@ const schema = z.object({
     .string()
     .regex(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
     .optional(),
+  NATS_NAMESPACE: z.string().regex(NATS_NAMESPACE_PATTERN, { message: '1 to 32 letters, digits, - or _' }).optional(),
   EVENTS_ACK_WAIT_MS: env.positiveInt(30_000),
   EVENTS_MAX_ATTEMPTS: env.positiveInt(5),
   SUBSCRIPTION_BUFFER: env.positiveInt(256),
@@ -113,6 +116,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       audience: raw.JWT_AUDIENCE,
       ttlSeconds: raw.JWT_TTL_SECONDS,
       privateKeyPem: raw.JWT_PRIVATE_KEY,
+      /** Public keys of the next (before a rotation) or previous (after it) signing key: published and accepted. */
+      additionalPublicKeysPem: raw.JWT_ADDITIONAL_PUBLIC_KEYS?.trim() || undefined,
       /** Where a development signing key is kept so tokens survive restarts. */
       keyFile: path.join(raw.DATA_DIR, 'jwt-signing-key.json'),
     },
@@ -126,6 +131,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
      * over gRPC (ORDER_SERVICE_ADDR), with no broker at all.
      */
     natsUrl: raw.NATS_URL,
+    /** Prefix of the JetStream stream and subjects: deployments sharing one NATS server never see each other's events. */
+    natsNamespace: raw.NATS_NAMESPACE,
     /** Name of the loyalty consumer: JetStream's durable consumer, or the feed cursor's. */
     eventsConsumer: raw.EVENTS_CONSUMER,
     /** JetStream only: redelivery delay of an event whose consumer died before acknowledging it. */
@@ -164,7 +171,11 @@ export const envDescriptions = {
   JWT_ISSUER: serviceEnvDescriptions.JWT_ISSUER,
   JWT_AUDIENCE: serviceEnvDescriptions.JWT_AUDIENCE,
   NATS_URL: subgraphEnvDescriptions.NATS_URL,
+  NATS_NAMESPACE:
+    "Prefix of the JetStream stream and subjects (stream `<ns>_ORDERS`, subjects `<ns>.orders.v1.>`), so deployments or test runs sharing one NATS server never see each other's events; the same value for users and orders. Unset: stream `ORDERS`.",
   JWT_TTL_SECONDS: 'Lifetime of an access token in seconds (tokens carry no revocation: keep it short).',
+  JWT_ADDITIONAL_PUBLIC_KEYS:
+    'PEM public keys published in the JWKS and accepted besides the signing key: the next or previous key of a rotation (docs/security.md, Signing-key rotation).',
   JWT_PRIVATE_KEY:
     'PKCS#8 PEM of the P-256 (ES256) signing key; `\\n` escapes allowed. Unset in development: a key is generated once and kept in `DATA_DIR`.',
   REFRESH_TOKEN_TTL_SECONDS:

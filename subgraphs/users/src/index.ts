@@ -73,7 +73,14 @@ export async function startUsersService(
   });
   const prisma = createPrismaClient(database.pool);
   const orders = createOrderServiceClient(config.orderServiceAddress, config.grpcClient, logger, metrics.grpc);
-  const events = openEventBus({ natsUrl: config.natsUrl, name: SERVICE, stream: ORDERS_STREAM, logger, injected: options.eventBus });
+  const events = openEventBus({
+    natsUrl: config.natsUrl,
+    name: SERVICE,
+    stream: ORDERS_STREAM,
+    namespace: config.natsNamespace,
+    logger,
+    injected: options.eventBus,
+  });
   const transport: EventTransport = events ? 'jetstream' : 'outbox-feed';
   let consumer: OrderEventsConsumer | undefined;
   // Subscriptions hear of committed loyalty changes through this feed (the consumer publishes after each commit).

@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { createTestDatabase, type TestDatabase } from '@fedshop/shared/testing';
+import { PrismaClient } from '../src/generated/prisma/client';
+import { createUserRepository } from '../src/repositories/user-repository';
+import { createPasswordHasher } from '../src/security/password-hasher';
+import { ensureAdmin } from '../src/use-cases/manage-accounts';
+import type { UsersDependencies } from '../src/use-cases/dependencies';
 import { errorCodes } from '../../../test/support/graphql-client';
 import {
   SIGN_IN,
@@ -101,6 +109,34 @@ describe('users service: start, restart and health', () => {
       expect(me.data).toEqual({ me: { id: customer.user.id } });
       const jwks = await (await fetch(`${second.url}/.well-known/jwks.json`)).text();
       expect(jwks).not.toMatch(/"d"\s*:/);
+    });
+
+    test('when replicas bootstrap the admin at the same moment on a fresh database, then every one succeeds and one account exists', async () => {
+      const state = await persistentState();
+      // The service migrates the database; the replicas' bootstrap then runs side by side on it.
+      const users = await start({ ...state, env: { ADMIN_EMAIL: 'replicas@example.com', ADMIN_PASSWORD: 'replica-password' } });
+      await users.sql.query('DELETE FROM users');
+      const pool = new pg.Pool({ connectionString: state.database.url, max: 8 });
+      const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+      try {
+        const deps = { users: createUserRepository(prisma), passwords: createPasswordHasher(1024), logger: pino({ level: 'silent' }) };
+        // Each looks the account up (none yet), hashes the password, then creates it: all but one lose the race.
+        const results = await Promise.allSettled(
+          Array.from({ length: 4 }, () =>
+            ensureAdmin(deps as unknown as UsersDependencies, { email: 'replicas@example.com', password: 'replica-password' }),
+          ),
+        );
+
+        const rows = await accountsWithEmail(users, 'replicas@example.com');
+        expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+        expect(rows).toEqual([expect.objectContaining({ role: 'ADMIN' })]);
+        expect(new Set(results.map((result) => (result as PromiseFulfilledResult<{ id: string }>).value.id))).toEqual(
+          new Set([rows[0]!.id]),
+        );
+      } finally {
+        await prisma.$disconnect();
+        await pool.end();
+      }
     });
 
     test('when an existing CUSTOMER has the admin email (any case), then the restart promotes it, keeping its password', async () => {

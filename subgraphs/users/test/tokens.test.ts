@@ -155,3 +155,67 @@ describe('users service: access tokens and the JWKS', () => {
     },
   );
 });
+
+describe('users service: signing-key rotation (JWT_ADDITIONAL_PUBLIC_KEYS)', () => {
+  const services: UsersUnderTest[] = [];
+  afterAll(async () => {
+    // The last started first: the first owns the shared database and drops it.
+    for (const service of services.reverse()) await service.stop();
+  });
+
+  function keyPair() {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return {
+      privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+
+  test("when two replicas sign with different keys mid-rotation, each listing the other, then both publish both keys and accept each other's tokens", async () => {
+    const [current, next] = [keyPair(), keyPair()];
+    // Step 2 of a rotation, half done: one replica signs with the new key, one still with the old.
+    const before = await startUsersUnderTest({ env: { JWT_PRIVATE_KEY: current.privatePem, JWT_ADDITIONAL_PUBLIC_KEYS: next.publicPem } });
+    services.push(before);
+    // "\n" escapes, as a single-line variable carries a PEM; the signing key listed too is published once.
+    const escaped = `${current.publicPem}${next.publicPem}`.replace(/\n/g, '\\n');
+    const after = await startUsersUnderTest({
+      database: before.database,
+      env: { JWT_PRIVATE_KEY: next.privatePem, JWT_ADDITIONAL_PUBLIC_KEYS: escaped },
+    });
+    services.push(after);
+
+    const jwksOf = async (service: UsersUnderTest) =>
+      ((await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
+    const [beforeKids, afterKids] = [await jwksOf(before), await jwksOf(after)];
+    expect(beforeKids).toHaveLength(2);
+    expect(afterKids).toEqual([beforeKids[1], beforeKids[0]]);
+
+    const customer = await signUpCustomer(after);
+    expect(decodeProtectedHeader(customer.token).kid).toBe(afterKids[0]);
+    const signedBefore = (
+      await before.gql('mutation($input: SignInInput!) { signIn(input: $input) { token } }', {
+        input: { email: customer.user.email, password: customer.password },
+      })
+    ).data!.signIn.token as string;
+    expect(decodeProtectedHeader(signedBefore).kid).toBe(beforeKids[0]);
+    for (const service of [before, after]) {
+      for (const token of [customer.token, signedBefore]) {
+        expect((await service.gql('{ me { id } }', {}, { token })).data).toEqual({ me: { id: customer.user.id } });
+      }
+    }
+  });
+
+  test.each([
+    ['a private key', () => keyPair().privatePem, 'expected one or more PEM "BEGIN PUBLIC KEY" blocks and nothing else'],
+    ['garbage', () => 'not a key', 'expected one or more PEM "BEGIN PUBLIC KEY" blocks and nothing else'],
+    [
+      'an RSA key',
+      () => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      'key 1 is not a P-256 public key',
+    ],
+  ])('when JWT_ADDITIONAL_PUBLIC_KEYS holds %s, then the service does not start and names the variable', async (_label, value, message) => {
+    await expect(startUsersUnderTest({ env: { JWT_ADDITIONAL_PUBLIC_KEYS: value() } })).rejects.toThrow(
+      `JWT_ADDITIONAL_PUBLIC_KEYS: ${message}`,
+    );
+  });
+});

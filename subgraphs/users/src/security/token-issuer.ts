@@ -7,6 +7,7 @@ import {
   generateKeyPair,
   importJWK,
   importPKCS8,
+  importSPKI,
   SignJWT,
   type CryptoKey,
   type JSONWebKeySet,
@@ -36,6 +37,12 @@ export interface TokenIssuerOptions {
   privateKeyPem?: string;
   /** Without a PEM: a development key is kept in this file, created on first start. */
   keyFile?: string;
+  /**
+   * SPKI PEM public keys (one or more `BEGIN PUBLIC KEY` blocks) of keys other replicas may be
+   * signing with during a rotation: published in the JWKS beside the signing key's and accepted
+   * by this service (README, Key rotation).
+   */
+  additionalPublicKeysPem?: string;
   logger: Logger;
 }
 
@@ -64,6 +71,28 @@ async function fromKeyFile(file: string, logger: Logger): Promise<SigningKey> {
   return { privateKey, publicJwk: await exportJWK(publicKey) };
 }
 
+const PUBLIC_KEY_BLOCK = /-----BEGIN PUBLIC KEY-----[^-]+-----END PUBLIC KEY-----/g;
+
+/** The public keys of JWT_ADDITIONAL_PUBLIC_KEYS; throws naming the variable when one cannot be read. */
+async function readAdditionalPublicKeys(pems: string): Promise<JWK[]> {
+  const text = pems.replace(/\\n/g, '\n');
+  const blocks = text.match(PUBLIC_KEY_BLOCK) ?? [];
+  if (blocks.length === 0 || text.replace(PUBLIC_KEY_BLOCK, '').trim() !== '') {
+    throw new Error('JWT_ADDITIONAL_PUBLIC_KEYS: expected one or more PEM "BEGIN PUBLIC KEY" blocks and nothing else');
+  }
+  return Promise.all(
+    blocks.map(async (block, index) => {
+      try {
+        return await exportJWK(await importSPKI(block, TOKEN_ALGORITHM, { extractable: true }));
+      } catch (error) {
+        throw new Error(`JWT_ADDITIONAL_PUBLIC_KEYS: key ${index + 1} is not a P-256 public key (${(error as Error).message})`, {
+          cause: error,
+        });
+      }
+    }),
+  );
+}
+
 async function ephemeral(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM);
   return { privateKey, publicJwk: await exportJWK(publicKey) };
@@ -71,7 +100,9 @@ async function ephemeral(): Promise<SigningKey> {
 
 /**
  * Signs ES256 access tokens (asymmetric, so verifiers only ever hold the public key).
- * The key id is the key's JWK thumbprint, so a rotated key gets a new kid automatically.
+ * The key id is the key's JWK thumbprint, so a rotated key gets a new kid automatically. The
+ * JWKS holds the signing key and any additional public keys, so replicas that sign with
+ * different keys mid-rotation each verify (and publish) the other's.
  */
 export async function createTokenIssuer(options: TokenIssuerOptions): Promise<TokenIssuer> {
   const key = options.privateKeyPem
@@ -79,10 +110,24 @@ export async function createTokenIssuer(options: TokenIssuerOptions): Promise<To
     : options.keyFile
       ? await fromKeyFile(options.keyFile, options.logger)
       : await ephemeral();
-  const kid = await calculateJwkThumbprint(key.publicJwk);
-  const publicJwk: JWK = { ...key.publicJwk, kid, alg: TOKEN_ALGORITHM, use: 'sig' };
+  const published = async (jwk: JWK): Promise<JWK> => ({
+    ...jwk,
+    kid: await calculateJwkThumbprint(jwk),
+    alg: TOKEN_ALGORITHM,
+    use: 'sig',
+  });
+  const publicJwk = await published(key.publicJwk);
+  const kid = publicJwk.kid!;
+  // The signing key first; a listed key equal to it is not published twice.
+  const additional = options.additionalPublicKeysPem
+    ? await Promise.all((await readAdditionalPublicKeys(options.additionalPublicKeysPem)).map(published))
+    : [];
+  const keys = [
+    publicJwk,
+    ...additional.filter((candidate, i) => candidate.kid !== kid && additional.findIndex((other) => other.kid === candidate.kid) === i),
+  ];
   return {
-    jwks: { keys: [publicJwk] },
+    jwks: { keys },
     async issue({ id, role }) {
       // One instant for `iat`, `exp` and the expiry the client is told (whole seconds, as in the JWT).
       const issuedAt = Math.floor(Date.now() / 1000);

@@ -3,6 +3,7 @@ import { conflict, forbidden, notFound } from '@fedshop/shared/errors';
 import { parsePageRequest, toConnection, type Connection } from '@fedshop/shared/graphql';
 import type { User } from '../domain/user';
 import { isUserId, normalizeName } from '../domain/user-input';
+import { EmailTakenError } from '../repositories/user-repository';
 import type { UsersDependencies } from './dependencies';
 
 /** Renames the signed-in account. */
@@ -63,19 +64,23 @@ export async function listUsers(
 /**
  * Creates the configured admin account if missing (and makes sure it is an ADMIN). The
  * password of an existing account is left alone: rotating it is the admin's business.
+ * Replicas starting together on a fresh database race to create it: the one that loses finds
+ * the winner's account instead of failing its start.
  */
 export async function ensureAdmin(deps: UsersDependencies, admin: { email: string; password: string }): Promise<User> {
   const email = admin.email.trim().toLowerCase();
-  const existing = await deps.users.findByEmailWithCredentials(email);
-  if (existing) {
+  const promote = async (existing: User) => {
     if (existing.role === 'ADMIN') return existing;
-    const promoted = await deps.users.update(existing.id, { role: 'ADMIN' });
-    return promoted ?? existing;
+    return (await deps.users.update(existing.id, { role: 'ADMIN' })) ?? existing;
+  };
+  const existing = await deps.users.findByEmailWithCredentials(email);
+  if (existing) return promote(existing);
+  const passwordHash = await deps.passwords.hash(admin.password);
+  try {
+    return await deps.users.create({ email, name: 'Administrator', passwordHash, role: 'ADMIN' });
+  } catch (error) {
+    const created = error instanceof EmailTakenError ? await deps.users.findByEmailWithCredentials(email) : null;
+    if (!created) throw error;
+    return promote(created);
   }
-  return deps.users.create({
-    email,
-    name: 'Administrator',
-    passwordHash: await deps.passwords.hash(admin.password),
-    role: 'ADMIN',
-  });
 }
