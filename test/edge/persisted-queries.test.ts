@@ -137,7 +137,7 @@ describe('the persisted-query manifest', () => {
     expect(manifest.operations.length).toBeGreaterThanOrEqual(10);
     for (const operation of manifest.operations) {
       expect(operation.id).toBe(sha256Hex(operation.body));
-      expect(['query', 'mutation']).toContain(operation.type);
+      expect(['query', 'mutation', 'subscription']).toContain(operation.type);
     }
   });
 });

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { ORDER_CANCELLED_SUBJECT, ORDER_PLACED_SUBJECT, orderEventsV1 } from '@fedshop/shared/events';
+import {
+  ORDER_CANCELLED_SUBJECT,
+  ORDER_PLACED_SUBJECT,
+  ORDER_SHIPPED_SUBJECT,
+  PRODUCT_CHANGED_SUBJECT,
+  orderEventsV1,
+} from '@fedshop/shared/events';
 import { orderV1 } from '@fedshop/shared/grpc';
 import { applyMigrations } from '@fedshop/shared/database';
 import { captureLogger, createTestDatabase, readMetric, type TestDatabase } from '@fedshop/shared/testing';
@@ -70,29 +76,34 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
     return events;
   }
 
-  const orderIdOf = (event: orderV1.OrderEvent) =>
-    event.subject === ORDER_PLACED_SUBJECT
-      ? orderEventsV1.OrderPlaced.decode(event.payload).orderId
-      : orderEventsV1.OrderCancelled.decode(event.payload).orderId;
+  /** The order an event is about (a product change: `product:<sku>`). */
+  const orderIdOf = (event: orderV1.OrderEvent) => {
+    if (event.subject === ORDER_PLACED_SUBJECT) return orderEventsV1.OrderPlaced.decode(event.payload).orderId;
+    if (event.subject === ORDER_CANCELLED_SUBJECT) return orderEventsV1.OrderCancelled.decode(event.payload).orderId;
+    if (event.subject === ORDER_SHIPPED_SUBJECT) return orderEventsV1.OrderShipped.decode(event.payload).orderId;
+    return `product:${orderEventsV1.ProductChanged.decode(event.payload).sku}`;
+  };
 
-  test('when orders are placed, cancelled and shipped, then the feed holds one event per placement and cancellation, in order, numbered from 1', async () => {
+  test('when orders are placed, cancelled and shipped, then the feed holds one event per change, in order, numbered from 1 (after the product set up first)', async () => {
     const first = await placeOrder(1);
     const second = await placeOrder(2);
     await orders.gql(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: first }, { token: buyer.token });
     await orders.gql(`mutation($id: ID!) { shipOrder(id: $id) { id } }`, { id: second }, { token: admin.token });
     const third = await placeOrder(3);
 
-    const events = await readEvents(4);
+    const events = await readEvents(6);
 
-    expect(events.map((event) => event.sequence)).toEqual([1, 2, 3, 4]);
+    expect(events.map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(events.map((event) => [event.subject, orderIdOf(event)])).toEqual([
+      [PRODUCT_CHANGED_SUBJECT, `product:${sku}`],
       [ORDER_PLACED_SUBJECT, first],
       [ORDER_PLACED_SUBJECT, second],
       [ORDER_CANCELLED_SUBJECT, first],
+      [ORDER_SHIPPED_SUBJECT, second],
       [ORDER_PLACED_SUBJECT, third],
     ]);
     // The envelope matches the payload and the outbox row, as a JetStream message would.
-    const [placed] = events;
+    const placed = events[1];
     expect(orderEventsV1.OrderPlaced.decode(placed!.payload)).toMatchObject({
       eventId: placed!.eventId,
       userId: buyer.id,
@@ -101,18 +112,18 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
     const row = (
       await orders.sql.query('SELECT feed_sequence::int AS sequence, published_at FROM outbox_events WHERE id = $1', [placed!.eventId])
     ).rows[0];
-    expect(row.sequence).toBe(1);
+    expect(row.sequence).toBe(2);
     expect(row.published_at).toBeInstanceOf(Date);
     expect(events.every((event) => event.recordedAt instanceof Date && !event.redelivered)).toBe(true);
     // Nothing follows, and the feed says where it ends.
-    expect(await list({ afterSequence: 4 })).toEqual({ events: [], headSequence: 4 });
+    expect(await list({ afterSequence: 6 })).toEqual({ events: [], headSequence: 6 });
   });
 
   test('when a consumer asks from a position with a limit, then it gets the events after it, at most that many, and the head', async () => {
     const page = await list({ consumer: 'paging', afterSequence: 1, limit: 2 });
 
     expect(page.events.map((event) => event.sequence)).toEqual([2, 3]);
-    expect(page.headSequence).toBe(4);
+    expect(page.headSequence).toBe(6);
   });
 
   test('when a consumer asks again from an earlier position (it crashed before applying), then what it was handed before comes marked redelivered', async () => {
@@ -124,6 +135,8 @@ describe('gRPC order.v1.OrderService/ListOrderEvents: the outbox as an ordered f
       [2, true],
       [3, true],
       [4, false],
+      [5, false],
+      [6, false],
     ]);
   });
 
