@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
-import { entityTag, rootFieldTag } from '@fedshop/shared/subgraph';
+import { entityTag, rootFieldTag } from '@fedshop/shared/subgraph/cache-tags';
 
 /** What a change event means for the response cache: the tags to purge (none: nothing cached shows it). */
 export function tagsOfEvent(

@@ -6,7 +6,7 @@ import type { Agent } from 'undici';
 import type { GatewayContext } from '../gateway-context';
 import { cacheStateOf, collectCacheTags } from '../response-cache/response-cache';
 import { sessionChangeOf, sessionRequestHeaders } from '../session/session-forwarding';
-import { CACHE_TAGS_EXTENSION, CACHE_TAGS_REQUEST_HEADER } from '@fedshop/shared/subgraph';
+import { CACHE_TAGS_EXTENSION, CACHE_TAGS_REQUEST_HEADER } from '@fedshop/shared/subgraph/cache-tags';
 import { InFlightDeduplicator } from './in-flight-deduplicator';
 import type { SubgraphFetchMetrics, SubgraphFetchResult } from './subgraph-fetch-metrics';
 import { sendSubgraphRequest, type SubgraphAnswer } from './subgraph-request';
