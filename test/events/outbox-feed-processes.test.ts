@@ -288,12 +288,14 @@ describe('order events across processes with no broker (the outbox feed)', () =>
     expect((await readMetric(users.url, 'events_parked')) - parkedBefore).toBe(2);
     expect(await readMetric(users.url, 'events_consumed_total', { result: 'parked' })).toBe(2);
     expect(await readMetric(users.url, 'events_redeliveries_total')).toBeGreaterThanOrEqual(2);
-    expect(
+    const parkedLines = () =>
       users
         .logLines()
         .filter((line) => line.msg === 'order event parked: it cannot be applied')
-        .map((line) => [line.level, line.messageId]),
-    ).toEqual([
+        .map((line) => [line.level, line.messageId]);
+    // Log lines are written in batches (flushed every 250 ms): wait for both to be out.
+    await until(async () => parkedLines().length >= 2, 'both parked events to be logged');
+    expect(parkedLines()).toEqual([
       ['error', garbage],
       ['error', tooBig],
     ]);
