@@ -54,6 +54,10 @@ describe('fault: the users subgraph is killed while clients place orders', () =>
     }
     // Once the breaker is open the answer no longer waits on the network at all.
     expect(Math.min(...whileDown.slice(-5).map((call) => call.ms))).toBeLessThan(500);
+    // Log lines are flushed in batches (every 250 ms): give the breaker's line its batch.
+    for (let waited = 0; !platform.orders.logs().includes('circuit breaker to users is open') && waited < 5_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(platform.orders.logs()).toContain('circuit breaker to users is open');
 
     await platform.users.start();

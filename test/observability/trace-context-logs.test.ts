@@ -27,11 +27,15 @@ afterAll(async () => {
 });
 
 /** Resolves with the lines `matching` once the process has written at least one (its output arrives through a pipe). */
-async function linesOf(service: ServiceProcess, matching: (line: Record<string, unknown>) => boolean, timeoutMs = 5_000) {
+/**
+ * The service's log lines that match, once one of them has message `msg` (lines are written in
+ * batches flushed every 250 ms, so the one awaited may come a batch after the first match).
+ */
+async function linesOf(service: ServiceProcess, matching: (line: Record<string, unknown>) => boolean, msg: string, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = service.logLines().filter(matching);
-    if (found.length > 0 || Date.now() > deadline) return found;
+    if (found.some((line) => line.msg === msg) || Date.now() > deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -55,9 +59,9 @@ test('when a client sends a traceparent with placeOrder, then the gateway, order
 
   const ofTrace = (line: Record<string, unknown>) => line.traceId === traceId;
   const [gateway, orders, users] = await Promise.all([
-    linesOf(platform.gateway, ofTrace),
-    linesOf(platform.orders, ofTrace),
-    linesOf(platform.users, ofTrace),
+    linesOf(platform.gateway, ofTrace, 'request'),
+    linesOf(platform.orders, ofTrace, 'request'),
+    linesOf(platform.users, ofTrace, 'grpc request'),
   ]);
   // The gateway's one line per request: operation, user, duration, and the ids.
   expect(gateway).toContainEqual(
