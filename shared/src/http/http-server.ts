@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { runInRequestScope, type RequestScope } from '../context/request-scope';
 import type { ServiceMetrics } from '../metrics/metrics';
 import { withGraphQLOperationSpan } from '../telemetry/graphql-operation-span';
+import { inHttpServerSpan } from '../telemetry/http-spans';
 
 /** Header carrying a request's id; taken from the client when sane, else generated. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -214,47 +214,48 @@ export async function startHttpServer<TContext extends BaseContext>(options: Htt
     const info: RequestInfo = { requestId, url, logger };
     const scope: RequestScope = { requestId };
     const known = url.pathname === options.graphql?.path || Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
-    // The HTTP server span (instrumentation-http) knows the method only; the route is ours.
-    if (known) trace.getActiveSpan()?.setAttribute('http.route', url.pathname).updateName(`${req.method} ${url.pathname}`);
-    // The request line is written once the response is sent, outside the handler's async
-    // context: back in the request's scope and trace, it carries the same ids as its other lines.
-    const inRequestContext = AsyncResource.bind((write: () => void) => runInRequestScope(scope, write));
-    res.on('finish', () => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      options.metrics?.httpRequestDuration.observe(
-        { method: req.method ?? 'OTHER', route: known ? url.pathname : 'unknown', status: String(res.statusCode) },
-        durationMs / 1000,
-      );
-      const line = { method: req.method, path: url.pathname, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
-      inRequestContext(() => {
-        if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
-        else logger.info(line, 'request');
+    // Everything the request does runs in its server span (log lines carry its ids).
+    inHttpServerSpan(req, res, url.pathname, known ? url.pathname : undefined, () => {
+      // The request line is written once the response is sent, outside the handler's async
+      // context: back in the request's scope and trace, it carries the same ids as its other lines.
+      const inRequestContext = AsyncResource.bind((write: () => void) => runInRequestScope(scope, write));
+      res.on('finish', () => {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        options.metrics?.httpRequestDuration.observe(
+          { method: req.method ?? 'OTHER', route: known ? url.pathname : 'unknown', status: String(res.statusCode) },
+          durationMs / 1000,
+        );
+        const line = { method: req.method, path: url.pathname, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+        inRequestContext(() => {
+          if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') logger.debug(line, 'request');
+          else logger.info(line, 'request');
+        });
       });
-    });
-    applyCors(req, res, options.corsOrigins);
-    if (req.method === 'OPTIONS' && options.corsOrigins) {
-      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-      res.setHeader(
-        'access-control-allow-headers',
-        req.headers['access-control-request-headers'] ?? 'content-type, authorization, apollo-require-preflight',
-      );
-      res.setHeader('access-control-max-age', '600');
-      res.writeHead(204).end();
-      return;
-    }
-    const handle = async () => {
-      if (options.graphql && url.pathname === options.graphql.path) {
-        return serveGraphQL(options.graphql, req, res, info, maxBodyBytes);
+      applyCors(req, res, options.corsOrigins);
+      if (req.method === 'OPTIONS' && options.corsOrigins) {
+        res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+        res.setHeader(
+          'access-control-allow-headers',
+          req.headers['access-control-request-headers'] ?? 'content-type, authorization, apollo-require-preflight',
+        );
+        res.setHeader('access-control-max-age', '600');
+        res.writeHead(204).end();
+        return;
       }
-      const route = routes[`${req.method} ${url.pathname}`];
-      if (route) return route(req, res, info);
-      const pathKnown = Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
-      return sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'Method not allowed' : 'Not found' });
-    };
-    runInRequestScope(scope, handle).catch((error: unknown) => {
-      logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
-      if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
-      else res.destroy();
+      const handle = async () => {
+        if (options.graphql && url.pathname === options.graphql.path) {
+          return serveGraphQL(options.graphql, req, res, info, maxBodyBytes);
+        }
+        const route = routes[`${req.method} ${url.pathname}`];
+        if (route) return route(req, res, info);
+        const pathKnown = Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
+        return sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'Method not allowed' : 'Not found' });
+      };
+      runInRequestScope(scope, handle).catch((error: unknown) => {
+        logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
+        if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+        else res.destroy();
+      });
     });
   });
   server.on('connection', () => options.metrics?.httpConnections.inc());
