@@ -3,12 +3,12 @@ import { freePort } from '@fedshop/shared/testing';
 import { createBenchDatabases } from './bench-databases';
 import { GATEWAYS, isOurs, profiledGatewayId, type GatewayId } from './bench-gateways';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
-import { pickSubgraphAddresses, startOurGateway, startSubgraphs } from './our-services';
+import { pickSubgraphAddresses, startOurGateway, startSubgraphs, type OurGatewayContext } from './our-services';
 import { startPeerGateway } from './peer-gateways';
 import { ISSUE_VOLUME, migrateSubgraphDatabases, seedDatabases, type SeedSummary, type SeedVolume } from './seed-databases';
 import type { ServiceProcess } from './service-process';
 import { signInAccounts } from './sign-in-accounts';
-import { createStackLauncher } from './stack-launcher';
+import { createStackLauncher, type StackLauncher } from './stack-launcher';
 import { createStartupSteps } from './startup-steps';
 import { createTeardown } from './teardown';
 
@@ -101,21 +101,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const otlpSink = await startOtlpSink();
     teardown.add(() => otlpSink.close());
     const gatewayPorts = await Promise.all(options.gateways.map(() => freePort()));
+    const ourContext = { addresses, otlpSinkUrl: otlpSink.url, natsUrl: options.natsUrl };
     const gatewaysStarting = steps.inBackground(
       steps.timed('gateways', () =>
         Promise.all(
-          options.gateways.map(async (id, i): Promise<RunningGateway> => {
-            const port = gatewayPorts[i]!;
-            const gateway = { id, label: GATEWAYS.find((known) => known.id === id)!.label, port, url: `http://127.0.0.1:${port}` };
-            const starting = isOurs(id)
-              ? startOurGateway(
-                  launcher,
-                  { ...gateway, profiled: id === profiledGatewayId(options.gateways) },
-                  { addresses, otlpSinkUrl: otlpSink.url, natsUrl: options.natsUrl },
-                )
-              : startPeerGateway(launcher, gateway, addresses);
-            return { id, label: gateway.label, url: gateway.url, process: await starting };
-          }),
+          options.gateways.map((id, i) =>
+            startGateway(launcher, { id, port: gatewayPorts[i]!, profiled: id === profiledGatewayId(options.gateways) }, ourContext),
+          ),
         ),
       ),
     );
@@ -152,4 +144,19 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     await teardown.run();
     throw error;
   }
+}
+
+/** One gateway of the run: ours in one of its variants, or a peer. */
+async function startGateway(
+  launcher: StackLauncher,
+  gateway: { id: GatewayId; port: number; profiled: boolean },
+  ourContext: OurGatewayContext,
+): Promise<RunningGateway> {
+  const { id, port } = gateway;
+  const label = GATEWAYS.find((known) => known.id === id)!.label;
+  const url = `http://127.0.0.1:${port}`;
+  const starting = isOurs(id)
+    ? startOurGateway(launcher, { id, label, port, url, profiled: gateway.profiled }, ourContext)
+    : startPeerGateway(launcher, { id, label, port, url }, ourContext.addresses);
+  return { id, label, url, process: await starting };
 }

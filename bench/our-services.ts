@@ -35,6 +35,11 @@ export interface OurServicesContext {
   natsUrl?: string;
 }
 
+export interface OurGatewayContext extends OurServicesContext {
+  /** Where our gateways export their traces. */
+  otlpSinkUrl: string;
+}
+
 /**
  * The two subgraphs, each its own process as `npm start` runs them but in production mode, on
  * the benchmark's databases; the users service signs with a key made for the run.
@@ -78,7 +83,7 @@ export function startSubgraphs(
 export function startOurGateway(
   launcher: StackLauncher,
   gateway: { id: GatewayId; label: string; port: number; url: string; profiled: boolean },
-  context: OurServicesContext & { otlpSinkUrl: string },
+  context: OurGatewayContext,
 ): Promise<ServiceProcess> {
   return launcher.start(`gateway-${gateway.id}`, {
     name: gateway.label,
@@ -142,7 +147,7 @@ const PRODUCTION_TRACE_SAMPLING = { OTEL_TRACES_SAMPLER: 'parentbased_traceidrat
 const UNREACHABLE_PER_MINUTE = '1000000000';
 
 /** Our gateway's environment in each variant: what GATEWAYS says each one shows. */
-function ourGatewayEnv(id: GatewayId, context: OurServicesContext & { port: number; otlpSinkUrl: string }): Record<string, string> {
+function ourGatewayEnv(id: GatewayId, context: OurGatewayContext & { port: number }): Record<string, string> {
   const lean = id === 'ours-lean';
   return {
     PORT: String(context.port),
