@@ -50,32 +50,23 @@ export function startSubgraphs(
 ): Promise<[ServiceProcess, ServiceProcess]> {
   const { addresses } = options;
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const start = (name: 'users' | 'orders', ownEnv: Record<string, string>) =>
+    launcher.start(name, {
+      name,
+      entry: `subgraphs/${name}/dist/main.js`,
+      nodeFlags: launcher.cpuProfileFlags(name),
+      isReady: () => answersOk(`${addresses[name].url}/readyz`),
+      env: {
+        PORT: String(addresses[name].port),
+        GRPC_PORT: String(addresses[name].grpcPort),
+        DATABASE_URL: options.databases[name].url,
+        DATA_DIR: path.join(options.workDir, name),
+        ...ownEnv,
+      },
+    });
   return Promise.all([
-    launcher.start('users', {
-      name: 'users',
-      entry: 'subgraphs/users/dist/main.js',
-      nodeFlags: launcher.cpuProfileFlags('users'),
-      isReady: () => answersOk(`${addresses.users.url}/readyz`),
-      env: usersEnv({
-        addresses,
-        databaseUrl: options.databases.users.url,
-        dataDir: path.join(options.workDir, 'users'),
-        signingKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      }),
-    }),
-    launcher.start('orders', {
-      name: 'orders',
-      entry: 'subgraphs/orders/dist/main.js',
-      nodeFlags: launcher.cpuProfileFlags('orders'),
-      isReady: () => answersOk(`${addresses.orders.url}/readyz`),
-      env: ordersEnv({
-        addresses,
-        databaseUrl: options.databases.orders.url,
-        dataDir: path.join(options.workDir, 'orders'),
-        natsUrl: options.natsUrl,
-        outboxPollMs: options.outboxPollMs,
-      }),
-    }),
+    start('users', usersEnv(addresses, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())),
+    start('orders', ordersEnv(addresses, options)),
   ]);
 }
 
@@ -97,38 +88,19 @@ export function startOurGateway(
   });
 }
 
-function usersEnv(options: {
-  addresses: SubgraphAddresses;
-  databaseUrl: string;
-  dataDir: string;
-  signingKeyPem: string;
-}): Record<string, string> {
-  const { addresses } = options;
+/** What only the users service is given, besides where it listens and its database. */
+function usersEnv(addresses: SubgraphAddresses, signingKeyPem: string): Record<string, string> {
   return {
-    PORT: String(addresses.users.port),
-    GRPC_PORT: String(addresses.users.grpcPort),
-    DATABASE_URL: options.databaseUrl,
-    DATA_DIR: options.dataDir,
-    JWT_PRIVATE_KEY: options.signingKeyPem,
+    JWT_PRIVATE_KEY: signingKeyPem,
     // Tokens outlive the longest run.
     JWT_TTL_SECONDS: '86400',
     ORDER_SERVICE_ADDR: `127.0.0.1:${addresses.orders.grpcPort}`,
   };
 }
 
-function ordersEnv(options: {
-  addresses: SubgraphAddresses;
-  databaseUrl: string;
-  dataDir: string;
-  natsUrl?: string;
-  outboxPollMs?: number;
-}): Record<string, string> {
-  const { addresses } = options;
+/** What only the orders service is given, besides where it listens and its database. */
+function ordersEnv(addresses: SubgraphAddresses, options: { natsUrl?: string; outboxPollMs?: number }): Record<string, string> {
   return {
-    PORT: String(addresses.orders.port),
-    GRPC_PORT: String(addresses.orders.grpcPort),
-    DATABASE_URL: options.databaseUrl,
-    DATA_DIR: options.dataDir,
     USER_SERVICE_ADDR: `127.0.0.1:${addresses.users.grpcPort}`,
     JWKS_URL: addresses.jwksUrl,
     SEED_CATALOG: 'false',
