@@ -59,7 +59,7 @@ export async function startHttpServer<TContext extends BaseContext>(options: Htt
   const draining = createDraining(server);
   server.on('request', (req, res) => {
     const startedAt = process.hrtime.bigint();
-    draining.follow(res);
+    draining.track(res);
     const requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     metrics?.httpInFlight.inc();

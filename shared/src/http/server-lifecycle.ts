@@ -23,7 +23,7 @@ export function applyTimeouts(server: Server, keepAliveTimeoutMs: number): void 
 
 export interface Draining {
   /** Call first thing for every request, so that it ends its connection once the server is closing. */
-  follow(res: ServerResponse): void;
+  track(res: ServerResponse): void;
   /** Stops accepting connections, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
@@ -35,7 +35,7 @@ export interface Draining {
 export function createDraining(server: Server): Draining {
   let closing = false;
   return {
-    follow(res) {
+    track(res) {
       // Answer, then hang up, so keep-alive clients do not send more on this socket.
       if (closing) res.setHeader('connection', 'close');
       // A keep-alive socket that just went idle is closed now, not at the grace deadline.
