@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { GATEWAYS, type GatewayId } from './bench-stack';
+import { GATEWAYS, type GatewayId } from './bench-gateways';
 import { REQUEST_FORMS, selectScenarios, type RequestForm, type Scenario } from './scenarios';
 
 export interface BenchOptions {

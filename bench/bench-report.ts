@@ -1,5 +1,5 @@
 import type { SubscriptionScenarioResult } from './subscription-scenario';
-import type { GatewayId } from './bench-stack';
+import type { GatewayId } from './bench-gateways';
 import type { LatencySummary } from './load-driver';
 import type { RequestForm } from './scenarios';
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Teardown } from './teardown';
 
 /**
  * A memory cgroup of its own for one benchmark process, limited as the manifests limit the
@@ -47,5 +48,30 @@ export function createMemoryCgroup(name: string, limitMiB: number): MemoryCgroup
         // still has a process (killed late): the kernel keeps it until then; harmless
       }
     },
+  };
+}
+
+/** With `--memory-limit`: one memory cgroup per process of the stack, by name. */
+export interface MemoryCgroups {
+  /** A new cgroup for the process `name`, removed by the teardown; none without a limit. */
+  create(name: string): MemoryCgroup | undefined;
+  /** The most each cgroup ever held (MiB) and how often it hit the limit, by name, in the order created. */
+  report(): Record<string, { peakMiB: number; limitHits: number }>;
+}
+
+export function createMemoryCgroups(limitMiB: number | undefined, teardown: Teardown): MemoryCgroups {
+  const cgroups = new Map<string, MemoryCgroup>();
+  return {
+    create(name) {
+      if (!limitMiB) return undefined;
+      const cgroup = createMemoryCgroup(name, limitMiB);
+      cgroups.set(name, cgroup);
+      teardown.add(async () => cgroup.remove());
+      return cgroup;
+    },
+    report: () =>
+      Object.fromEntries(
+        [...cgroups].map(([name, cgroup]) => [name, { peakMiB: Math.round(cgroup.peakBytes() / 2 ** 20), limitHits: cgroup.limitHits() }]),
+      ),
   };
 }

@@ -93,6 +93,11 @@ export function listenForPurges(options: {
             maxReconnectAttempts: -1,
             reconnectTimeWait: 500,
           });
+          // Closed while connecting (a start that failed at once): close() found no connection to close.
+          if (stopping) {
+            await connection.close().catch(() => undefined);
+            return;
+          }
           connection.subscribe(PURGE_BROADCAST_SUBJECT, {
             callback: (error, message) => {
               const tags = error ? null : broadcastTags(message.data, self);

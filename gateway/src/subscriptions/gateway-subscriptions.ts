@@ -85,7 +85,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
   let ws: WebSocketTransport | undefined;
 
   return {
-    /** Serves `Accept: text/event-stream` requests to the GraphQL path (http-server's `eventStream`). */
+    /** Serves `Accept: text/event-stream` requests to the GraphQL path (the GraphQL endpoint's `eventStream`, @fedshop/shared/http). */
     eventStream: (...args: Parameters<typeof sse.handle>) => sse.handle(...args),
 
     /** Serves WebSocket upgrades to `path` on the gateway's HTTP server. */

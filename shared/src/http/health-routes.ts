@@ -1,5 +1,5 @@
-import type { RouteHandler } from './http-server';
-import { sendJson } from './http-server';
+import type { RouteHandler } from './routes';
+import { sendJson } from './send-json';
 
 export interface ReadinessCheck {
   /** Name shown in the /readyz body, e.g. `database`. */

@@ -22,7 +22,8 @@ import { WebSocketServer } from 'ws';
 import { runInRequestScope } from '../context/request-scope';
 import { createGraphQLErrorFormatter } from '../errors/graphql-error-formatter';
 import { toContextError } from '../graphql/request-viewer';
-import { REQUEST_ID_HEADER, type RequestInfo } from '../http/http-server';
+import { REQUEST_ID_HEADER } from '../http/request-id';
+import type { RequestInfo } from '../http/routes';
 import { mapAsyncIterator } from '../live-events/map-async-iterator';
 import { withLinkedEventSpan } from '../telemetry/event-trace-context';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { startHttpServer, sendJson, type RunningHttpServer } from '../http/http-server';
+import { startHttpServer, type RunningHttpServer } from '../http/http-server';
+import { sendJson } from '../http/send-json';
 import { captureLogger } from '../testing/test-logger';
 import { installTestTelemetry, type ReadableSpan, type TestTelemetry } from '../testing/test-telemetry';
 import { startHttpClientSpan } from './http-spans';
