@@ -5,6 +5,7 @@
  * span belongs to is told by the server it was served by: the HTTP server span of that
  * service's port, or the gRPC server span of its gRPC service.
  */
+import { randomBytes } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import { installTestTelemetry, type ReadableSpan, type TestTelemetry } from '@fedshop/shared/testing/telemetry';
 import type { TestPlatform } from '../support/test-platform';
@@ -75,7 +76,14 @@ test('when a customer places an order through the gateway, then one trace holds 
   const sku = (await platform.gql(`{ products(first: 1) { edges { node { sku } } } }`)).data!.products.edges[0].node.sku;
   telemetry.reset();
 
-  const placed = await platform.gql(PLACE_ORDER, { input: { items: [{ sku, quantity: 2 }], idempotencyKey: 'tracing-1' } }, { token });
+  // The client's own span, as a traced frontend would send it.
+  const clientTraceId = randomBytes(16).toString('hex');
+  const clientSpanId = randomBytes(8).toString('hex');
+  const placed = await platform.gql(
+    PLACE_ORDER,
+    { input: { items: [{ sku, quantity: 2 }], idempotencyKey: 'tracing-1' } },
+    { token, headers: { traceparent: `00-${clientTraceId}-${clientSpanId}-01` } },
+  );
   expect(placed.errors).toEqual([]);
 
   const gatewayPort = portOf(platform.gatewayUrl);
@@ -84,16 +92,17 @@ test('when a customer places an order through the gateway, then one trace holds 
   const root = spans.find(isGatewayServerSpan)!;
   expect(root.name).toBe('POST /graphql');
   const traceId = root.spanContext().traceId;
+  expect(traceId).toBe(clientTraceId);
   const services = servicesOf(spans);
 
   // A single trace: every span a server started for the request (HTTP and gRPC, all services) is in it.
-  const servers = spans.filter((span) => span.kind === SpanKind.SERVER);
+  const servers = spans.filter((span) => span.kind === SpanKind.SERVER && span.name !== 'GET /.well-known/jwks.json');
   expect(new Set(servers.map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
   const inTrace = spans.filter((span) => span.spanContext().traceId === traceId);
   const named = (name: string) => inTrace.filter((span) => span.name === name);
-  expect(new Set(inTrace.map((span) => services.get(span)))).toEqual(new Set(['gateway', 'orders', 'users', undefined]));
-  // The only span no service served: this test's own fetch (instrumented too), whose traceparent the gateway continued.
-  expect(inTrace.filter((span) => services.get(span) === undefined).map(idOf)).toEqual([root.parentSpanContext?.spanId]);
+  // Every span was served by a service; the gateway's server span continues the client's.
+  expect(new Set(inTrace.map((span) => services.get(span)))).toEqual(new Set(['gateway', 'orders', 'users']));
+  expect(root.parentSpanContext?.spanId).toBe(clientSpanId);
 
   // The gateway: the operation span, named after the operation, holding Apollo Gateway's own spans.
   const [operation] = named('mutation PlaceOrder');

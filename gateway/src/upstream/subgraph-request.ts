@@ -1,3 +1,4 @@
+import { startHttpClientSpan } from '@fedshop/shared/telemetry';
 import { Agent, request } from 'undici';
 
 /**
@@ -43,22 +44,28 @@ export class SubgraphTimeoutError extends Error {
  * byte of the body: one timer, cleared as soon as the body is read, where `AbortSignal.timeout`
  * would leave a timer to fire (and a DOMException to build) after every call. Rejects with the
  * transport's error (refused, reset, closed early) or a {@link SubgraphTimeoutError}; any HTTP
- * status resolves. The undici instrumentation sees the request on undici's diagnostics channels
- * (client span, `traceparent`) as it saw `fetch`'s.
+ * status resolves. Each call is an HTTP client span whose `traceparent` the subgraph continues;
+ * a call shared by identical requests (in-flight deduplication) belongs to the first of them.
  */
 export async function sendSubgraphRequest(call: SubgraphRequest, options: { agent: Agent; timeoutMs: number }): Promise<SubgraphAnswer> {
   const sentAtMs = Date.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new SubgraphTimeoutError(options.timeoutMs)), options.timeoutMs);
+  const span = startHttpClientSpan('POST', call.url, call.headers);
   try {
     const response = await request(call.url, {
       method: 'POST',
-      headers: call.headers,
+      headers: span.headers,
       body: call.body,
       dispatcher: options.agent,
       signal: deadline.signal,
     });
-    return { status: response.statusCode, headers: response.headers, body: await response.body.text(), sentAtMs };
+    const answer = { status: response.statusCode, headers: response.headers, body: await response.body.text(), sentAtMs };
+    span.end({ status: answer.status });
+    return answer;
+  } catch (error) {
+    span.end({ error });
+    throw error;
   } finally {
     clearTimeout(timer);
   }

@@ -6,7 +6,8 @@ import type { ServiceMetrics } from '../metrics/metrics';
 import { applyCors } from './cors';
 import { serveGraphQL, type GraphQLEndpoint } from './graphql-endpoint';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id';
-import { nameServerSpan, recordWhenSent } from './request-telemetry';
+import { inHttpServerSpan } from '../telemetry/http-spans';
+import { recordWhenSent } from './request-telemetry';
 import { routesServePath, serveRoute, type RequestInfo, type RouteHandler } from './routes';
 import { sendGraphQLHttpError, sendJson } from './send-json';
 import { applyTimeouts, createDraining, listen } from './server-lifecycle';
@@ -73,15 +74,17 @@ export async function startHttpServer<TContext extends BaseContext>(options: Htt
     const info: RequestInfo = { requestId, url, logger };
     const scope: RequestScope = { requestId };
     const known = url.pathname === graphql?.path || routesServePath(routes, url.pathname);
-    if (known) nameServerSpan(req, url.pathname);
-    recordWhenSent(req, res, { url, known, scope, startedAt, logger, metrics });
-    if (applyCors(req, res, options.corsOrigins)) return;
-    const handle = async () =>
-      graphql && url.pathname === graphql.path ? serveGraphQL(graphql, req, res, info, maxBodyBytes) : serveRoute(routes, req, res, info);
-    runInRequestScope(scope, handle).catch((error: unknown) => {
-      logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
-      if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
-      else res.destroy();
+    // Everything the request does runs in its server span: its log lines carry the span's ids.
+    inHttpServerSpan(req, res, url.pathname, known ? url.pathname : undefined, () => {
+      recordWhenSent(req, res, { url, known, scope, startedAt, logger, metrics });
+      if (applyCors(req, res, options.corsOrigins)) return;
+      const handle = async () =>
+        graphql && url.pathname === graphql.path ? serveGraphQL(graphql, req, res, info, maxBodyBytes) : serveRoute(routes, req, res, info);
+      runInRequestScope(scope, handle).catch((error: unknown) => {
+        logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
+        if (!res.headersSent) sendGraphQLHttpError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+        else res.destroy();
+      });
     });
   });
   server.on('connection', () => metrics?.httpConnections.inc());

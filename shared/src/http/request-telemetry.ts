@@ -1,17 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { runInRequestScope, type RequestScope } from '../context/request-scope';
 import type { ServiceMetrics } from '../metrics/metrics';
 
 /** Polled every few seconds by probes and scrapers: their lines are debug, so they do not bury the requests'. */
 const POLLED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-/** The HTTP server span (instrumentation-http) knows the method only; the route is ours. */
-export function nameServerSpan(req: IncomingMessage, route: string): void {
-  trace.getActiveSpan()?.setAttribute('http.route', route).updateName(`${req.method} ${route}`);
-}
 
 /**
  * Once the response is sent: its duration in the metrics and one log line. Paths no route

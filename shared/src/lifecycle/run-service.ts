@@ -68,6 +68,8 @@ export interface ServiceMainOptions<C extends ServiceConfig> {
   /** Parses the environment; a ConfigError's lines are printed as they are. */
   loadConfig: () => C;
   start: (config: C, options: { logger: Logger }) => Promise<StoppableService>;
+  /** Whether the service installed library instrumentations first (its `instrumentation.ts`); default true. */
+  instrumentsLibraries?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export function runServiceMain<C extends ServiceConfig>(options: ServiceMainOpti
     environment: config.nodeEnv,
     settings: config.telemetry,
     logger,
+    ...(options.instrumentsLibraries === false ? { instrumentsLibraries: false } : {}),
   });
   runService(
     options.name,

@@ -3,3 +3,4 @@ export * from './telemetry-config';
 export * from './graphql-operation-span';
 export * from './event-trace-context';
 export * from './graphql-telemetry-plugin';
+export * from './http-spans';

@@ -1,20 +1,13 @@
-import type { IncomingMessage } from 'node:http';
 import { registerInstrumentations, type Instrumentation, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { markInstrumentationsPreloaded } from './instrumentation-preload';
 
-/** Probe and scrape routes: answered thousands of times a day, never worth a trace. */
-const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
 /** The libraries a service may ask to be traced (each service names only the ones it loads). */
-export type TracedLibrary = 'http' | 'undici' | 'grpc' | 'prisma';
+export type TracedLibrary = 'grpc' | 'prisma';
 
 /**
- * The official instrumentations, one instance each, for the libraries a service names:
- * - `http`: HTTP server spans (`@opentelemetry/instrumentation-http`): the W3C `traceparent` of the
- *   caller (a client, or the gateway) is continued; health, readiness and metrics are skipped.
- *   Outgoing `node:http` is not traced: every outgoing HTTP call here goes through fetch/undici.
- * - `undici`: outgoing fetch/undici (`@opentelemetry/instrumentation-undici`): the gateway's
- *   subgraph fetches and JWKS fetches, with `traceparent` injected.
+ * The official instrumentations, one instance each, for the libraries a service names (HTTP
+ * spans are not among them: the services' HTTP server and the gateway's subgraph client write
+ * their own, `http-spans.ts`, at a fraction of the instrumentations' cost):
  * - `grpc`: gRPC client and server (`@opentelemetry/instrumentation-grpc`), context carried in the
  *   call metadata; the standard health service's Check/Watch are skipped, and so is the order
  *   feed's long poll (ListOrderEvents, all day long): each event it delivers is traced instead,
@@ -35,19 +28,6 @@ export type ModuleInstrumentation = Instrumentation & {
 export function createInstrumentations(libraries: readonly TracedLibrary[]): ModuleInstrumentation[] {
   return libraries.map((library): ModuleInstrumentation => {
     switch (library) {
-      case 'http': {
-        const { HttpInstrumentation } =
-          require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-        return new HttpInstrumentation({
-          disableOutgoingRequestInstrumentation: true,
-          ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0]!),
-        });
-      }
-      case 'undici': {
-        const { UndiciInstrumentation } =
-          require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
-        return new UndiciInstrumentation();
-      }
       case 'grpc': {
         const { GrpcInstrumentation } =
           require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
@@ -64,7 +44,7 @@ export function createInstrumentations(libraries: readonly TracedLibrary[]): Mod
 /**
  * Installs the instrumentations of a service process, once. Called by the service's
  * `src/instrumentation.ts`, which its `src/main.ts` imports before anything else: the
- * instrumentations patch `@grpc/grpc-js` and `node:http` through require hooks when those are
+ * instrumentations patch `@grpc/grpc-js` and Prisma through require hooks when those are
  * first loaded, and the generated gRPC clients are built from `@grpc/grpc-js` while the service's
  * modules load, so by the first line of the service's code it would be too late. Spans are
  * recorded once the service has parsed its config and `runServiceMain` called `startTelemetry`

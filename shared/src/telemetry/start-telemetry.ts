@@ -46,6 +46,12 @@ export interface TelemetryOptions {
   logger: Logger;
   /** More places spans go, besides OTLP (tests: an in-memory exporter). */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Whether the service traces libraries through instrumentations (gRPC, Prisma) that must be
+   * installed before its modules load; default true. The gateway has none: its HTTP spans are
+   * its own and Apollo Gateway writes the rest.
+   */
+  instrumentsLibraries?: boolean;
 }
 
 export interface Telemetry {
@@ -100,7 +106,7 @@ export function otlpTracesUrl(endpoint: string): string {
 
 /**
  * Starts tracing for this process, from the service's parsed config: registers the global
- * tracer provider (spans of the instrumentations the service installed first, of Apollo Gateway
+ * tracer provider (HTTP spans of @fedshop/shared/http, spans of the instrumentations the service installed first, of Apollo Gateway
  * and of our own GraphQL operation spans all go to it), W3C trace context propagation and the
  * async-local-storage context manager.
  *
@@ -143,9 +149,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   provider.register({ propagator: new W3CTraceContextPropagator() });
   routeDiagnostics(logger);
   if (settings.otlpEndpoint) {
-    if (!instrumentationsPreloaded()) {
+    if (options.instrumentsLibraries !== false && !instrumentationsPreloaded()) {
       logger.warn(
-        'tracing without HTTP, gRPC and SQL spans: the service did not call registerServiceInstrumentations before loading its modules',
+        'tracing without gRPC and SQL spans: the service did not call registerServiceInstrumentations before loading its modules',
       );
     }
     const { otlpEndpoint, otlpProtocol, sampler, samplerRatio } = settings;

@@ -26,7 +26,7 @@ export interface TestTelemetry {
  */
 export function installTestTelemetry(): TestTelemetry {
   const exporter = new InMemorySpanExporter();
-  const instrumentations = createInstrumentations(['http', 'undici', 'grpc', 'prisma']);
+  const instrumentations = createInstrumentations(['grpc', 'prisma']);
   for (const instrumentation of instrumentations) {
     for (const definition of instrumentation.getModuleDefinitions()) {
       if (!definition.patch) continue;
