@@ -17,6 +17,7 @@ export type GatewayId =
   | 'ours-alltraces'
   | 'ours-lean'
   | 'ours-nodedup'
+  | 'ours-nosubdedup'
   | 'ours-sourcemaps'
   | 'apollo'
   | 'hive'
@@ -38,6 +39,8 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours-lean', label: 'ours, limits/traces/request logs off', byDefault: false },
   // Ours without sharing identical in-flight subgraph queries: like for like with the bare Apollo Gateway.
   { id: 'ours-nodedup', label: 'ours, no in-flight dedup', byDefault: false },
+  // Ours with one upstream subscription per client subscription (SUBSCRIPTION_DEDUPLICATION=false): what sharing is worth.
+  { id: 'ours-nosubdedup', label: 'ours, no subscription dedup', byDefault: false },
   // Ours with Node's source maps on (stack traces name TypeScript files and lines): what that costs.
   { id: 'ours-sourcemaps', label: 'ours, source maps on', byDefault: false },
   { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },
@@ -281,6 +284,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
                       RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                       RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
                       ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
+                      ...(id === 'ours-nosubdedup' ? { SUBSCRIPTION_DEDUPLICATION: 'false' } : {}),
                       // Every bench subscriber shares 127.0.0.1 and one of 50 accounts: the caps out of reach.
                       SUBSCRIPTIONS_PER_USER: '1000000',
                       WS_CONNECTIONS_PER_IP: '1000000',
