@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { captureLogger, readMetric } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { subscribeSse, subscribeWs, untilOutboxPublished, untilSubscribed, wsClient, type OpenSubscription } from '../support/subscription-clients';
+import {
+  subscribeSse,
+  subscribeWs,
+  untilOutboxPublished,
+  untilSubscribed,
+  wsClient,
+  type OpenSubscription,
+} from '../support/subscription-clients';
 
 const ORDER_STATUS = /* GraphQL */ `
   subscription OrderStatus($orderId: ID) {
@@ -156,7 +163,8 @@ describe('identical subscriptions of one caller share one upstream subscription 
     await untilSubscribed(platform.gatewayUrl, 1, platform.ordersUrl, 1);
     const first = await placeOrder(platform, token);
     expect(await early.results.next()).toEqual(status('Ada', first, 'CONFIRMED'));
-    const delivered = () => readMetric(platform.gatewayUrl, 'gateway_subscription_events_total', { operation: 'OrderStatus', result: 'delivered' });
+    const delivered = () =>
+      readMetric(platform.gatewayUrl, 'gateway_subscription_events_total', { operation: 'OrderStatus', result: 'delivered' });
     const deliveredBefore = await delivered();
 
     const late = subscribeWs(client, ORDER_STATUS);

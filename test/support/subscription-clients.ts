@@ -150,7 +150,9 @@ export async function untilSubscribed(
     ]);
     if (atGateway === clients && atSubgraph === upstream) return;
     if (Date.now() > deadline) {
-      throw new Error(`${atGateway} client subscriptions at the gateway and ${atSubgraph} at ${serviceUrl}; waited for ${clients} and ${upstream}`);
+      throw new Error(
+        `${atGateway} client subscriptions at the gateway and ${atSubgraph} at ${serviceUrl}; waited for ${clients} and ${upstream}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

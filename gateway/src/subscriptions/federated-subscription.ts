@@ -56,7 +56,7 @@ export interface FederatedSubscription {
    * now on. `capacity` events waiting for it (being resolved or unread) and one more ends it
    * alone: `onOverflow` is called and its transport disconnects it. Throws once finished.
    */
-  attach(subscriber: { capacity: number; onOverflow(): void }): SubscriberFeed;
+  attach(subscriber: { capacity: number; onOverflow: () => void }): SubscriberFeed;
   /** The plan it runs under now. */
   readonly plan: SubscriptionPlan;
   /** Swaps in the plan of a new supergraph version (same primary: the upstream subscription goes on). */
