@@ -6,6 +6,7 @@ export type GatewayId =
   | 'ours-alltraces'
   | 'ours-lean'
   | 'ours-nodedup'
+  | 'ours-nosubdedup'
   | 'ours-sourcemaps'
   | 'apollo'
   | 'hive'
@@ -27,6 +28,8 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours-lean', label: 'ours, limits/traces/request logs off', byDefault: false },
   // Ours without sharing identical in-flight subgraph queries: like for like with the bare Apollo Gateway.
   { id: 'ours-nodedup', label: 'ours, no in-flight dedup', byDefault: false },
+  // Ours with one upstream subscription per client subscription (SUBSCRIPTION_DEDUPLICATION=false): what sharing is worth.
+  { id: 'ours-nosubdedup', label: 'ours, no subscription dedup', byDefault: false },
   // Ours with Node's source maps on (stack traces name TypeScript files and lines): what that costs.
   { id: 'ours-sourcemaps', label: 'ours, source maps on', byDefault: false },
   { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },

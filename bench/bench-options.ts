@@ -44,8 +44,8 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --accounts <n>       signed-in customers to rotate through (default 50, at most 50)
   --scenario <list>    scenarios by number or id: 1/products, 2/my-orders, 3/admin-fan-out, 4/place-order,
                        5/catalog (default all; none: only the subscription scenario)
-  --subscribers <list> the subscription scenario (ours and hive): subscriber counts, in turn (default 1000,5000;
-                       --quick 200; 0: skip it)
+  --subscribers <list> the subscription scenario (ours, hive, ours-nosubdedup): subscriber counts, in turn
+                       (default 1000,5000; --quick 200; 0: skip it)
   --order-rate <n>     orders per second while it measures (default 10)
   --subscription-seconds <s>  seconds it places orders, per count and gateway (default 10; --quick 4)
   --form <list>        distinct (every request differs: customers rotate, variables vary; the headline),
@@ -53,8 +53,9 @@ export const BENCH_USAGE = `npm run bench -- [options]
   --gateway <list>     ours, ours-cache (ours with its response cache on), apollo, hive (the default), and ours-alltraces (every request traced, not one in
                        ten), ours-linelog (log lines written one by one, unbatched),
                        ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
-                       (without sharing identical in-flight subgraph queries), ours-sourcemaps (Node's
-                       source maps on: TypeScript lines in stack traces)
+                       (without sharing identical in-flight subgraph queries), ours-nosubdedup (one
+                       upstream subscription per client subscription; subscription scenario only),
+                       ours-sourcemaps (Node's source maps on: TypeScript lines in stack traces)
   --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests
                        give 512; needs root), and report the most each held
   --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes

@@ -133,6 +133,7 @@ function ourGatewayEnv(id: GatewayId, context: OurGatewayContext & { port: numbe
     RATE_LIMIT_USER_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
     RATE_LIMIT_AUTH_PER_MIN: lean ? '0' : UNREACHABLE_PER_MINUTE,
     ...(id === 'ours-nodedup' ? { SUBGRAPH_DEDUPLICATION: 'false' } : {}),
+    ...(id === 'ours-nosubdedup' ? { SUBSCRIPTION_DEDUPLICATION: 'false' } : {}),
     // Every bench subscriber shares 127.0.0.1 and one of 50 accounts: the caps out of reach.
     SUBSCRIPTIONS_PER_USER: '1000000',
     WS_CONNECTIONS_PER_IP: '1000000',

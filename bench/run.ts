@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     }
     // Subscriptions (issue 14): ours and Hive Gateway, which serve federated subscriptions; Apollo Gateway does not.
     for (const [countIndex, subscribers] of options.subscribers.entries()) {
-      const serving = stack.gateways.filter((candidate) => candidate.id === 'ours' || candidate.id === 'hive');
+      const serving = stack.gateways.filter((candidate) => ['ours', 'ours-nosubdedup', 'hive'].includes(candidate.id));
       // Each count starts with another gateway than the last, so neither always goes first.
       for (const gateway of serving.map((_, i) => serving[(i + countIndex) % serving.length]!)) {
         log(`subscriptions: ${subscribers} subscribers through ${gateway.label}`);

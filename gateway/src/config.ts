@@ -38,6 +38,7 @@ const schema = z.object({
   WS_CONNECTIONS_PER_IP: env.positiveInt(50),
   SUBSCRIPTION_BUFFER: env.positiveInt(64),
   SUBSCRIPTION_KEEPALIVE_MS: env.positiveInt(12_000),
+  SUBSCRIPTION_DEDUPLICATION: env.boolean(true),
   ...shutdownEnvSchema,
   ...telemetryEnvSchema,
   ...edgeEnvSchema,
@@ -100,6 +101,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       buffer: raw.SUBSCRIPTION_BUFFER,
       /** Ping interval to clients (WebSocket ping, SSE comment); a WebSocket client that misses a pong is dropped. */
       keepAliveMs: raw.SUBSCRIPTION_KEEPALIVE_MS,
+      /** Identical subscriptions of one caller (same token, document, variables) share one upstream subscription. */
+      deduplication: raw.SUBSCRIPTION_DEDUPLICATION,
     },
     /** Rate limits, operation limits, persisted queries (docs/security.md). */
     edge: edgeConfig(raw, production),
@@ -145,6 +148,8 @@ export const envDescriptions = {
   WS_CONNECTIONS_PER_IP: 'Concurrent WebSocket connections and SSE streams per client address, per gateway replica.',
   SUBSCRIPTION_BUFFER: 'Events one subscriber may have waiting; a client that falls further behind is disconnected as too slow.',
   SUBSCRIPTION_KEEPALIVE_MS: 'Ping interval to subscription clients (WebSocket ping, SSE comment), in milliseconds.',
+  SUBSCRIPTION_DEDUPLICATION:
+    'Identical subscriptions of one caller (same token, document, operation name and variables) share one subgraph subscription and one execution of the rest of the plan per event, each client keeping its own buffer, caps and end; `false`: one upstream subscription per client subscription.',
   ...shutdownEnvDescriptions,
   ...telemetryEnvDescriptions,
   ...edgeEnvDescriptions,

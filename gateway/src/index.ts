@@ -39,6 +39,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   // Subscriptions: planned on the same supergraph, each version as the gateway applies it.
   const subscriptions = createGatewaySubscriptions({
     limits: config.subscriptions,
+    deduplication: config.subscriptions.deduplication,
     edge,
     edgeConfig: config.edge,
     verifier,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
-import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 const ORDER_STATUS = 'subscription OrderStatus { orderStatusChanged { id status user { name } } }';
 
@@ -36,7 +36,8 @@ describe('subscriptions when processes stop (compiled services, each its own pro
     const client = wsClient(platform.gateway.url, token, { onClosed: (event) => (closeCode = event.code) });
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gateway.url, token, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.orders.url, 2);
+    // The two are identical (one account, one document): they share one subscription on orders.
+    await untilSubscribed(platform.gateway.url, 2, platform.orders.url, 1);
     const orderId = await placeOrder(platform, token);
     expect((await overWs.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
     expect((await overSse.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
@@ -61,7 +62,8 @@ describe('subscriptions when processes stop (compiled services, each its own pro
     const client = wsClient(platform.gateway.url, token);
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gateway.url, token, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.orders.url, 2);
+    // The two are identical (one account, one document): they share one subscription on orders.
+    await untilSubscribed(platform.gateway.url, 2, platform.orders.url, 1);
 
     await platform.orders.kill('SIGKILL');
 

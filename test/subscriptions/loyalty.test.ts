@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/test-platform';
-import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 const MY_LOYALTY = /* GraphQL */ `
   subscription MyLoyalty {
@@ -39,7 +39,7 @@ describe('myLoyaltyChanged through the gateway (services in this process, in-pro
     const client = wsClient(platform.gatewayUrl, token);
     const overWs = subscribeWs(client, MY_LOYALTY);
     const overSse = subscribeSse(platform.gatewayUrl, token, MY_LOYALTY);
-    await untilSubgraphSubscriptions(platform.usersUrl, 2);
+    await untilSubscribed(platform.gatewayUrl, 2, platform.usersUrl, 1);
 
     const placed = await platform.gql<{ placeOrder: { id: string } }>(
       'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { freePort } from '@fedshop/shared/testing';
 import { graphqlClient } from '../support/graphql-client';
 import { ServiceProcess, startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
-import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 const NATS_URL = process.env.NATS_URL;
 const describeWithNats = NATS_URL ? describe : describe.skip;
@@ -74,7 +74,7 @@ describeWithNats('subscriptions across replicas, fanned out through NATS', () =>
     const client = wsClient(platform.gateway.url, token);
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gateway.url, token, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.orders.url, 2);
+    await untilSubscribed(platform.gateway.url, 2, platform.orders.url, 1);
 
     const placed = await throughSecond<{ placeOrder: { id: string } }>(
       'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',

@@ -3,7 +3,7 @@ import { readMetric } from '@fedshop/shared/testing';
 import WebSocket from 'ws';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 import { captureLogger } from '@fedshop/shared/testing';
 
 const ORDER_STATUS = /* GraphQL */ `
@@ -117,7 +117,8 @@ describe('subscription rules at the gateway', () => {
     const client = wsClient(platform.gatewayUrl, heavy.token);
     const first = subscribeWs(client, ORDER_STATUS);
     const second = subscribeWs(client, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.ordersUrl, 2);
+    // Identical, so they share one subscription on orders; the cap still counts each.
+    await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
 
     const third = subscribeWs(client, ORDER_STATUS);
     const refusal = (await third.results.ended) as { error: any[] };
@@ -128,9 +129,9 @@ describe('subscription rules at the gateway', () => {
     expect(overSse.body.errors.map((error: any) => error.extensions.code)).toEqual(['TOO_MANY_SUBSCRIPTIONS']);
 
     first.stop();
-    await untilSubgraphSubscriptions(platform.ordersUrl, 1);
+    await untilSubscribed(platform.gatewayUrl, 1, platform.ordersUrl, 1);
     const again = subscribeWs(client, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.ordersUrl, 2);
+    await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
     const orderId = await placeOrder(platform, heavy.token);
     expect((await again.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
     expect((await second.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });

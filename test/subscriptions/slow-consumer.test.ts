@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { captureLogger, readMetric } from '@fedshop/shared/testing';
+import WebSocket from 'ws';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeWs, untilOutboxPublished, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 describe('a subscriber that falls behind', () => {
   let platform: TestPlatform;
@@ -68,5 +69,108 @@ describe('a subscriber that falls behind', () => {
     expect(ended).toMatchObject({ reason: 'slow', operation: 'Slow', transport: 'ws' });
     expect(await readMetric(gateway.url, 'gateway_subscription_events_total', { result: 'dropped' })).toBeGreaterThanOrEqual(1);
     await client.dispose();
+  });
+});
+
+/** Every field of an order and its lines, to make each event large. */
+const ORDER_FIELDS = 'id status totalCents currency createdAt items { quantity unitPriceCents product { sku name priceCents currency } }';
+/**
+ * Each event carries the account's orders 40 times over (hundreds of KiB): a client that stops
+ * reading fills its socket's kernel buffers (a few MiB on loopback) within a few events.
+ */
+const LARGE_EVENTS = `subscription Large { orderStatusChanged { id ${Array.from(
+  { length: 40 },
+  (_, i) => `copy${i}: user { orders(first: 100) { edges { node { ${ORDER_FIELDS} } } } }`,
+).join(' ')} } }`;
+
+describe('a subscriber that falls behind while sharing its subscription with another client', () => {
+  let platform: TestPlatform;
+  let gateway: RunningGateway;
+  const gatewayLogs = captureLogger('gateway-shared-slow');
+  beforeAll(async () => {
+    // Large events keep this process busy: orders' call to users while placing an order gets more than its default 1 s.
+    platform = await startTestPlatform({ ordersEnv: { GRPC_DEADLINE_MS: '10000' } });
+    gateway = await startGateway(
+      loadGatewayConfig({
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        USERS_URL: `${platform.usersUrl}/graphql`,
+        ORDERS_URL: `${platform.ordersUrl}/graphql`,
+        JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
+        ...GENEROUS_RATE_LIMITS,
+        SUBSCRIPTION_BUFFER: '2',
+        // The client that stops reading does not answer pings either: it must be cut as slow, not as gone.
+        SUBSCRIPTION_KEEPALIVE_MS: '600000',
+        OPERATION_MAX_ALIASES: '100',
+        OPERATION_MAX_TOKENS: '100000',
+        OPERATION_MAX_COST: '100000000',
+      }),
+      { logger: gatewayLogs.logger },
+    );
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await platform?.stop();
+  });
+
+  const placeOrder = async (token: string): Promise<string> => {
+    const placed = await platform.gql<{ placeOrder: { id: string } }>(
+      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      {
+        input: {
+          items: ['CB-001', 'CB-002', 'PD-001'].map((sku) => ({ sku, quantity: 1 })),
+          idempotencyKey: randomUUID(),
+        },
+      },
+      { token },
+    );
+    expect(placed.errors).toEqual([]);
+    return placed.data!.placeOrder.id;
+  };
+
+  test('when one of two clients holding the same subscription stops reading, then it alone is disconnected with 4900 and the other receives every event on the same upstream subscription', async () => {
+    const signUp = await platform.gql<{ signUp: { token: string } }>('mutation($input: SignUpInput!) { signUp(input: $input) { token } }', {
+      input: { email: `${randomUUID()}@example.com`, password: 'shared slow password', name: 'Shared' },
+    });
+    const token = signUp.data!.signUp.token;
+    for (let batch = 0; batch < 3; batch++) await Promise.all(Array.from({ length: 10 }, () => placeOrder(token)));
+    await untilOutboxPublished(platform.ordersDatabase.url);
+
+    const fastClient = wsClient(gateway.url, token);
+    const fast = subscribeWs(fastClient, LARGE_EVENTS);
+    // The slow client speaks graphql-transport-ws by hand, to stop reading its socket at will.
+    const slow = new WebSocket(`${gateway.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const slowClosed = new Promise<number>((resolve) => slow.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => slow.once('open', resolve).once('error', reject));
+    const acknowledged = new Promise((resolve) => slow.once('message', resolve));
+    slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await acknowledged;
+    slow.send(JSON.stringify({ type: 'subscribe', id: 'slow', payload: { query: LARGE_EVENTS } }));
+    await untilSubscribed(gateway.url, 2, platform.ordersUrl, 1);
+
+    slow.pause();
+    // One order at a time, each event received by the client that reads, until the other is cut off.
+    let events = 0;
+    while ((await readMetric(gateway.url, 'gateway_subscription_slow_consumers_total', { transport: 'ws' })) === 0) {
+      if (events++ >= 60) throw new Error(`the client that stopped reading was not cut off after ${events} events`);
+      const id = await placeOrder(token);
+      expect((await fast.results.next()).data?.orderStatusChanged.id).toBe(id);
+    }
+
+    // The other client goes on, on the same upstream subscription.
+    const after = await placeOrder(token);
+    expect((await fast.results.next()).data?.orderStatusChanged.id).toBe(after);
+    expect(await readMetric(platform.ordersUrl, 'graphql_subscriptions_active')).toBe(1);
+    // The cut client reads what its socket still held, then the close.
+    slow.resume();
+    expect(await slowClosed).toBe(4900);
+    await untilSubscribed(gateway.url, 1, platform.ordersUrl, 1);
+    const ended = gatewayLogs.lines().filter((line) => line.msg === 'subscription');
+    expect(ended).toEqual([expect.objectContaining({ reason: 'slow', operation: 'Large', transport: 'ws' })]);
+
+    fast.stop();
+    await untilSubscribed(gateway.url, 0, platform.ordersUrl, 0);
+    await fastClient.dispose();
   });
 });

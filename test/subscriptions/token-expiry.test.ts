@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 const ORDER_STATUS = 'subscription OrderStatus { orderStatusChanged { id status } }';
 
@@ -23,7 +23,7 @@ describe('a subscription outliving its access token', () => {
     const client = wsClient(platform.gatewayUrl, token, { onClosed: (event) => (closeCode = event.code), keepOpenMs: 2_000 });
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gatewayUrl, token, ORDER_STATUS);
-    await untilSubgraphSubscriptions(platform.ordersUrl, 2);
+    await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
 
     for (const subscription of [overWs, overSse]) {
       const last = await subscription.results.next();

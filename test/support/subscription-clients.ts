@@ -130,6 +130,35 @@ export async function untilSubgraphSubscriptions(serviceUrl: string, count: numb
 }
 
 /**
+ * Waits until the gateway serves `clients` subscriptions (`gateway_subscriptions_active`) and
+ * the subgraph at `serviceUrl` holds `upstream` (`graphql_subscriptions_active`): every client
+ * is then attached and the subgraph listening. Identical subscriptions of one caller share one
+ * upstream subscription, so `upstream` may be fewer than `clients`.
+ */
+export async function untilSubscribed(
+  gatewayUrl: string,
+  clients: number,
+  serviceUrl: string,
+  upstream: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [atGateway, atSubgraph] = await Promise.all([
+      readMetric(gatewayUrl, 'gateway_subscriptions_active'),
+      readMetric(serviceUrl, 'graphql_subscriptions_active'),
+    ]);
+    if (atGateway === clients && atSubgraph === upstream) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${atGateway} client subscriptions at the gateway and ${atSubgraph} at ${serviceUrl}; waited for ${clients} and ${upstream}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
  * Waits until the orders outbox has published every event (so a subscription started now
  * hears only of changes committed from now on).
  */

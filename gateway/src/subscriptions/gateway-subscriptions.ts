@@ -11,6 +11,7 @@ import { createSubgraphSubscriptionClient, type SubgraphSubscriptionClient } fro
 import { CLOSE_CODES } from './close-codes';
 import { SubscriptionEnd } from './federated-subscription';
 import { createSseTransport } from './sse-transport';
+import { createSubscriptionDeduplication } from './subscription-deduplication';
 import { createSubscriptionAdmission } from './subscription-admission';
 import { createSubscriptionMetrics } from './subscription-metrics';
 import { SubscriptionPlanner } from './subscription-planner';
@@ -19,6 +20,8 @@ import { attachWebSocketTransport, type WebSocketTransport } from './websocket-t
 
 export interface GatewaySubscriptionsOptions {
   limits: SubscriptionLimits;
+  /** Identical subscriptions of one caller share one upstream subscription (SUBSCRIPTION_DEDUPLICATION). Default true. */
+  deduplication?: boolean;
   edge: EdgeProtection;
   edgeConfig: EdgeConfig;
   verifier: TokenVerifier;
@@ -55,6 +58,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     planner,
     services: () => services,
     upstream,
+    deduplication: createSubscriptionDeduplication({ enabled: options.deduplication ?? true }),
     limits: options.limits,
     metrics,
     rejections: options.edge.metrics.rejectedOperations,

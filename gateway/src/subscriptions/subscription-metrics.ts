@@ -12,6 +12,11 @@ export interface SubscriptionMetrics {
   connections: Gauge<'transport'>;
   /** Connections from the gateway to subgraphs carrying subscriptions (one per subgraph). */
   upstreamConnections: Gauge<'subgraph'>;
+  /**
+   * Subscriptions the gateway holds on subgraphs now: one per client subscription, or fewer
+   * where identical ones of one caller share one (compare with `active`).
+   */
+  upstreamSubscriptions: Gauge<'subgraph'>;
   /** How subscriptions ended, by reason (complete, client, refused, unauthenticated, reload, upstream_gone, slow, shutdown). */
   ended: Counter<'reason'>;
 }
@@ -45,6 +50,12 @@ export function createSubscriptionMetrics(registry: Registry): SubscriptionMetri
     upstreamConnections: new Gauge({
       name: 'gateway_subscription_upstream_connections',
       help: 'Connections from the gateway to subgraphs carrying subscriptions.',
+      labelNames: ['subgraph'] as const,
+      registers: [registry],
+    }),
+    upstreamSubscriptions: new Gauge({
+      name: 'gateway_subscription_upstream_subscriptions',
+      help: 'Subscriptions held on subgraphs now, by subgraph; identical subscriptions of one caller share one (SUBSCRIPTION_DEDUPLICATION).',
       labelNames: ['subgraph'] as const,
       registers: [registry],
     }),

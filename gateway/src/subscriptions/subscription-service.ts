@@ -11,9 +11,10 @@ import type { Counter } from 'prom-client';
 import { addressBucketKey } from '../edge/client-address';
 import type { GatewayContext } from '../gateway-context';
 import type { SubgraphSubscriptionClient } from '../upstream/subgraph-subscription-client';
-import { SubscriptionEnd, startFederatedSubscription, type FederatedSubscription } from './federated-subscription';
+import { SubscriptionEnd, createFederatedSubscription, type FederatedSubscription, type SubscriberFeed } from './federated-subscription';
 import type { AdmittedSubscription, SubscriptionCaller } from './subscription-admission';
 import { SubscriptionRefusal } from './subscription-admission';
+import type { SubscriptionDeduplication } from './subscription-deduplication';
 import type { SubscriptionMetrics } from './subscription-metrics';
 import { samePrimary, type SubscriptionPlanner } from './subscription-planner';
 
@@ -54,6 +55,8 @@ export interface SubscriptionServiceOptions {
   services: () => ServiceMap;
   /** The subscription client of a subgraph (one connection per subgraph). */
   upstream: (subgraph: string, url: string) => SubgraphSubscriptionClient;
+  /** Identical subscriptions of one caller sharing one upstream subscription (or none, when off). */
+  deduplication: SubscriptionDeduplication;
   limits: SubscriptionLimits;
   metrics: SubscriptionMetrics;
   /** The edge's refusal counter (`gateway_rejected_operations_total{code}`), for the caps' refusals. */
@@ -65,7 +68,9 @@ export interface SubscriptionServiceOptions {
 }
 
 interface Entry {
+  /** The federated subscription it is attached to (shared with identical ones of its caller). */
   federated: FederatedSubscription;
+  feed: SubscriberFeed;
   admitted: AdmittedSubscription;
   operation: string;
   transport: SubscriptionTransport;
@@ -131,8 +136,9 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
 
     /**
      * Starts an admitted subscription: takes one of its caller's slots (TOO_MANY_SUBSCRIPTIONS
-     * past the cap), subscribes upstream with the caller's token, and counts it. `onOverflow`
-     * is called when its subscriber falls `buffer` events behind.
+     * past the cap), joins the running identical subscription of its caller or subscribes
+     * upstream with the caller's token, and counts it. `onOverflow` is called when its
+     * subscriber falls `buffer` events behind.
      */
     start(
       caller: SubscriptionCaller,
@@ -174,14 +180,20 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       const traceparent = currentTraceparent();
       if (traceparent) headers.traceparent = traceparent;
       const plan = admitted.plan;
-      const federated = startFederatedSubscription({
-        plan,
-        upstream: options.upstream(plan.primary.serviceName, plan.primaryUrl),
-        services: options.services(),
-        context,
-        request: { query: admitted.query, variables: admitted.variables, operationName: admitted.operationName },
+      const { federated, shared } = options.deduplication.acquire(caller, admitted, (onFinished) =>
+        createFederatedSubscription({
+          plan,
+          upstream: options.upstream(plan.primary.serviceName, plan.primaryUrl),
+          services: options.services(),
+          context,
+          request: { query: admitted.query, variables: admitted.variables, operationName: admitted.operationName },
+          headers,
+          upstreamSubscriptions: metrics.upstreamSubscriptions,
+          onFinished,
+        }),
+      );
+      const feed = federated.attach({
         capacity: options.limits.buffer,
-        headers,
         onOverflow: () => {
           endReason = 'slow';
           meta.onOverflow();
@@ -196,7 +208,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         active.delete(entry);
         count(perCaller, key, -1);
         metrics.active.dec({ operation, transport: meta.transport });
-        const dropped = federated.backlog();
+        const dropped = feed.backlog();
         if (dropped > 0) metrics.events.inc({ operation, result: 'dropped' }, dropped);
         metrics.ended.inc({ reason: endReason });
         logger.info(
@@ -218,7 +230,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       const iterator: AsyncIterableIterator<FormattedResult> = {
         async next() {
           try {
-            const next = await federated.results.next();
+            const next = await feed.results.next();
             if (next.done) {
               release();
               return { done: true, value: undefined };
@@ -234,8 +246,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         },
         async return() {
           // Stopped by its transport: the client left, or the gateway is closing connections.
-          if (endReason === 'complete' && !federated.results.ended) endReason = accepting ? 'client' : 'shutdown';
-          await federated.results.return?.();
+          if (endReason === 'complete' && !feed.results.ended) endReason = accepting ? 'client' : 'shutdown';
+          await feed.results.return?.();
           release();
           return { done: true, value: undefined };
         },
@@ -249,13 +261,16 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         results: iterator,
         end(end) {
           endReason = end.reason;
-          federated.end(end);
+          feed.end(end);
         },
-        idle: () => federated.idle(),
+        idle: () => feed.idle(),
       };
-      const entry: Entry = { federated, admitted, operation, transport: meta.transport, subscription };
+      const entry: Entry = { federated, feed, admitted, operation, transport: meta.transport, subscription };
       active.add(entry);
-      logger.debug({ requestId: meta.requestId, userId: caller.viewer?.id, operation, transport: meta.transport }, 'subscription started');
+      logger.debug(
+        { requestId: meta.requestId, userId: caller.viewer?.id, operation, transport: meta.transport, shared },
+        'subscription started',
+      );
       return subscription;
     },
 
@@ -309,7 +324,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
 
     /** Resolves once every subscription has handed over the events it had received (bounded by the caller). */
     async idle(): Promise<void> {
-      await Promise.all([...active].map((entry) => entry.federated.idle()));
+      await Promise.all([...active].map((entry) => entry.feed.idle()));
     },
 
     size: () => active.size,
