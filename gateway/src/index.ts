@@ -17,6 +17,7 @@ import { sessionCookiePlugin } from './session/session-cookie-plugin';
 import { SubgraphDataSource } from './upstream/subgraph-data-source';
 import { createSubgraphFetchMetrics } from './upstream/subgraph-fetch-metrics';
 import { checkSubgraphReady } from './upstream/subgraph-readiness';
+import { createKeySetFetcher } from './upstream/key-set-fetcher';
 import { createSubgraphAgent } from './upstream/subgraph-request';
 import { createSupergraphSource } from './supergraph/supergraph-source';
 import { createGatewaySubscriptions } from './subscriptions/gateway-subscriptions';
@@ -83,7 +84,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       metrics: subgraphFetches,
     });
   const gateway = new ApolloGateway({ supergraphSdl: supergraph.hook, buildService, logger });
-  const verifier = createTokenVerifier(config.jwt);
+  // The JWKS comes through the subgraphs' pool too (Node's fetch is never loaded in the gateway).
+  const verifier = createTokenVerifier({ ...config.jwt, fetchKeySet: createKeySetFetcher(agent) });
   const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
   const formatError = createGraphQLErrorFormatter({
     logger,
