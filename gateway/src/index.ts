@@ -33,7 +33,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const logger = options.logger ?? createGatewayLogger(config);
   const metrics = createServiceMetrics(SERVICE);
   const upstream = createFederatedUpstream(config, { logger, registry: metrics.registry });
-  const verifier = createTokenVerifier(config.jwt);
+  // The JWKS comes through the subgraphs' pool too (Node's fetch is never loaded in the gateway).
+  const verifier = createTokenVerifier({ ...config.jwt, fetchKeySet: upstream.fetchKeySet });
   const edge = await createEdgeProtection({ config: config.edge, verifier, logger, registry: metrics.registry });
   const formatError = createGatewayErrorFormatter({ logger, fieldSuggestions: config.edge.fieldSuggestions });
   // Subscriptions: planned on the same supergraph, each version as the gateway applies it.

@@ -8,7 +8,8 @@
  * What must hold: an image holds only the production packages its service loads (no embedded
  * PostgreSQL, pino-pretty, tsx, TypeScript, test helpers or code generators; no prerelease
  * version anywhere), the gateway's has no database, broker or gRPC client at all, every service
- * starts from its image alone and serves, and the compiled gateway never loads those modules.
+ * starts from its image alone and serves, and the compiled gateway never loads those modules (nor
+ * undici's fetch, or Node's bundled one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -329,6 +330,7 @@ describe('the images, assembled from their Dockerfiles and run', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwks = `http://127.0.0.1:${usersPort}/.well-known/jwks.json`;
     const loadedModules = path.join(workDir, 'gateway-modules.txt');
+    const loadedBuiltins = path.join(workDir, 'gateway-builtins.txt');
     const running: RunningImage[] = [];
     try {
       running.push(
@@ -368,6 +370,7 @@ describe('the images, assembled from their Dockerfiles and run', () => {
             // Records every module the process loads (test/support/record-loaded-modules.cjs).
             NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'test/support/record-loaded-modules.cjs')}`,
             LOADED_MODULES_FILE: loadedModules,
+            LOADED_BUILTINS_FILE: loadedBuiltins,
           },
           gatewayPort!,
         ),
@@ -394,5 +397,14 @@ describe('the images, assembled from their Dockerfiles and run', () => {
     const packagesLoaded = new Set(loaded.flatMap((file) => /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.slice(1) ?? []));
     expect([...packagesLoaded].filter((name) => matches(name, NOT_IN_THE_GATEWAY) || matches(name, DEVELOPMENT_ONLY))).toEqual([]);
     expect(packagesLoaded).toContain('@apollo/gateway');
+    // undici: its pool and request API only (gateway/src/upstream/undici-core.ts), never its index with
+    // fetch, WebSocket and the cache stores; and Node's bundled copy (its fetch) not at all, though a
+    // signed-in request made the gateway fetch the JWKS.
+    const undiciFiles = loaded.flatMap((file) => /node_modules\/undici\/(.*)$/.exec(file)?.slice(1) ?? []);
+    expect(undiciFiles).toContain('lib/dispatcher/agent.js');
+    expect(undiciFiles.filter((file) => file === 'index.js' || /^lib\/(web|cache|mock)\//.test(file))).toEqual([]);
+    const builtins = readFileSync(loadedBuiltins, 'utf8').split('\n');
+    expect(builtins).toContain('NativeModule http');
+    expect(builtins.filter((name) => name.includes('internal/deps/undici'))).toEqual([]);
   }, 180_000);
 });

@@ -1,9 +1,11 @@
 import { ApolloGateway } from '@apollo/gateway';
+import type { KeySetFetcher } from '@fedshop/shared/auth';
 import type { ReadinessCheck } from '@fedshop/shared/http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayConfig } from '../config';
 import { createSupergraphSource, type SupergraphSource } from '../supergraph/supergraph-source';
+import { createKeySetFetcher } from './key-set-fetcher';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createSubgraphFetchMetrics } from './subgraph-fetch-metrics';
 import { checkSubgraphReady } from './subgraph-readiness';
@@ -16,6 +18,8 @@ export interface FederatedUpstream {
   supergraph: SupergraphSource;
   /** The data source calling one subgraph; subscriptions complete their events through the same. */
   buildService: (subgraph: { name: string; url?: string }) => SubgraphDataSource;
+  /** Fetches the users service's JWKS over the same pool (Node's fetch is never loaded in the gateway). */
+  fetchKeySet: KeySetFetcher;
   /** What /readyz checks: the supergraph, and each subgraph of the version being served. */
   readinessChecks(): ReadinessCheck[];
   /** Closes the connection pool to the subgraphs. */
@@ -67,6 +71,7 @@ export function createFederatedUpstream(
     gateway: new ApolloGateway({ supergraphSdl: supergraph.hook, buildService, logger }),
     supergraph,
     buildService,
+    fetchKeySet: createKeySetFetcher(agent),
     readinessChecks: () => [
       // Loaded once Apollo Server has started: a supergraph that does not load fails the start.
       { name: 'supergraph', check: async () => undefined },

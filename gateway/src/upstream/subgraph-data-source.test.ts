@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError } from '@fedshop/shared/errors';
 import { Registry } from 'prom-client';
-import type { Agent } from 'undici';
+import type { Agent } from './undici-core';
 import type { GatewayContext } from '../gateway-context';
 import { operationTypeOf, SubgraphDataSource, type SubgraphDataSourceOptions } from './subgraph-data-source';
 import { createSubgraphFetchMetrics, type SubgraphFetchMetrics } from './subgraph-fetch-metrics';

@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { AppError, serviceUnavailable } from '@fedshop/shared/errors';
 import { REQUEST_ID_HEADER } from '@fedshop/shared/http';
 import { getOperationAST, Lexer, OperationTypeNode, parse, Source, TokenKind } from 'graphql';
-import type { Agent } from 'undici';
+import type { Agent } from './undici-core';
 import type { GatewayContext } from '../gateway-context';
 import { cacheStateOf, collectCacheTags } from '../response-cache/response-cache';
 import { sessionChangeOf, sessionRequestHeaders } from '../session/session-forwarding';

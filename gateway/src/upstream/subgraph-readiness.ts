@@ -1,4 +1,4 @@
-import { request, type Agent } from 'undici';
+import { request, type Agent } from './undici-core';
 
 /**
  * A subgraph "answers" when its own /readyz says so (its database is reachable and

@@ -1,5 +1,5 @@
 import { startHttpClientSpan } from '@fedshop/shared/telemetry';
-import { Agent, request } from 'undici';
+import { Agent, request } from './undici-core';
 
 /**
  * One keep-alive connection pool for all subgraph calls. Idle sockets are dropped after 4 s,

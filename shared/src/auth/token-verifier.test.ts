@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error';
 import { freePort } from '../testing/free-port';
+import { KeySetUnavailableError } from './remote-key-set';
 import { createTokenVerifier, parseBearerToken, type TokenVerifier } from './token-verifier';
 
 const ISSUER = 'fedshop-users';
@@ -55,28 +56,6 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
     throw error;
   }
   throw new Error('expected the token to be refused');
-}
-
-/**
- * jest runs test files in a vm context, but its global `fetch` belongs to Node's own realm, so a
- * failed fetch rejects with a TypeError that is not `instanceof TypeError` here (it is in
- * production, where there is one realm). This re-throws such errors as this realm's TypeError,
- * message and cause unchanged, so the verifier sees what it sees in production.
- */
-function rethrowFetchErrorsInThisRealm(): () => void {
-  const hostFetch = globalThis.fetch;
-  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
-    try {
-      return await hostFetch(...args);
-    } catch (error) {
-      if (error instanceof TypeError || (error as Error | undefined)?.name !== 'TypeError') throw error;
-      // eslint-disable-next-line preserve-caught-error -- re-thrown as undici's own TypeError, whose cause is the network error
-      throw new TypeError((error as Error).message, { cause: (error as Error).cause });
-    }
-  };
-  return () => {
-    globalThis.fetch = hostFetch;
-  };
 }
 
 const segments = (token: string) => token.split('.') as [string, string, string];
@@ -193,17 +172,16 @@ describe('createTokenVerifier', () => {
   });
 
   describe('with a remote JWKS', () => {
-    let restoreFetch: (() => void) | undefined;
-    afterEach(() => {
-      restoreFetch?.();
-      restoreFetch = undefined;
-    });
     let server: Server;
     let jwksRequests = 0;
+    let jwksStatus = 200;
+    afterEach(() => {
+      jwksStatus = 200;
+    });
     beforeAll(async () => {
       server = createServer((_req, res) => {
         jwksRequests++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+        res.writeHead(jwksStatus, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     });
@@ -222,7 +200,6 @@ describe('createTokenVerifier', () => {
     });
 
     test('when the JWKS URL is unreachable, then verify fails with a retryable SERVICE_UNAVAILABLE, not UNAUTHENTICATED', async () => {
-      restoreFetch = rethrowFetchErrorsInThisRealm();
       const port = await freePort(); // nothing listens there
       const remote = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
 
@@ -230,6 +207,46 @@ describe('createTokenVerifier', () => {
 
       expect(error.code).toBe('SERVICE_UNAVAILABLE');
       expect(error.retryable).toBe(true);
+      expect(error.cause).toBeInstanceOf(KeySetUnavailableError);
+    });
+
+    test('when the JWKS URL answers an error status, then verify fails with a retryable SERVICE_UNAVAILABLE (the token may be fine)', async () => {
+      const { port } = server.address() as AddressInfo;
+      jwksStatus = 503;
+      const remote = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+
+      const error = await rejection(remote.verify(await sign()));
+
+      expect(error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(error.retryable).toBe(true);
+    });
+
+    test('when a token names a key id the JWKS does not have, then it is refused as UNAUTHENTICATED after one fetch more', async () => {
+      const { port } = server.address() as AddressInfo;
+      const remote = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      const before = jwksRequests;
+
+      const error = await rejection(remote.verify(await sign(claims(), stranger.privateKey, 'unknown-key')));
+
+      expect(error.code).toBe('UNAUTHENTICATED');
+      // The first fetch, then (the key id unknown, no fetch in the last 30 s) none more: a fresh set is not fetched again.
+      expect(jwksRequests - before).toBe(1);
+    });
+
+    test('when a key-set fetcher is given, then the JWKS is fetched through it', async () => {
+      const fetched: string[] = [];
+      const remote = createTokenVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksUrl: 'http://users.invalid/.well-known/jwks.json',
+        fetchKeySet: async (url) => {
+          fetched.push(url.href);
+          return { status: 200, body: JSON.stringify(jwks) };
+        },
+      });
+
+      await expect(remote.verify(await sign())).resolves.toEqual({ id: USER_ID, role: 'CUSTOMER' });
+      expect(fetched).toEqual(['http://users.invalid/.well-known/jwks.json']);
     });
   });
 });

@@ -1,5 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { AppError, serviceUnavailable, unauthenticated } from '../errors/app-error';
+import { createRemoteKeySet, KeySetUnavailableError, type KeySetFetcher } from './remote-key-set';
 import { ROLES, type Role, type Viewer } from './viewer';
 
 /** How long a fetched JWKS is kept before it is fetched again, ms (10 minutes). */
@@ -15,6 +16,8 @@ export interface TokenVerifierOptions {
   audience: string;
   /** Where the signer publishes its public keys (the users service's `/.well-known/jwks.json`). */
   jwksUrl?: string;
+  /** How the remote key set is fetched (default Node's `fetch`; the gateway passes its undici pool's). */
+  fetchKeySet?: KeySetFetcher;
   /** A key set held in memory instead (the users service verifies its own tokens this way). */
   jwks?: JSONWebKeySet;
   /** Allowed clock skew in seconds; default 5. */
@@ -35,7 +38,7 @@ export interface TokenVerifierOptions {
 }
 
 export interface TokenVerifier {
-  /** Resolves to the viewer the token proves, or rejects with UNAUTHENTICATED (SERVICE_UNAVAILABLE if the JWKS cannot be fetched). */
+  /** Resolves to the viewer the token proves, or rejects with UNAUTHENTICATED (SERVICE_UNAVAILABLE if the JWKS cannot be fetched: unreachable, too slow, not 200 or not a key set). */
   verify(token: string): Promise<Viewer>;
   /**
    * As `verify`, plus the last instant (ms since the epoch) at which `verify` would still
@@ -51,20 +54,23 @@ export interface TokenVerifier {
  * the signer needs no restart here.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const now = options.now ?? Date.now;
   let keys: JWTVerifyGetKey;
   if (options.jwks) {
     keys = createLocalJWKSet(options.jwks);
   } else if (options.jwksUrl) {
-    keys = createRemoteJWKSet(new URL(options.jwksUrl), {
-      cacheMaxAge: KEY_SET_MAX_AGE_MS,
-      cooldownDuration: 30_000,
-      timeoutDuration: 3_000,
+    keys = createRemoteKeySet({
+      url: options.jwksUrl,
+      fetcher: options.fetchKeySet,
+      maxAgeMs: KEY_SET_MAX_AGE_MS,
+      cooldownMs: 30_000,
+      timeoutMs: 3_000,
+      now,
     });
   } else {
     throw new Error('createTokenVerifier needs jwks or jwksUrl');
   }
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
-  const now = options.now ?? Date.now;
   const toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
   const verifyWithExpiry = async (token: string): Promise<{ viewer: Viewer; validUntilMs: number }> => {
     const cached = cache.get(token, now());
@@ -91,7 +97,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The access token has expired.');
-      if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) {
+      if (error instanceof KeySetUnavailableError) {
         throw serviceUnavailable('Cannot check the access token right now, try again shortly.', { cause: error });
       }
       throw unauthenticated('The access token is invalid.');
@@ -129,12 +135,6 @@ class VerifiedTokenCache {
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(token, { viewer, expiresAtMs, cachedUntilMs });
   }
-}
-
-function isFetchFailure(error: unknown): boolean {
-  // jose surfaces network failures of the JWKS fetch as fetch()'s TypeError. Checked by name:
-  // the error may come from another realm (fetch is Node's own), where instanceof fails.
-  return error instanceof Error && error.name === 'TypeError' && /fetch/i.test(error.message);
 }
 
 /**
