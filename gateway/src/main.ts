@@ -4,6 +4,8 @@
  */
 // First, before any library is loaded: the tracing instrumentations' require hooks.
 import './instrumentation';
+// Then, before Apollo Gateway loads: the packages it requires for features left off load at first use.
+import './deferred-apollo-dependencies';
 import { runServiceMain } from '@fedshop/shared/lifecycle';
 import { loadConfig, startGateway, SERVICE, VERSION } from './index';
 
