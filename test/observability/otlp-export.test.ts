@@ -7,6 +7,9 @@
  * gateway keeps the default, protobuf, checked for the bytes it must contain.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
@@ -27,6 +30,7 @@ interface OtlpTraces {
 const received: { path: string; contentType: string; body: Buffer }[] = [];
 let collector: Server;
 let platform: ProcessPlatform;
+const recordDir = mkdtempSync(path.join(os.tmpdir(), 'fedshop-otlp-modules-'));
 
 beforeAll(async () => {
   collector = createServer((req, res) => {
@@ -42,11 +46,18 @@ beforeAll(async () => {
   // A short batch delay so spans arrive while the test waits, not only at shutdown.
   const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' };
   const json = { ...tracing, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
-  platform = await startProcessPlatform({ env: { users: json, orders: json, gateway: tracing } });
+  // The gateway records the modules it loads (test/support/record-loaded-modules.cjs), Node's own included.
+  const recording = {
+    NODE_OPTIONS: `--require ${path.join(__dirname, '../support/record-loaded-modules.cjs')}`,
+    LOADED_MODULES_FILE: path.join(recordDir, 'modules.txt'),
+    LOADED_BUILTINS_FILE: path.join(recordDir, 'builtins.txt'),
+  };
+  platform = await startProcessPlatform({ env: { users: json, orders: json, gateway: { ...tracing, ...recording } } });
 }, 90_000);
 
 afterAll(async () => {
   await platform?.stop();
+  rmSync(recordDir, { recursive: true, force: true });
   collector?.closeAllConnections();
   await new Promise((resolve) => collector?.close(resolve));
 });
@@ -120,3 +131,13 @@ test('when placeOrder runs with an OTLP endpoint set, then all three services ex
   );
   expect(new Set(received.map((r) => r.path))).toEqual(new Set(['/v1/traces']));
 }, 30_000);
+
+test('when the gateway has exported its traces, then it never loaded Node’s bundled undici (the exporter’s imports of node:http get only Agent and request)', async () => {
+  // The first test made the gateway export (its spans were received); the list is written at exit.
+  expect(received.some((r) => r.contentType === 'application/x-protobuf')).toBe(true);
+  expect(await platform.gateway.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+
+  const builtins = readFileSync(path.join(recordDir, 'builtins.txt'), 'utf8').split('\n');
+  expect(builtins).toContain('NativeModule http');
+  expect(builtins.filter((name) => name.includes('internal/deps/undici'))).toEqual([]);
+});

@@ -28,6 +28,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { outsideRequestScope } from '../context/request-scope';
+import { routeExporterHttpImports } from './exporter-http-imports';
 import { instrumentationsPreloaded } from './instrumentation-preload';
 import type { TelemetrySettings } from './telemetry-config';
 
@@ -122,6 +123,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { settings, logger } = options;
   const processors = [...(options.spanProcessors ?? [])];
   if (settings.otlpEndpoint) {
+    // Its dynamic imports of node:http would load Node's bundled undici (exporter-http-imports.ts).
+    routeExporterHttpImports();
     // Only the exporter asked for is loaded (each brings its own encoder).
     const { OTLPTraceExporter: Exporter } =
       settings.otlpProtocol === 'http/json'
