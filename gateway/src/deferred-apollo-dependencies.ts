@@ -1,6 +1,6 @@
 /**
  * Apollo Gateway's files require these packages when they load, for features this gateway leaves
- * off; each is loaded at its first use instead, if any (docs/adr/0009-gateway-memory.md):
+ * off; each is loaded at its first use instead, if any (docs/adr/0010-gateway-memory.md):
  * - `@apollo/composition`: composing a supergraph from subgraphs (IntrospectAndCompose,
  *   LocalCompose, the legacy fetcher). This gateway serves a composed supergraph
  *   (supergraph/supergraph-source.ts).

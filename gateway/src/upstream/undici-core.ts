@@ -5,7 +5,7 @@ import type { Agent as UndiciAgent, Dispatcher } from 'undici';
  * loaded from undici's own files instead of its index. The index also loads fetch, WebSocket,
  * EventSource, the cache stores, the mock agents and Node's bundled copy of undici (about 85 more
  * modules), which a process that never calls them still holds in memory
- * (docs/adr/0009-gateway-memory.md). Every use of undici in the gateway goes through this module.
+ * (docs/adr/0010-gateway-memory.md). Every use of undici in the gateway goes through this module.
  *
  * The paths are undici 7's (`lib/dispatcher/agent.js`, `lib/api/api-request.js`); an undici
  * upgrade that moves them fails the gateway's start and its tests at once, not at the first call.

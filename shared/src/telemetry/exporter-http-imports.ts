@@ -11,7 +11,7 @@ let routed = false;
  * reads every one of its exports, and `node:http`'s include the lazy `WebSocket`, `CloseEvent` and
  * `MessageEvent`, which load Node's bundled undici: 770 KB of source compiled at the first
  * export, a V8 compile peak of about 12 MiB that glibc's heap then keeps, and about 3 MiB of heap
- * for classes the exporter never uses (docs/adr/0009-gateway-memory.md). This sends those imports,
+ * for classes the exporter never uses (docs/adr/0010-gateway-memory.md). This sends those imports,
  * and only those (made from the exporter's own files), to exporter-http.ts / exporter-https.ts,
  * which hold just `Agent` and `request` from the same modules. Idempotent; once per process.
  */
