@@ -5,7 +5,8 @@ import type { Teardown } from './teardown';
 /**
  * A memory cgroup of its own for one benchmark process, limited as the manifests limit the
  * containers (`--memory-limit 512`): Node sizes its heap from the limit it sees at start, and the
- * collector's behaviour near it is what a container would show. cgroup v1's memory controller
+ * collector's behaviour near it is what a container would show. Named by the harness's pid too,
+ * so two runs on one machine never share (or reset) each other's cgroups. cgroup v1's memory controller
  * where it is mounted (this machine), else cgroup v2. Needs root.
  */
 export interface MemoryCgroup {
@@ -23,7 +24,7 @@ const V2_ROOT = existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgr
 
 export function createMemoryCgroup(name: string, limitMiB: number): MemoryCgroup {
   const v1 = existsSync(path.join(V1_ROOT, 'memory.limit_in_bytes'));
-  const dir = path.join(v1 ? V1_ROOT : V2_ROOT, `fedshop-bench-${name.replace(/[^a-z0-9-]/gi, '-')}`);
+  const dir = path.join(v1 ? V1_ROOT : V2_ROOT, `fedshop-bench-${process.pid}-${name.replace(/[^a-z0-9-]/gi, '-')}`);
   mkdirSync(dir, { recursive: true });
   const limit = String(limitMiB * 2 ** 20);
   if (v1) {

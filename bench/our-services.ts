@@ -3,6 +3,7 @@ import path from 'node:path';
 import { freePort } from '@fedshop/shared/testing';
 import type { BenchDatabases } from './bench-databases';
 import type { GatewayId } from './bench-gateways';
+import { gatewayImageRuntime } from './gateway-image-runtime';
 import { answersOk, type ServiceProcess } from './service-process';
 import type { StackLauncher } from './stack-launcher';
 
@@ -70,21 +71,24 @@ export function startSubgraphs(
   ]);
 }
 
-/** Our gateway in the variant `id` (bench-gateways.ts), from its compiled entry point as the image runs it. */
+/** Our gateway in the variant `id` (bench-gateways.ts), from its compiled entry point with the image's Node flags and tunables. */
 export function startOurGateway(
   launcher: StackLauncher,
   gateway: { id: GatewayId; label: string; port: number; url: string; profiled: boolean },
   context: OurGatewayContext,
 ): Promise<ServiceProcess> {
+  // As the image runs it (its CMD's Node flags, its ENV's tunables), except in ours-plainnode.
+  const image = gateway.id === 'ours-plainnode' ? { nodeFlags: [], env: {} } : gatewayImageRuntime();
   return launcher.start(`gateway-${gateway.id}`, {
     name: gateway.label,
     entry: 'gateway/dist/main.js',
     isReady: () => answersOk(`${gateway.url}/readyz`),
     nodeFlags: [
+      ...image.nodeFlags,
       ...(gateway.profiled ? launcher.cpuProfileFlags('gateway') : []),
       ...(gateway.id === 'ours-sourcemaps' ? ['--enable-source-maps'] : []),
     ],
-    env: ourGatewayEnv(gateway.id, { ...context, port: gateway.port }),
+    env: { ...image.env, ...ourGatewayEnv(gateway.id, { ...context, port: gateway.port }) },
   });
 }
 
