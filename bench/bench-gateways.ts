@@ -8,7 +8,6 @@ export type GatewayId =
   | 'ours-nodedup'
   | 'ours-nosubdedup'
   | 'ours-sourcemaps'
-  | 'ours-plainnode'
   | 'apollo'
   | 'hive'
   | 'hive-nodedup';
@@ -33,8 +32,6 @@ export const GATEWAYS: { id: GatewayId; label: string; byDefault: boolean }[] = 
   { id: 'ours-nosubdedup', label: 'ours, no subscription dedup', byDefault: false },
   // Ours with Node's source maps on (stack traces name TypeScript files and lines): what that costs.
   { id: 'ours-sourcemaps', label: 'ours, source maps on', byDefault: false },
-  // Ours as a bare `node dist/main.js`, without the image's Node flags and allocator setting: what those are worth.
-  { id: 'ours-plainnode', label: 'ours, plain node (no image flags)', byDefault: false },
   { id: 'apollo', label: 'bare Apollo Gateway', byDefault: true },
   { id: 'hive', label: 'Hive Gateway', byDefault: true },
   // Hive without sharing identical in-flight subgraph queries: shows what that one default is worth.

@@ -55,8 +55,7 @@ export const BENCH_USAGE = `npm run bench -- [options]
                        ours-lean (limits, traces, request logs off), ours-nodedup, hive-nodedup
                        (without sharing identical in-flight subgraph queries), ours-nosubdedup (one
                        upstream subscription per client subscription; subscription scenario only),
-                       ours-sourcemaps (Node's source maps on: TypeScript lines in stack traces),
-                       ours-plainnode (plain node dist/main.js, without the image's Node flags and MALLOC_ARENA_MAX)
+                       ours-sourcemaps (Node's source maps on: TypeScript lines in stack traces)
   --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests
                        give 512; needs root), and report the most each held
   --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes

@@ -77,8 +77,8 @@ export function startOurGateway(
   gateway: { id: GatewayId; label: string; port: number; url: string; profiled: boolean },
   context: OurGatewayContext,
 ): Promise<ServiceProcess> {
-  // As the image runs it (its CMD's Node flags, its ENV's tunables), except in ours-plainnode.
-  const image = gateway.id === 'ours-plainnode' ? { nodeFlags: [], env: {} } : gatewayImageRuntime();
+  // As the image runs it: its CMD's Node flags and its ENV's tunables, whatever they become.
+  const image = gatewayImageRuntime();
   return launcher.start(`gateway-${gateway.id}`, {
     name: gateway.label,
     entry: 'gateway/dist/main.js',

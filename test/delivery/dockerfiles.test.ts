@@ -101,8 +101,6 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
     expect(args(runtime, 'USER')).toEqual(['node']);
     const env = stageEnvironment(runtime);
     expect({ NODE_ENV: env.NODE_ENV, PORT: env.PORT }).toEqual({ NODE_ENV: 'production', PORT: String(candidate.httpPort) });
-    // The gateway's allocator keeps two arenas (ADR 0010); the subgraphs run glibc's default.
-    expect(env.MALLOC_ARENA_MAX).toBe(candidate.name === 'gateway' ? '2' : undefined);
     const exposed = args(runtime, 'EXPOSE')
       .flatMap((line) => line.split(/\s+/))
       .map(Number);
@@ -128,10 +126,8 @@ describe.each(SERVICES.map((candidate) => [candidate.name, candidate] as const))
 
   test('when the command is read, then it runs the compiled entry with plain node', () => {
     // No tsx, no loader flags: dist/main.js installs the tracing instrumentations itself, first.
-    // The gateway's one V8 flag keeps WebAssembly on the baseline compiler (ADR 0010).
     expect(args(runtime, 'WORKDIR').at(-1)).toBe(`/app/${candidate.workspace}`);
-    const nodeFlags = candidate.name === 'gateway' ? ['--liftoff-only'] : [];
-    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', ...nodeFlags, 'dist/main.js']);
+    expect(execForm(args(runtime, 'CMD').at(-1)!)).toEqual(['node', 'dist/main.js']);
     expect(`/app/${candidate.workspace}/dist/main.js`).toBe(`/app/${candidate.entry}`);
   });
 
