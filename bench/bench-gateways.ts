@@ -43,7 +43,17 @@ export function isOurs(id: GatewayId): boolean {
   return id.startsWith('ours');
 }
 
-/** With --profile, the gateway run under --cpu-prof: the first of ours in the run (ours, else a variant of it). */
-export function profiledGatewayId(gateways: readonly GatewayId[]): GatewayId | undefined {
-  return gateways.find(isOurs);
+/**
+ * With --profile, the gateways run under --cpu-prof: the first of ours in the run (ours, else a
+ * variant of it) and the bare Apollo Gateway when it runs, so that what ours spends beyond
+ * Apollo's can be read area by area.
+ */
+export function profiledGatewayIds(gateways: readonly GatewayId[]): GatewayId[] {
+  const ours = gateways.find(isOurs);
+  return [...(ours ? [ours] : []), ...gateways.filter((id) => id === 'apollo')];
+}
+
+/** Where a profiled gateway's CPU profile is written, under the run's profile directory. */
+export function profileNameOf(id: GatewayId): string {
+  return isOurs(id) ? 'gateway' : `gateway-${id}`;
 }

@@ -58,8 +58,9 @@ export const BENCH_USAGE = `npm run bench -- [options]
                        ours-sourcemaps (Node's source maps on: TypeScript lines in stack traces)
   --memory-limit <MiB> run every service process in a memory cgroup of its own with this limit (the manifests
                        give 512; needs root), and report the most each held
-  --profile            run our gateway (the first of ours in --gateway) and the subgraphs under --cpu-prof; print where their CPU time goes
-                       per scenario (profiles and summary.txt in bench/results/profiles/<time>/)
+  --profile            run our gateway (the first of ours in --gateway), the bare Apollo Gateway (when in --gateway) and the
+                       subgraphs under --cpu-prof; print where their CPU time goes per scenario, and ours against
+                       Apollo's per request, area by area (profiles and summary.txt in bench/results/profiles/<time>/)
   --output <file>      JSON results (default bench/results/latest.json)
 Environment: TEST_DATABASE_URL — a PostgreSQL server to use instead of an embedded one.`;
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { freePort } from '@fedshop/shared/testing';
 import { createBenchDatabases } from './bench-databases';
-import { GATEWAYS, isOurs, profiledGatewayId, type GatewayId } from './bench-gateways';
+import { GATEWAYS, isOurs, profiledGatewayIds, type GatewayId } from './bench-gateways';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { pickSubgraphAddresses, startOurGateway, startSubgraphs, type OurGatewayContext } from './our-services';
 import { startPeerGateway } from './peer-gateways';
@@ -31,7 +31,7 @@ export interface BenchStackOptions {
   /** Sign-in accounts to take tokens for (at most the volume's `signInAccounts`). */
   accounts: number;
   volume?: SeedVolume;
-  /** When set, our gateway and both subgraphs run with --cpu-prof and write their profiles to `<dir>/<gateway|users|orders>` on exit. */
+  /** When set, our gateway, the bare Apollo Gateway and both subgraphs run with --cpu-prof and write their profiles to `<dir>/<gateway|gateway-apollo|users|orders>` on exit. */
   cpuProfileDir?: string;
   /** A PostgreSQL server to create the two databases on (admin rights); default an embedded one. */
   databaseServerUrl?: string;
@@ -106,7 +106,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       steps.timed('gateways', () =>
         Promise.all(
           options.gateways.map((id, i) =>
-            startGateway(launcher, { id, port: gatewayPorts[i]!, profiled: id === profiledGatewayId(options.gateways) }, ourContext),
+            startGateway(launcher, { id, port: gatewayPorts[i]!, profiled: profiledGatewayIds(options.gateways).includes(id) }, ourContext),
           ),
         ),
       ),
@@ -157,6 +157,6 @@ async function startGateway(
   const url = `http://127.0.0.1:${port}`;
   const starting = isOurs(id)
     ? startOurGateway(launcher, { id, label, port, url, profiled: gateway.profiled }, ourContext)
-    : startPeerGateway(launcher, { id, label, port, url }, ourContext.addresses);
+    : startPeerGateway(launcher, { id, label, port, url, profiled: gateway.profiled }, ourContext.addresses);
   return { id, label, url, process: await starting };
 }

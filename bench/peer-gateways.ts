@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { GatewayId } from './bench-gateways';
+import { profileNameOf, type GatewayId } from './bench-gateways';
 import { subgraphRoutingEnv, type SubgraphAddresses } from './our-services';
 import { answersOk, type ServiceProcess } from './service-process';
 import type { StackLauncher } from './stack-launcher';
@@ -10,11 +10,12 @@ import type { StackLauncher } from './stack-launcher';
  */
 export function startPeerGateway(
   launcher: StackLauncher,
-  gateway: { id: GatewayId; label: string; port: number; url: string },
+  gateway: { id: GatewayId; label: string; port: number; url: string; profiled: boolean },
   addresses: SubgraphAddresses,
 ): Promise<ServiceProcess> {
   return launcher.start(`gateway-${gateway.id}`, {
     name: gateway.label,
+    nodeFlags: gateway.profiled ? launcher.cpuProfileFlags(profileNameOf(gateway.id)) : [],
     entry: gateway.id === 'apollo' ? 'bench/dist/gateways/bare-apollo-gateway.js' : 'bench/dist/gateways/hive-gateway.js',
     isReady: () =>
       answersOk(`${gateway.url}/graphql`, {

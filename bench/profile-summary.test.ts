@@ -1,4 +1,4 @@
-import { areaOf, summarizeCpuProfile, type CpuProfile } from './profile-summary';
+import { areaOf, formatAreaComparison, summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './profile-summary';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
 
@@ -48,5 +48,31 @@ describe('summarizeCpuProfile', () => {
 
   test('when windows are given, then only samples inside them count', () => {
     expect(summarizeCpuProfile(profile, [{ startUs: 2_500, endUs: 3_500 }]).busyMs).toBe(1);
+  });
+});
+
+describe('formatAreaComparison', () => {
+  const summary = (busyMs: number, areas: Record<string, number>): ProfileSummary => ({
+    wallMs: 1000,
+    busyMs,
+    functions: [],
+    areasSelf: Object.entries(areas).map(([name, ms]) => ({ name, ms, percent: (ms / busyMs) * 100 })),
+    areasInclusive: [],
+  });
+
+  test('when two gateways are set side by side, then each area is µs per response, the largest difference first, areas of one side only included', () => {
+    const text = formatAreaComparison(
+      'ours vs Apollo',
+      { summary: summary(200, { '@apollo/gateway': 100, undici: 50, 'gateway/dist': 50 }), requests: 1000 },
+      { summary: summary(300, { '@apollo/gateway': 100, 'minipass-fetch': 200 }), requests: 2000 },
+    );
+    expect(text.split('\n')).toEqual([
+      'ours vs Apollo: 200 µs against 150 µs (1000 and 2000 responses)',
+      '    ours  theirs    diff  area (self time, µs per request)',
+      '       0     100  -  100  minipass-fetch',
+      '     100      50  +   50  @apollo/gateway',
+      '      50       0  +   50  undici',
+      '      50       0  +   50  gateway/dist',
+    ]);
   });
 });

@@ -114,8 +114,9 @@ export function summarizeCpuProfile(profile: CpuProfile, windows?: { startUs: nu
     wallMs: Math.round(spans.reduce((total, span) => total + span.endUs - span.startUs, 0) / 1000),
     busyMs: Math.round(busyUs / 1000),
     functions: shares(functions, busyUs, top),
-    areasSelf: shares(areasSelf, busyUs, top),
-    areasInclusive: shares(areasInclusive, busyUs, top),
+    // Areas are few: all of them (up to 60), so two processes' areas can be set side by side.
+    areasSelf: shares(areasSelf, busyUs, 60),
+    areasInclusive: shares(areasInclusive, busyUs, 60),
   };
 }
 
@@ -131,6 +132,38 @@ export function formatProfileSummary(title: string, summary: ProfileSummary): st
     ...list(summary.areasInclusive),
     'self time by function:',
     ...list(summary.functions),
+  ].join('\n');
+}
+
+/**
+ * Two processes' CPU per request, area by area (self time ÷ responses in the profiled rounds),
+ * largest difference first: what one spends beyond the other, and on what.
+ */
+export function formatAreaComparison(
+  title: string,
+  ours: { summary: ProfileSummary; requests: number },
+  theirs: { summary: ProfileSummary; requests: number },
+  top = 20,
+): string {
+  const perRequest = (side: { summary: ProfileSummary; requests: number }) =>
+    new Map(side.summary.areasSelf.map((area) => [area.name, side.requests === 0 ? 0 : (area.ms * 1000) / side.requests]));
+  const [mine, other] = [perRequest(ours), perRequest(theirs)];
+  const rows = [...new Set([...mine.keys(), ...other.keys()])]
+    .map((name) => ({ name, ours: mine.get(name) ?? 0, theirs: other.get(name) ?? 0 }))
+    .sort((a, b) => Math.abs(b.ours - b.theirs) - Math.abs(a.ours - a.theirs))
+    .slice(0, top);
+  const us = (value: number) => value.toFixed(0).padStart(6);
+  const total = (side: { summary: ProfileSummary; requests: number }) =>
+    side.requests === 0 ? 0 : (side.summary.busyMs * 1000) / side.requests;
+  return [
+    `${title}: ${total(ours).toFixed(0)} µs against ${total(theirs).toFixed(0)} µs (${ours.requests} and ${theirs.requests} responses)`,
+    '    ours  theirs    diff  area (self time, µs per request)',
+    ...rows.map(
+      (row) =>
+        `  ${us(row.ours)}  ${us(row.theirs)}  ${row.ours >= row.theirs ? '+' : '-'}${Math.abs(row.ours - row.theirs)
+          .toFixed(0)
+          .padStart(5)}  ${row.name}`,
+    ),
   ].join('\n');
 }
 

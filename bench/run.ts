@@ -13,13 +13,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options';
 import { checkTargets, formatReport, throughputRatios, type BenchReport, type ScenarioResult } from './bench-report';
-import { profiledGatewayId } from './bench-gateways';
+import { GATEWAYS, profiledGatewayIds, profileNameOf, type GatewayId } from './bench-gateways';
 import { startBenchStack, type RunningGateway } from './bench-stack';
 import { combineRounds, measureRound, probeScenario, warmUp, type RoundResult, type WarmupResult } from './measure-scenario';
-import { formatProfileSummary, summarizeCpuProfile, type CpuProfile } from './profile-summary';
+import { formatAreaComparison, formatProfileSummary, summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './profile-summary';
 import { measureSubscriptions } from './subscription-scenario';
 
 type Window = { startUs: number; endUs: number };
+/** The measured rounds of one gateway per case (`<scenario>/<form>`): their bounds and how many responses they got. */
+type CaseWindows = Map<string, { windows: Window[]; requests: number }>;
 
 const began = Date.now();
 const log = (line: string) => process.stderr.write(`[bench +${((Date.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
   });
   const runId = startedAt.getTime().toString(36);
   const scenarios: ScenarioResult[] = [];
-  const windows = { ours: new Map<string, Window[]>(), all: new Map<string, Window[]>() };
+  const profiled = profiledGatewayIds(options.gateways);
+  const windows = { byGateway: new Map<GatewayId, CaseWindows>(profiled.map((id) => [id, new Map()])), all: new Map() as CaseWindows };
   let failed = true;
   let telemetry: { requests: number; bytes: number };
   let memoryCgroups: BenchReport['memoryCgroups'];
@@ -113,9 +116,11 @@ async function main(): Promise<void> {
             roundSeconds: options.durationSeconds / options.rounds,
           });
           rounds.get(gateway.id)!.push(result);
-          if (gateway.id === profiledGatewayId(options.gateways))
-            windows.ours.set(caseKey, [...(windows.ours.get(caseKey) ?? []), result.window]);
-          windows.all.set(caseKey, [...(windows.all.get(caseKey) ?? []), result.window]);
+          for (const caseWindows of [windows.byGateway.get(gateway.id), windows.all]) {
+            if (!caseWindows) continue;
+            const sofar = caseWindows.get(caseKey) ?? { windows: [], requests: 0 };
+            caseWindows.set(caseKey, { windows: [...sofar.windows, result.window], requests: sofar.requests + result.load.requests });
+          }
           const errors = result.load.errors.non2xx + result.load.errors.graphql + result.load.errors.transport;
           if (result.otherCpuPercent !== null) otherCpu.push(result.otherCpuPercent);
           log(
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
   } finally {
     telemetry = stack.otlpSink.received();
     memoryCgroups = options.memoryLimitMiB ? { limitMiB: options.memoryLimitMiB, byProcess: stack.memoryCgroups() } : undefined;
-    // Stopping our gateway is also what makes it write its CPU profile (and flush its last spans).
+    // Stopping the gateways is also what makes the profiled ones write their CPU profiles (and ours flush its last spans).
     await stack.stop();
     if (failed) log(`service logs kept in ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });
@@ -226,33 +231,50 @@ function gitState(): BenchReport['git'] {
 }
 
 /**
- * Each profiled process's CPU profile cut to the scenarios' measured rounds (our gateway: its
- * own rounds; the subgraphs: every gateway's rounds, as they served them all); summaries
- * printed and kept next to the profiles.
+ * Each profiled process's CPU profile cut to the scenarios' measured rounds (a gateway: its own
+ * rounds; the subgraphs: every gateway's rounds, as they served them all); summaries printed and
+ * kept next to the profiles. With ours and the bare Apollo Gateway both profiled, each case also
+ * gets their CPU per request side by side, area by area: where ours spends beyond Apollo's.
  */
 function summarizeProfiles(
   profileDir: string,
-  windows: { ours: Map<string, Window[]>; all: Map<string, Window[]> },
+  windows: { byGateway: Map<GatewayId, CaseWindows>; all: CaseWindows },
 ): Record<string, unknown> {
   const summaries: Record<string, unknown> = { dir: profileDir };
   const text: string[] = [];
-  for (const [name, scenarioWindows] of [
-    ['gateway', windows.ours],
-    ['users', windows.all],
-    ['orders', windows.all],
-  ] as const) {
+  const processes: { name: string; title: string; cases: CaseWindows }[] = [
+    ...[...windows.byGateway].map(([id, cases]) => ({
+      name: profileNameOf(id),
+      title: GATEWAYS.find((known) => known.id === id)!.label,
+      cases,
+    })),
+    { name: 'users', title: 'users subgraph', cases: windows.all },
+    { name: 'orders', title: 'orders subgraph', cases: windows.all },
+  ];
+  const gatewaySummaries = new Map<string, Map<string, { summary: ProfileSummary; requests: number }>>();
+  for (const { name, title, cases } of processes) {
     const dir = path.join(profileDir, name);
     const file = existsSync(dir) ? readdirSync(dir).find((entry) => entry.endsWith('.cpuprofile')) : undefined;
     if (!file) continue;
     const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
     const perScenario: Record<string, unknown> = {};
-    for (const [scenario, spans] of scenarioWindows) {
+    const perCase = new Map<string, { summary: ProfileSummary; requests: number }>();
+    for (const [scenario, { windows: spans, requests }] of cases) {
       const summary = summarizeCpuProfile(profile, spans);
       perScenario[scenario] = summary;
-      text.push(formatProfileSummary(`${name === 'gateway' ? 'our gateway' : `${name} subgraph`}, scenario ${scenario}`, summary), '');
+      perCase.set(scenario, { summary, requests });
+      text.push(formatProfileSummary(`${title}, scenario ${scenario}`, summary), '');
     }
+    if (name.startsWith('gateway')) gatewaySummaries.set(name, perCase);
     summaries[name] = perScenario;
   }
+  const [ours, apollo] = [gatewaySummaries.get('gateway'), gatewaySummaries.get('gateway-apollo')];
+  if (ours && apollo)
+    for (const [scenario, mine] of ours) {
+      const theirs = apollo.get(scenario);
+      if (theirs)
+        text.push(formatAreaComparison(`CPU per request by area, ours vs bare Apollo Gateway, scenario ${scenario}`, mine, theirs), '');
+    }
   writeFileSync(path.join(profileDir, 'summary.txt'), text.join('\n'));
   console.log(text.join('\n'));
   return summaries;
