@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { captureLogger, readMetric } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
@@ -10,6 +9,7 @@ import {
   wsClient,
   type OpenSubscription,
 } from '../support/subscription-clients';
+import { placeKeyboardOrder, signUpCustomer } from './support/shop';
 
 const ORDER_STATUS = /* GraphQL */ `
   subscription OrderStatus($orderId: ID) {
@@ -22,23 +22,6 @@ const ORDER_STATUS = /* GraphQL */ `
     }
   }
 `;
-
-async function signUp(platform: TestPlatform, name: string): Promise<string> {
-  const response = await platform.gql<{ signUp: { token: string } }>('mutation($input: SignUpInput!) { signUp(input: $input) { token } }', {
-    input: { email: `${randomUUID()}@example.com`, password: 'a long enough password', name },
-  });
-  return response.data!.signUp.token;
-}
-
-async function placeOrder(platform: TestPlatform, token: string): Promise<string> {
-  const response = await platform.gql<{ placeOrder: { id: string } }>(
-    'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-    { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() } },
-    { token },
-  );
-  expect(response.errors).toEqual([]);
-  return response.data!.placeOrder.id;
-}
 
 async function cancelOrder(platform: TestPlatform, token: string, id: string): Promise<void> {
   const response = await platform.gql('mutation($id: ID!) { cancelOrder(id: $id) { id } }', { id }, { token });
@@ -61,7 +44,7 @@ describe('identical subscriptions of one caller share one upstream subscription 
   });
 
   test('when two clients of one account hold the same subscription (WebSocket and SSE, spaced differently), then orders holds one subscription, the rest of the plan runs once per event, and both receive every event', async () => {
-    const token = await signUp(platform, 'Ada');
+    const token = (await signUpCustomer(platform, 'Ada')).token;
     const client = wsClient(platform.gatewayUrl, token);
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gatewayUrl, token, `# the same operation\n${ORDER_STATUS.replace(/\s+/g, ' ')}`);
@@ -69,7 +52,7 @@ describe('identical subscriptions of one caller share one upstream subscription 
     expect(await readMetric(platform.gatewayUrl, 'gateway_subscription_upstream_subscriptions', { subgraph: 'orders' })).toBe(1);
     const fetchesBefore = await usersFetches(platform.gatewayUrl);
 
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
     await cancelOrder(platform, token, orderId);
 
     for (const subscription of [overWs, overSse]) {
@@ -86,9 +69,9 @@ describe('identical subscriptions of one caller share one upstream subscription 
   });
 
   test('when two accounts, or one account with other variables, hold the same document, then each has its own upstream subscription and sees only its own events', async () => {
-    const ada = await signUp(platform, 'Ada');
-    const bob = await signUp(platform, 'Bob');
-    const watched = await placeOrder(platform, ada);
+    const ada = (await signUpCustomer(platform, 'Ada')).token;
+    const bob = (await signUpCustomer(platform, 'Bob')).token;
+    const watched = await placeKeyboardOrder(platform, ada);
     await untilOutboxPublished(platform.ordersDatabase.url);
     const adaClient = wsClient(platform.gatewayUrl, ada);
     const bobClient = wsClient(platform.gatewayUrl, bob);
@@ -98,8 +81,8 @@ describe('identical subscriptions of one caller share one upstream subscription 
     await untilSubscribed(platform.gatewayUrl, 3, platform.ordersUrl, 3);
 
     await cancelOrder(platform, ada, watched);
-    const other = await placeOrder(platform, ada);
-    const bobs = await placeOrder(platform, bob);
+    const other = await placeKeyboardOrder(platform, ada);
+    const bobs = await placeKeyboardOrder(platform, bob);
 
     expect(await adaAll.results.next()).toEqual(status('Ada', watched, 'CANCELLED'));
     expect(await adaAll.results.next()).toEqual(status('Ada', other, 'CONFIRMED'));
@@ -114,7 +97,7 @@ describe('identical subscriptions of one caller share one upstream subscription 
   });
 
   test('when an anonymous client sends the document an account is subscribed with, then it is refused UNAUTHENTICATED by orders alone and the account’s subscription goes on', async () => {
-    const token = await signUp(platform, 'Ada');
+    const token = (await signUpCustomer(platform, 'Ada')).token;
     const signedIn = wsClient(platform.gatewayUrl, token);
     const anonymousClient = wsClient(platform.gatewayUrl, null);
     const account = subscribeWs(signedIn, ORDER_STATUS);
@@ -125,7 +108,7 @@ describe('identical subscriptions of one caller share one upstream subscription 
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     expect(await anonymous.results.ended).toEqual({ complete: true });
 
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
     expect(await account.results.next()).toEqual(status('Ada', orderId, 'CONFIRMED'));
     account.stop();
     await untilSubscribed(platform.gatewayUrl, 0, platform.ordersUrl, 0);
@@ -133,19 +116,19 @@ describe('identical subscriptions of one caller share one upstream subscription 
   });
 
   test('when one of two sharing clients stops, then the other keeps receiving and the upstream subscription lasts until the last one leaves', async () => {
-    const token = await signUp(platform, 'Ada');
+    const token = (await signUpCustomer(platform, 'Ada')).token;
     const firstClient = wsClient(platform.gatewayUrl, token);
     const secondClient = wsClient(platform.gatewayUrl, token);
     const first = subscribeWs(firstClient, ORDER_STATUS);
     const second = subscribeWs(secondClient, ORDER_STATUS);
     await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
-    const before = await placeOrder(platform, token);
+    const before = await placeKeyboardOrder(platform, token);
     expect(await first.results.next()).toEqual(status('Ada', before, 'CONFIRMED'));
     expect(await second.results.next()).toEqual(status('Ada', before, 'CONFIRMED'));
 
     first.stop();
     await untilSubscribed(platform.gatewayUrl, 1, platform.ordersUrl, 1);
-    const after = await placeOrder(platform, token);
+    const after = await placeKeyboardOrder(platform, token);
     await cancelOrder(platform, token, after);
 
     expect(await second.results.next()).toEqual(status('Ada', after, 'CONFIRMED'));
@@ -157,11 +140,11 @@ describe('identical subscriptions of one caller share one upstream subscription 
   });
 
   test('when a client joins a running shared subscription, then it receives the events after it joined, and each client’s deliveries are counted and logged as its own', async () => {
-    const token = await signUp(platform, 'Ada');
+    const token = (await signUpCustomer(platform, 'Ada')).token;
     const client = wsClient(platform.gatewayUrl, token);
     const early = subscribeWs(client, ORDER_STATUS);
     await untilSubscribed(platform.gatewayUrl, 1, platform.ordersUrl, 1);
-    const first = await placeOrder(platform, token);
+    const first = await placeKeyboardOrder(platform, token);
     expect(await early.results.next()).toEqual(status('Ada', first, 'CONFIRMED'));
     const delivered = () =>
       readMetric(platform.gatewayUrl, 'gateway_subscription_events_total', { operation: 'OrderStatus', result: 'delivered' });
@@ -169,7 +152,7 @@ describe('identical subscriptions of one caller share one upstream subscription 
 
     const late = subscribeWs(client, ORDER_STATUS);
     await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
-    const second = await placeOrder(platform, token);
+    const second = await placeKeyboardOrder(platform, token);
 
     expect(await early.results.next()).toEqual(status('Ada', second, 'CONFIRMED'));
     expect(await late.results.next()).toEqual(status('Ada', second, 'CONFIRMED'));
@@ -216,14 +199,14 @@ describe('with SUBSCRIPTION_DEDUPLICATION=false', () => {
   });
 
   test('when two clients of one account hold the same subscription, then each has its own upstream subscription and its own execution per event', async () => {
-    const token = await signUp(platform, 'Ada');
+    const token = (await signUpCustomer(platform, 'Ada')).token;
     const client = wsClient(gateway.url, token);
     const subscriptions: OpenSubscription[] = [subscribeWs(client, ORDER_STATUS), subscribeWs(client, ORDER_STATUS)];
     await untilSubscribed(gateway.url, 2, platform.ordersUrl, 2);
     expect(await readMetric(gateway.url, 'gateway_subscription_upstream_subscriptions', { subgraph: 'orders' })).toBe(2);
     const fetchesBefore = await usersFetches(gateway.url);
 
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
 
     for (const subscription of subscriptions) expect(await subscription.results.next()).toEqual(status('Ada', orderId, 'CONFIRMED'));
     expect((await usersFetches(gateway.url)) - fetchesBefore).toBe(2);

@@ -1,25 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { startProcessPlatform, type ProcessPlatform } from '../support/process-platform';
 import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
+import { placeKeyboardOrder, signUpCustomer } from './support/shop';
 
 const ORDER_STATUS = 'subscription OrderStatus { orderStatusChanged { id status user { name } } }';
-
-async function customer(platform: ProcessPlatform): Promise<string> {
-  const response = await platform.gql<{ signUp: { token: string } }>('mutation($input: SignUpInput!) { signUp(input: $input) { token } }', {
-    input: { email: `${randomUUID()}@example.com`, password: 'lifecycle password', name: 'Lifecycle' },
-  });
-  return response.data!.signUp.token;
-}
-
-async function placeOrder(platform: ProcessPlatform, token: string): Promise<string> {
-  const response = await platform.gql<{ placeOrder: { id: string } }>(
-    'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-    { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() } },
-    { token },
-  );
-  expect(response.errors).toEqual([]);
-  return response.data!.placeOrder.id;
-}
 
 describe('subscriptions when processes stop (compiled services, each its own process)', () => {
   let platform: ProcessPlatform;
@@ -31,14 +14,14 @@ describe('subscriptions when processes stop (compiled services, each its own pro
   });
 
   test('when the gateway gets SIGTERM with active subscribers, then events already committed are delivered, WebSocket clients are closed with 1012, SSE streams end with SERVICE_UNAVAILABLE, and it exits 0 in time', async () => {
-    const token = await customer(platform);
+    const token = (await signUpCustomer(platform, 'Lifecycle')).token;
     let closeCode: number | undefined;
     const client = wsClient(platform.gateway.url, token, { onClosed: (event) => (closeCode = event.code) });
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gateway.url, token, ORDER_STATUS);
     // The two are identical (one account, one document): they share one subscription on orders.
     await untilSubscribed(platform.gateway.url, 2, platform.orders.url, 1);
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
     expect((await overWs.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
     expect((await overSse.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
 
@@ -58,7 +41,7 @@ describe('subscriptions when processes stop (compiled services, each its own pro
   });
 
   test('when the subgraph that owns the subscription is killed, then its subscribers get SERVICE_UNAVAILABLE at once and the subscription ends', async () => {
-    const token = await customer(platform);
+    const token = (await signUpCustomer(platform, 'Lifecycle')).token;
     const client = wsClient(platform.gateway.url, token);
     const overWs = subscribeWs(client, ORDER_STATUS);
     const overSse = subscribeSse(platform.gateway.url, token, ORDER_STATUS);

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../support/test-platform';
 import { subscribeSse, subscribeWs, untilOutboxPublished, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { placeKeyboardOrder, signUpCustomer } from './support/shop';
 
 const ORDER_STATUS = /* GraphQL */ `
   subscription OrderStatus($orderId: ID) {
@@ -21,14 +21,6 @@ const ORDER_STATUS = /* GraphQL */ `
     }
   }
 `;
-const PLACE_ORDER = /* GraphQL */ `
-  mutation PlaceOrder($input: PlaceOrderInput!) {
-    placeOrder(input: $input) {
-      id
-      status
-    }
-  }
-`;
 const SHIP = /* GraphQL */ `
   mutation Ship($id: ID!) {
     shipOrder(id: $id) {
@@ -46,14 +38,6 @@ const CANCEL = /* GraphQL */ `
   }
 `;
 
-async function signUp(platform: TestPlatform, name: string): Promise<{ token: string; id: string }> {
-  const response = await platform.gql<{ signUp: { token: string; user: { id: string } } }>(
-    'mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
-    { input: { email: `${randomUUID()}@example.com`, password: 'correct horse battery', name } },
-  );
-  return { token: response.data!.signUp.token, id: response.data!.signUp.user.id };
-}
-
 async function signIn(platform: TestPlatform, email: string, password: string): Promise<string> {
   const response = await platform.gql<{ signIn: { token: string } }>(
     'mutation SignIn($input: SignInInput!) { signIn(input: $input) { token } }',
@@ -62,16 +46,6 @@ async function signIn(platform: TestPlatform, email: string, password: string): 
     },
   );
   return response.data!.signIn.token;
-}
-
-async function placeOrder(platform: TestPlatform, token: string, quantity = 1): Promise<string> {
-  const response = await platform.gql<{ placeOrder: { id: string } }>(
-    PLACE_ORDER,
-    { input: { items: [{ sku: 'KB-001', quantity }], idempotencyKey: randomUUID() } },
-    { token },
-  );
-  expect(response.errors).toEqual([]);
-  return response.data!.placeOrder.id;
 }
 
 describe('orderStatusChanged through the gateway (services in this process, in-process events)', () => {
@@ -86,12 +60,12 @@ describe('orderStatusChanged through the gateway (services in this process, in-p
   });
 
   test('when a customer subscribes over WebSocket and orders, an admin ships and the customer cancels, then each change arrives in order with user { name tier } from the users subgraph', async () => {
-    const ada = await signUp(platform, 'Ada Lovelace');
+    const ada = await signUpCustomer(platform, 'Ada Lovelace');
     const client = wsClient(platform.gatewayUrl, ada.token);
     const subscription = subscribeWs(client, ORDER_STATUS);
     await untilSubgraphSubscriptions(platform.ordersUrl, 1);
 
-    const shippedId = await placeOrder(platform, ada.token);
+    const shippedId = await placeKeyboardOrder(platform, ada.token);
     expect((await subscription.results.next()).data).toEqual({
       orderStatusChanged: {
         id: shippedId,
@@ -106,7 +80,7 @@ describe('orderStatusChanged through the gateway (services in this process, in-p
     const shipped = await subscription.results.next();
     expect(shipped.data?.orderStatusChanged).toMatchObject({ id: shippedId, status: 'SHIPPED', user: { name: 'Ada Lovelace' } });
 
-    const cancelledId = await placeOrder(platform, ada.token);
+    const cancelledId = await placeKeyboardOrder(platform, ada.token);
     expect((await subscription.results.next()).data?.orderStatusChanged).toMatchObject({ id: cancelledId, status: 'CONFIRMED' });
     expect((await platform.gql(CANCEL, { id: cancelledId }, { token: ada.token })).errors).toEqual([]);
     const cancelled = await subscription.results.next();
@@ -123,13 +97,13 @@ describe('orderStatusChanged through the gateway (services in this process, in-p
   });
 
   test('when a customer subscribes to one order over SSE, then only that order’s changes arrive, and other orders of the account do not', async () => {
-    const grace = await signUp(platform, 'Grace Hopper');
-    const watched = await placeOrder(platform, grace.token);
+    const grace = await signUpCustomer(platform, 'Grace Hopper');
+    const watched = await placeKeyboardOrder(platform, grace.token);
     await untilOutboxPublished(platform.ordersDatabase.url);
     const subscription = subscribeSse(platform.gatewayUrl, grace.token, ORDER_STATUS, { orderId: watched });
     await untilSubgraphSubscriptions(platform.ordersUrl, 1);
 
-    const other = await placeOrder(platform, grace.token);
+    const other = await placeKeyboardOrder(platform, grace.token);
     await platform.gql(SHIP, { id: other }, { token: adminToken });
     await platform.gql(SHIP, { id: watched }, { token: adminToken });
 

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { readMetric } from '@fedshop/shared/testing';
 import WebSocket from 'ws';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
 import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 import { captureLogger } from '@fedshop/shared/testing';
+import { placeKeyboardOrder, signUpCustomer } from './support/shop';
 
 const ORDER_STATUS = /* GraphQL */ `
   subscription OrderStatus($orderId: ID) {
@@ -17,24 +17,6 @@ const ORDER_STATUS = /* GraphQL */ `
     }
   }
 `;
-
-async function signUp(platform: TestPlatform, name = 'Someone'): Promise<{ token: string; id: string }> {
-  const response = await platform.gql<{ signUp: { token: string; user: { id: string } } }>(
-    'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
-    { input: { email: `${randomUUID()}@example.com`, password: 'a long enough password', name } },
-  );
-  return { token: response.data!.signUp.token, id: response.data!.signUp.user.id };
-}
-
-async function placeOrder(platform: TestPlatform, token: string): Promise<string> {
-  const response = await platform.gql<{ placeOrder: { id: string } }>(
-    'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-    { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() } },
-    { token },
-  );
-  expect(response.errors).toEqual([]);
-  return response.data!.placeOrder.id;
-}
 
 /** A POST asking for Server-Sent Events, read to its end (refusals are plain JSON). */
 async function ssePost(gatewayUrl: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
@@ -86,9 +68,9 @@ describe('subscription rules at the gateway', () => {
   });
 
   test('when someone subscribes to another account’s order, then they get NOT_FOUND (as for order(id)) and the subscription ends', async () => {
-    const owner = await signUp(platform, 'Owner');
-    const orderId = await placeOrder(platform, owner.token);
-    const stranger = await signUp(platform, 'Stranger');
+    const owner = await signUpCustomer(platform, 'Owner');
+    const orderId = await placeKeyboardOrder(platform, owner.token);
+    const stranger = await signUpCustomer(platform, 'Stranger');
     const client = wsClient(platform.gatewayUrl, stranger.token);
     const subscription = subscribeWs(client, ORDER_STATUS, { orderId });
 
@@ -113,7 +95,7 @@ describe('subscription rules at the gateway', () => {
   });
 
   test('when an account opens more subscriptions than SUBSCRIPTIONS_PER_USER, then the next is refused with TOO_MANY_SUBSCRIPTIONS (WebSocket error, SSE 429) until one ends', async () => {
-    const heavy = await signUp(platform, 'Heavy user');
+    const heavy = await signUpCustomer(platform, 'Heavy user');
     const client = wsClient(platform.gatewayUrl, heavy.token);
     const first = subscribeWs(client, ORDER_STATUS);
     const second = subscribeWs(client, ORDER_STATUS);
@@ -132,7 +114,7 @@ describe('subscription rules at the gateway', () => {
     await untilSubscribed(platform.gatewayUrl, 1, platform.ordersUrl, 1);
     const again = subscribeWs(client, ORDER_STATUS);
     await untilSubscribed(platform.gatewayUrl, 2, platform.ordersUrl, 1);
-    const orderId = await placeOrder(platform, heavy.token);
+    const orderId = await placeKeyboardOrder(platform, heavy.token);
     expect((await again.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
     expect((await second.results.next()).data?.orderStatusChanged).toMatchObject({ id: orderId, status: 'CONFIRMED' });
     second.stop();
@@ -173,7 +155,7 @@ describe('subscription rules at the gateway', () => {
         query:
           'subscription { orderStatusChanged { user { orders { edges { node { user { orders { edges { node { items { product { name } } } } } } } } } } } }',
       },
-      (await signUp(platform)).token,
+      (await signUpCustomer(platform)).token,
     );
     expect(deep.status).toBe(400);
     expect(deep.body.errors.map((error: any) => error.extensions.code)).toEqual(['OPERATION_TOO_DEEP']);
@@ -208,7 +190,7 @@ describe('subscription rules with the production edge settings', () => {
   });
 
   test('when the safelist is on, then a subscription that is not listed is refused with PERSISTED_QUERY_NOT_IN_LIST; past the rate limit, with RATE_LIMITED', async () => {
-    const { token } = await signUp(platform);
+    const { token } = await signUpCustomer(platform);
     const client = wsClient(gateway.url, token);
     const unlisted = subscribeWs(client, ORDER_STATUS);
     const refusal = (await unlisted.results.ended) as { error: any[] };

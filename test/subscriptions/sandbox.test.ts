@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
 import { subscribeWs, untilSubgraphSubscriptions, wsClient } from '../support/subscription-clients';
+import { placeKeyboardOrder, signUpCustomer } from './support/shop';
 
 const ORDER_STATUS = /* GraphQL */ `
   subscription OrderStatus {
@@ -56,23 +56,6 @@ async function sandboxSocket(gatewayUrl: string): Promise<{ send(frame: Frame): 
   };
 }
 
-async function signUp(platform: TestPlatform, name: string): Promise<string> {
-  const response = await platform.gql<{ signUp: { token: string } }>('mutation($input: SignUpInput!) { signUp(input: $input) { token } }', {
-    input: { email: `${randomUUID()}@example.com`, password: 'a long enough password', name },
-  });
-  return response.data!.signUp.token;
-}
-
-async function placeOrder(platform: TestPlatform, token: string): Promise<string> {
-  const response = await platform.gql<{ placeOrder: { id: string } }>(
-    'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-    { input: { items: [{ sku: 'KB-001', quantity: 1 }], idempotencyKey: randomUUID() } },
-    { token },
-  );
-  expect(response.errors).toEqual([]);
-  return response.data!.placeOrder.id;
-}
-
 /**
  * Apollo Sandbox (the Explorer the gateway embeds in development) subscribes over
  * graphql-transport-ws. It opens a first connection whose connection_init has no payload, and
@@ -98,14 +81,14 @@ describe('subscriptions from Apollo Sandbox', () => {
   });
 
   test('when Sandbox connects with its connection settings ({"Authorization": "Bearer …"}) and subscribes, then the account’s order changes arrive', async () => {
-    const token = await signUp(platform, 'Sandbox User');
+    const token = (await signUpCustomer(platform, 'Sandbox User')).token;
     const socket = await sandboxSocket(platform.gatewayUrl);
     socket.send({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } });
     expect(await socket.next()).toMatchObject({ type: 'connection_ack' });
     socket.send({ id: '1', type: 'subscribe', payload: { query: ORDER_STATUS, operationName: 'OrderStatus', variables: {} } });
     await untilSubgraphSubscriptions(platform.ordersUrl, 1);
 
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
 
     expect(await socket.next()).toEqual({
       id: '1',
@@ -118,12 +101,12 @@ describe('subscriptions from Apollo Sandbox', () => {
   });
 
   test('when a client copies its HTTP headers into the payload ({"headers": {"Authorization": …}}), then it is the same caller', async () => {
-    const token = await signUp(platform, 'Header Copier');
+    const token = (await signUpCustomer(platform, 'Header Copier')).token;
     const client = wsClient(platform.gatewayUrl, null, { connectionParams: { headers: { Authorization: `Bearer ${token}` } } });
     const subscription = subscribeWs(client, ORDER_STATUS);
     await untilSubgraphSubscriptions(platform.ordersUrl, 1);
 
-    const orderId = await placeOrder(platform, token);
+    const orderId = await placeKeyboardOrder(platform, token);
 
     expect((await subscription.results.next()).data).toEqual({
       orderStatusChanged: { id: orderId, status: 'CONFIRMED', user: { name: 'Header Copier' } },
