@@ -1,6 +1,6 @@
 import { captureLogger, readMetric } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
-import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { gatewayEnvFor, startTestPlatform, type TestPlatform } from '../support/test-platform';
 import {
   subscribeSse,
   subscribeWs,
@@ -180,16 +180,11 @@ describe('with SUBSCRIPTION_DEDUPLICATION=false', () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     gateway = await startGateway(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        USERS_URL: `${platform.usersUrl}/graphql`,
-        ORDERS_URL: `${platform.ordersUrl}/graphql`,
-        JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
-        ...GENEROUS_RATE_LIMITS,
-        SUBSCRIPTION_DEDUPLICATION: 'false',
-      }),
+      loadGatewayConfig(
+        gatewayEnvFor(platform, {
+          SUBSCRIPTION_DEDUPLICATION: 'false',
+        }),
+      ),
       { logger: captureLogger('gateway-no-subscription-deduplication').logger },
     );
   });

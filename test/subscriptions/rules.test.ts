@@ -1,7 +1,7 @@
 import { readMetric } from '@fedshop/shared/testing';
 import WebSocket from 'ws';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
-import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { gatewayEnvFor, startTestPlatform, type TestPlatform } from '../support/test-platform';
 import { subscribeSse, subscribeWs, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 import { captureLogger } from '@fedshop/shared/testing';
 import { placeKeyboardOrder, signUpCustomer } from './support/shop';
@@ -170,17 +170,12 @@ describe('subscription rules with the production edge settings', () => {
     platform = await startTestPlatform();
     // A second gateway on the same subgraphs: safelist mode and the real per-user rate limit budget, tiny.
     gateway = await startGateway(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        USERS_URL: `${platform.usersUrl}/graphql`,
-        ORDERS_URL: `${platform.ordersUrl}/graphql`,
-        JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
-        ...GENEROUS_RATE_LIMITS,
-        RATE_LIMIT_USER_PER_MIN: '2',
-        PERSISTED_QUERIES: 'safelist',
-      }),
+      loadGatewayConfig(
+        gatewayEnvFor(platform, {
+          RATE_LIMIT_USER_PER_MIN: '2',
+          PERSISTED_QUERIES: 'safelist',
+        }),
+      ),
       { logger: captureLogger('gateway-safelist').logger },
     );
   });

@@ -3,7 +3,7 @@ import { captureLogger, readMetric } from '@fedshop/shared/testing';
 import WebSocket from 'ws';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../gateway/src';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
-import { GENEROUS_RATE_LIMITS, startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { gatewayEnvFor, startTestPlatform, type TestPlatform } from '../support/test-platform';
 import { subscribeWs, untilOutboxPublished, untilSubgraphSubscriptions, untilSubscribed, wsClient } from '../support/subscription-clients';
 
 describe('a subscriber that falls behind', () => {
@@ -17,16 +17,7 @@ describe('a subscriber that falls behind', () => {
     proxy = await startTcpProxy(users.hostname, Number(users.port));
     // A gateway whose subscribers may have 2 events waiting, reaching users through a proxy the test can stall.
     gateway = await startGateway(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        USERS_URL: `http://127.0.0.1:${proxy.port}/graphql`,
-        ORDERS_URL: `${platform.ordersUrl}/graphql`,
-        JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
-        ...GENEROUS_RATE_LIMITS,
-        SUBSCRIPTION_BUFFER: '2',
-      }),
+      loadGatewayConfig(gatewayEnvFor(platform, { USERS_URL: `http://127.0.0.1:${proxy.port}/graphql`, SUBSCRIPTION_BUFFER: '2' })),
       { logger: gatewayLogs.logger },
     );
   });
@@ -91,21 +82,16 @@ describe('a subscriber that falls behind while sharing its subscription with ano
     // Large events keep this process busy: orders' call to users while placing an order gets more than its default 1 s.
     platform = await startTestPlatform({ ordersEnv: { GRPC_DEADLINE_MS: '10000' } });
     gateway = await startGateway(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        USERS_URL: `${platform.usersUrl}/graphql`,
-        ORDERS_URL: `${platform.ordersUrl}/graphql`,
-        JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
-        ...GENEROUS_RATE_LIMITS,
-        SUBSCRIPTION_BUFFER: '2',
-        // The client that stops reading does not answer pings either: it must be cut as slow, not as gone.
-        SUBSCRIPTION_KEEPALIVE_MS: '600000',
-        OPERATION_MAX_ALIASES: '100',
-        OPERATION_MAX_TOKENS: '100000',
-        OPERATION_MAX_COST: '100000000',
-      }),
+      loadGatewayConfig(
+        gatewayEnvFor(platform, {
+          SUBSCRIPTION_BUFFER: '2',
+          // The client that stops reading does not answer pings either: it must be cut as slow, not as gone.
+          SUBSCRIPTION_KEEPALIVE_MS: '600000',
+          OPERATION_MAX_ALIASES: '100',
+          OPERATION_MAX_TOKENS: '100000',
+          OPERATION_MAX_COST: '100000000',
+        }),
+      ),
       { logger: gatewayLogs.logger },
     );
   });

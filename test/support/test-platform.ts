@@ -17,6 +17,20 @@ export const GENEROUS_RATE_LIMITS = {
   RATE_LIMIT_AUTH_PER_MIN: '100000',
 };
 
+/** The environment of one more gateway in front of the platform's subgraphs (`env` on top). */
+export function gatewayEnvFor(platform: TestPlatform, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    USERS_URL: `${platform.usersUrl}/graphql`,
+    ORDERS_URL: `${platform.ordersUrl}/graphql`,
+    JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
+    ...GENEROUS_RATE_LIMITS,
+    ...env,
+  };
+}
+
 export interface TestPlatform {
   gatewayUrl: string;
   usersUrl: string;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { captureLogger, freePort, type CapturedLogger } from '@fedshop/shared/testing';
 import { loadConfig as loadGatewayConfig, startGateway, type RunningGateway } from '../../../gateway/src';
-import { GENEROUS_RATE_LIMITS, readMetric, type TestPlatform } from '../../support/test-platform';
+import { gatewayEnvFor, readMetric, type TestPlatform } from '../../support/test-platform';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -42,20 +42,6 @@ export async function subgraphCalls(platform: TestPlatform): Promise<number> {
     (await readMetric(platform.usersUrl, 'http_server_request_duration_seconds_count', { route: '/graphql' })) +
     (await readMetric(platform.ordersUrl, 'http_server_request_duration_seconds_count', { route: '/graphql' }))
   );
-}
-
-/** The environment of a gateway in front of the platform's subgraphs. */
-export function gatewayEnvFor(platform: TestPlatform, env: Record<string, string> = {}): Record<string, string> {
-  return {
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    USERS_URL: `${platform.usersUrl}/graphql`,
-    ORDERS_URL: `${platform.ordersUrl}/graphql`,
-    JWKS_URL: `${platform.usersUrl}/.well-known/jwks.json`,
-    ...GENEROUS_RATE_LIMITS,
-    ...env,
-  };
 }
 
 /** Another gateway in this process, in front of the same subgraphs, configured by `env`. */
