@@ -22,8 +22,9 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
  * switched the async context for each of them (Apollo Gateway alone starts about six per
  * request), all to record nothing: with 1 trace in 10 sampled, 9 requests in 10 paid for it.
  * What changes in an unsampled trace is only the span id that log lines and the `traceparent`
- * sent downstream carry: the nearest span the SDK made (the request's server span) rather than
- * a child's; nothing of it is recorded either way.
+ * sent downstream carry: the trace's first span's (the gateway's server span, or the caller's
+ * when its `traceparent` was not sampled), in every service, rather than each child's own;
+ * nothing of it is recorded either way.
  *
  * Only for samplers that follow the parent's decision when not sampled (the `parentbased_*`
  * ones, `always_off`): a sampler that decides again for every span (`always_on`,
