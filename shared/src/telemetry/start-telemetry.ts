@@ -30,7 +30,8 @@ import type { Logger } from 'pino';
 import { outsideRequestScope } from '../context/request-scope';
 import { routeExporterHttpImports } from './exporter-http-imports';
 import { instrumentationsPreloaded } from './instrumentation-preload';
-import type { TelemetrySettings } from './telemetry-config';
+import { ParentDecidedTracerProvider } from './parent-decided-tracer';
+import type { TelemetrySettings, TracesSampler } from './telemetry-config';
 
 /** `deployment.environment.name` (semantic conventions, still incubating: not exported by the stable entry). */
 const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
@@ -100,6 +101,15 @@ function standardSampler(settings: Pick<TelemetrySettings, 'sampler' | 'samplerR
   }
 }
 
+/**
+ * Whether a span whose parent is not sampled is never recorded under this sampler, so that its
+ * tracers can skip the SDK for such spans (parent-decided-tracer.ts). `always_on` and
+ * `traceidratio` decide each span anew; `RequestsOnlySampler` only decides spans without a parent.
+ */
+export function followsUnsampledParent(sampler: TracesSampler): boolean {
+  return sampler === 'always_off' || sampler.startsWith('parentbased_');
+}
+
 /** `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the traces signal path is appended, as the specification says. */
 export function otlpTracesUrl(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
@@ -115,7 +125,8 @@ export function otlpTracesUrl(endpoint: string): string {
  * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf or JSON as
  * `OTEL_EXPORTER_OTLP_PROTOCOL` says) as the sampler decides;
  * without it nothing is recorded or exported, yet every request still gets a trace id and span
- * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations.
+ * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations:
+ * one span id per service a request passes through, as in every trace not sampled.
  *
  * One provider per process: services started in-process by tests get `installTestTelemetry`.
  */
@@ -136,7 +147,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The tracer provider alone, not NodeSDK: NodeSDK would also read OTEL_* variables on its own
   // (config is parsed once, telemetry-config.ts) and installs OTLP/gRPC exporters for metrics and
   // logs this platform does not use (metrics are Prometheus', logs are pino's), with @grpc/grpc-js.
-  const provider = new NodeTracerProvider({
+  // Spans under a parent not sampled skip the SDK when the sampler would not record them anyway.
+  const Provider = followsUnsampledParent(recording ? settings.sampler : 'always_off') ? ParentDecidedTracerProvider : NodeTracerProvider;
+  const provider = new Provider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.service,
       [ATTR_SERVICE_VERSION]: options.version,
