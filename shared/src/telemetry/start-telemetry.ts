@@ -125,8 +125,8 @@ export function otlpTracesUrl(endpoint: string): string {
  * they are batched to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf or JSON as
  * `OTEL_EXPORTER_OTLP_PROTOCOL` says) as the sampler decides;
  * without it nothing is recorded or exported, yet every request still gets a trace id and span
- * ids (logs carry them, `traceparent` goes downstream), at the cost of a few id generations:
- * one span id per service a request passes through, as in every trace not sampled.
+ * ids (logs carry them, `traceparent` goes downstream), at the cost of an id generation or two:
+ * as in every trace not sampled, its spans all carry the first span's id (parent-decided-tracer.ts).
  *
  * One provider per process: services started in-process by tests get `installTestTelemetry`.
  */
