@@ -113,8 +113,9 @@ const LOYALTY_SUBJECTS_SQL = "subject IN ('orders.v1.placed', 'orders.v1.cancell
 
 export async function waitForEventsDrained(
   platform: ScalePlatform,
+  natsUrl: string,
   timeoutMs: number,
-): Promise<{ outbox: number; pending: number; processed: number }> {
+): Promise<{ outbox: number; pending: number; processed: number; ackPending: number }> {
   const deadline = Date.now() + timeoutMs;
   return withPool(platform.ordersDatabase.url, (orders) =>
     withPool(platform.usersDatabase.url, async (users) => {
@@ -124,8 +125,12 @@ export async function waitForEventsDrained(
           `SELECT count(*) FILTER (WHERE ${LOYALTY_SUBJECTS_SQL})::int AS outbox, count(*) FILTER (WHERE published_at IS NULL)::int AS pending FROM outbox_events`,
         );
         const processed = (await users.query<{ n: number }>('SELECT count(*)::int AS n FROM processed_events')).rows[0]!.n;
-        const state = { ...rows[0]!, processed };
-        if ((state.pending === 0 && state.processed >= state.outbox) || Date.now() > deadline) return state;
+        // Applied is not yet settled: an event a killed or stopping replica applied but never
+        // acknowledged comes back after ack_wait, and is acknowledged then (as a duplicate).
+        const broker = await jetStreamState(natsUrl, platform.natsNamespace);
+        const state = { ...rows[0]!, processed, ackPending: broker.pending + broker.ackPending };
+        const settled = state.pending === 0 && state.processed >= state.outbox && state.ackPending === 0;
+        if (settled || Date.now() > deadline) return state;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }),

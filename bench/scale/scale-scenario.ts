@@ -162,7 +162,7 @@ export async function runScaleScenario(options: ScaleScenarioOptions): Promise<S
     stopLoad.abort();
     await running;
     await load.settle();
-    const drained = await waitForEventsDrained(platform, 60_000);
+    const drained = await waitForEventsDrained(platform, options.natsUrl, 60_000);
     log(`load stopped; events drained: ${JSON.stringify(drained)}`);
 
     const checks = await checkShopInvariants(platform, load.report, initialStock, options.natsUrl, await publishWatch.stop());
